@@ -1,0 +1,1 @@
+"""bot/: wiring only — the application factory, the command line, the scheduler tick, delivery."""

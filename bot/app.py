@@ -1,0 +1,152 @@
+"""The application factory: PTB wired to runcoach's handlers, storage and scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+)
+
+from bot.logs import install_redaction
+from bot.settings import Settings
+from conversations import Services
+from conversations.basics import COMMANDS
+from conversations.handlers import build_handlers
+from locales import SUPPORTED, pick_language, translator
+from storage import Database
+from storage import runners as store
+
+log = logging.getLogger(__name__)
+
+
+class PerChatOrder(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; each chat's updates run one at a time,
+    in the order Telegram sent them."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = None
+        if isinstance(update, Update):
+            chat = update.effective_chat
+            user = update.effective_user
+            key = chat.id if chat else (user.id if user else None)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if self._waiting[key] == 0:
+                del self._waiting[key]
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error; tell the runner something short and kind, never a traceback."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    services: Services = context.application.bot_data["services"]
+    user = update.effective_user
+    stored = None
+    try:
+        async with services.db.session() as session:
+            runner = await store.get_runner(session, user.id) if user else None
+            stored = runner.language if runner else None
+    except Exception:  # the database may be the reason we are here
+        log.debug("could not read the runner's language", exc_info=True)
+    tr = translator(
+        pick_language(stored, user.language_code if user else None, services.default_language)
+    )
+    try:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            tr.gettext(
+                "Sorry, something went wrong on my side. Nothing you told me was lost; "
+                "please try again in a moment."
+            ),
+        )
+    except Exception:
+        log.debug("could not tell the runner about the error", exc_info=True)
+
+
+async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """The command menu in every supported language (and the default language for others)."""
+    services: Services = application.bot_data["services"]
+    for code in (None, *SUPPORTED):
+        tr = translator(code or services.default_language)
+        await application.bot.set_my_commands(
+            [BotCommand(name, tr.gettext(description)) for name, description in COMMANDS],
+            language_code=code,
+        )
+
+
+def build_application(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    services: Services | None = None,
+    rate_limit: bool = True,
+    with_scheduler: bool = False,
+) -> Application:  # type: ignore[type-arg]
+    """Build the bot. ``db``/``services`` let tests and the playground share one database."""
+    install_redaction(settings.token)
+    db = db or (services.db if services else Database(settings.database_url))
+    services = services or Services(db=db, default_language=settings.default_language)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .base_file_url(settings.file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .concurrent_updates(PerChatOrder())
+        .post_init(_post_init)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=29, max_retries=3))
+    application = builder.build()
+    application.bot_data["services"] = services
+    application.bot_data["settings"] = settings
+    application.bot_data["with_scheduler"] = with_scheduler
+    for handler in build_handlers():
+        application.add_handler(handler)
+    application.add_error_handler(on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data["services"]
+    await services.db.migrate()
+    try:
+        await publish_commands(application)
+    except Exception:
+        log.warning("could not publish the command menu", exc_info=True)
+    if application.bot_data.get("with_scheduler"):
+        from bot.scheduler import install
+
+        install(application)

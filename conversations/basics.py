@@ -1,0 +1,114 @@
+"""/start for a known runner, /help, /language, /cancel, and replies to what the bot cannot use."""
+
+from __future__ import annotations
+
+from conversations import engine
+from conversations.actions import action, command, data
+from conversations.context import Ctx
+from locales import LANGUAGE_NAMES, N_, SUPPORTED
+
+# The command menu, in the order Telegram shows it. Descriptions are msgids.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("today", N_("Today's session")),
+    ("checkin", N_("Check in after a run")),
+    ("plan", N_("The next 7 days")),
+    ("why", N_("Why this session")),
+    ("reassess", N_("Weekly reassessment")),
+    ("progress", N_("Your progress as a chart")),
+    ("history", N_("The last 14 days")),
+    ("export", N_("A report for your physio")),
+    ("settings", N_("Reminder time, time zone, run days")),
+    ("language", N_("Change language")),
+    ("pause", N_("Pause the plan")),
+    ("resume", N_("Resume the plan")),
+    ("cancel", N_("Leave the current questions")),
+    ("delete", N_("Delete all your data")),
+    ("help", N_("What I can do")),
+    ("start", N_("Start or restart")),
+)
+
+DISCLAIMER = N_(
+    "I am a running coach, not a clinician: I cannot diagnose an injury. If something feels "
+    "wrong, or you are unsure, see a doctor or physiotherapist."
+)
+
+
+def disclaimer(ctx: Ctx) -> str:
+    return ctx._(DISCLAIMER)
+
+
+@command("help")
+async def help_command(ctx: Ctx) -> None:
+    lines = [ctx._("Here is what I can do:"), ""]
+    lines += [f"/{name} — {ctx._(description)}" for name, description in COMMANDS]
+    lines += ["", "<i>" + disclaimer(ctx) + "</i>"]
+    ctx.say("\n".join(lines))
+    await engine.reask(ctx, "\n")
+
+
+async def welcome_back(ctx: Ctx) -> None:
+    ctx.say(
+        ctx._("Welcome back! Your plan is where you left it. Send /today for today's session.")
+        + "\n\n<i>"
+        + disclaimer(ctx)
+        + "</i>"
+    )
+
+
+def language_keyboard() -> list[list[tuple[str, str]]]:
+    return [[(LANGUAGE_NAMES[code], data("lang", code)) for code in SUPPORTED]]
+
+
+@command("language")
+async def language_command(ctx: Ctx) -> None:
+    ctx.say(ctx._("Which language should I use?"), language_keyboard())
+
+
+@action("lang")
+async def choose_language(ctx: Ctx, code: str) -> None:
+    if code not in SUPPORTED:
+        ctx.say(ctx._("That question has closed."))
+        return
+    ctx.runner.language = code
+    ctx.say(ctx._("Done: I will speak English with you from now on."))
+    await engine.reask(ctx, "\n")
+
+
+@command("cancel")
+async def cancel_command(ctx: Ctx) -> None:
+    if await engine.cancel(ctx):
+        ctx.say(
+            ctx._(
+                "Stopped. What you already answered is kept; start the same questions again "
+                "today to pick up where you left off."
+            )
+        )
+    else:
+        ctx.say(ctx._("There is nothing to cancel right now."))
+
+
+async def unknown_command(ctx: Ctx) -> None:
+    ctx.say(ctx._("I don't know that command. Send /help to see what I can do."))
+    await engine.reask(ctx, "\n")
+
+
+async def not_text(ctx: Ctx) -> None:
+    if not await engine.reask(ctx, ctx._("I can only read text and buttons.") + "\n\n"):
+        ctx.say(ctx._("I can only read text and buttons. Send /help to see what I can do."))
+
+
+async def edited(ctx: Ctx) -> None:
+    if not await engine.reask(
+        ctx, ctx._("I keep the answer you sent first; edits are not recorded.") + "\n\n"
+    ):
+        ctx.say(ctx._("I keep the answer you sent first; edits are not recorded."))
+
+
+async def free_text(ctx: Ctx, text: str) -> None:
+    if not await engine.answer(ctx, text):
+        ctx.say(ctx._("I'm not sure what you mean. Send /today, /checkin or /help."))
+
+
+async def stale_button(ctx: Ctx) -> None:
+    if not await engine.reask(ctx, ctx._("That question has closed.") + "\n\n"):
+        ctx.say(ctx._("That question has closed."))

@@ -1,0 +1,90 @@
+"""What every handler works with: the services, and one context per update."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from locales import Translator, pick_language, translator
+from storage import Database
+from storage.models import Runner
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Long-lived things the handlers need; the bot builds one and stores it in bot_data."""
+
+    db: Database
+    default_language: str = "en"
+    clock: Callable[[], datetime] = system_clock
+
+
+@dataclass
+class Out:
+    """One message to send once the transaction has committed."""
+
+    text: str
+    keyboard: list[list[tuple[str, str]]] | None = None  # rows of (label, callback data)
+    photo: bytes | None = None
+    document: bytes | None = None
+    filename: str | None = None
+    remove_keyboard_of: int | None = None
+
+
+@dataclass
+class Ctx:
+    """One update's view: the runner (loaded in this transaction), their language and time."""
+
+    services: Services
+    session: AsyncSession
+    runner: Runner
+    now: datetime
+    out: list[Out] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tr(self) -> Translator:
+        return translator(
+            pick_language(
+                self.runner.language, self.runner.telegram_language, self.services.default_language
+            )
+        )
+
+    @property
+    def lang(self) -> str:
+        return self.tr.lang
+
+    def _(self, message: str) -> str:
+        return self.tr.gettext(message)
+
+    def n_(self, singular: str, plural: str, n: int) -> str:
+        return self.tr.ngettext(singular, plural, n)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.runner.time_zone or "UTC")
+        except (KeyError, ValueError):
+            return ZoneInfo("UTC")
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.zone)
+
+    @property
+    def today(self) -> date:
+        return self.local_now.date()
+
+    def say(
+        self, text: str, keyboard: list[list[tuple[str, str]]] | None = None, **kwargs: Any
+    ) -> None:
+        self.out.append(Out(text=text, keyboard=keyboard, **kwargs))

@@ -1,0 +1,282 @@
+"""The conversation engine: steps declared as data, state kept in the database.
+
+A conversation (``Flow``) is a tuple of ``Step``s read top to bottom. Each answer is parsed
+and validated, then saved with the next step in the same transaction as anything the answer
+records. Buttons carry the conversation version, so a button from an earlier question is
+recognised as stale. Nothing about a conversation lives in process memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from conversations.context import Ctx
+from locales import N_
+from storage import runners as store
+
+Answers = dict[str, Any]
+Rows = list[list[tuple[str, str]]]
+
+
+class Invalid(Exception):
+    """An answer that does not fit; ``message`` is a msgid, ``values`` fill its placeholders."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str  # a msgid (translated when shown) unless literal
+    literal: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    ask: str | Callable[[Ctx, Answers], str]
+    parse: Callable[[Ctx, str, Answers], Any]
+    options: Sequence[Sequence[Option]] | Callable[[Ctx, Answers], Sequence[Sequence[Option]]] = ()
+    skip_if: Callable[[Answers], bool] | None = None
+    hint: str | None = None  # a msgid shown under the question (e.g. "or type a number")
+
+
+Finish = Callable[[Ctx, Answers], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    title: str  # msgid, shown as the progress header
+    steps: tuple[Step, ...]
+    finish: Finish
+    # after an answer: a reason to stop early and finish now
+    end_if: Callable[[Answers], bool] | None = None
+    by_name: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        self.by_name.update({s.name: i for i, s in enumerate(self.steps)})
+
+    def step(self, name: str) -> Step | None:
+        index = self.by_name.get(name)
+        return None if index is None else self.steps[index]
+
+    def next_step(self, after: str | None, answers: Answers) -> Step | None:
+        start = 0 if after is None else self.by_name[after] + 1
+        for step in self.steps[start:]:
+            if step.skip_if is None or not step.skip_if(answers):
+                return step
+        return None
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def register(flow: Flow) -> Flow:
+    FLOWS[flow.name] = flow
+    return flow
+
+
+# ---------------------------------------------------------------- parsing helpers
+_NUMBER = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*(?:/\s*(\d+))?\s*$")
+
+
+def parse_number(text: str) -> float | None:
+    """``7``, ``7/10``, `` 7 ``, ``6,5`` -> the number; anything else -> None."""
+    match = _NUMBER.match(text)
+    if not match:
+        return None
+    return float(match.group(1).replace(",", "."))
+
+
+def int_in(lo: int, hi: int) -> Callable[[Ctx, str, Answers], int]:
+    def parse(ctx: Ctx, text: str, answers: Answers) -> int:
+        value = parse_number(text)
+        if value is None or value != int(value) or not lo <= value <= hi:
+            raise Invalid(N_("Please send a whole number from {lo} to {hi}."), lo=lo, hi=hi)
+        return int(value)
+
+    return parse
+
+
+def float_in(lo: float, hi: float) -> Callable[[Ctx, str, Answers], float]:
+    def parse(ctx: Ctx, text: str, answers: Answers) -> float:
+        value = parse_number(text)
+        if value is None or not lo <= value <= hi:
+            raise Invalid(N_("Please send a number from {lo} to {hi}."), lo=lo, hi=hi)
+        return round(value, 1)
+
+    return parse
+
+
+def choice(*values: str) -> Callable[[Ctx, str, Answers], str]:
+    """Only the buttons' values are accepted (typed text is matched against the labels too)."""
+
+    def parse(ctx: Ctx, text: str, answers: Answers) -> str:
+        raw = text.strip()
+        if raw in values:
+            return raw
+        folded = raw.casefold()
+        for value in values:
+            if folded == value.casefold():
+                return value
+        step_options = ctx.extra.get("options", ())
+        for row in step_options:
+            for option in row:
+                label = option.label if option.literal else ctx._(option.label)
+                if folded == label.casefold():
+                    return str(option.value)
+        raise Invalid(N_("Please pick one of the buttons."))
+
+    return parse
+
+
+def scale_rows(lo: int, hi: int, per_row: int = 6) -> list[list[Option]]:
+    values = [Option(str(v), str(v), literal=True) for v in range(lo, hi + 1)]
+    return [values[i : i + per_row] for i in range(0, len(values), per_row)]
+
+
+def yes_no() -> list[list[Option]]:
+    return [[Option("yes", N_("Yes")), Option("no", N_("No"))]]
+
+
+def parse_yes_no(ctx: Ctx, text: str, answers: Answers) -> bool:
+    return choice("yes", "no")(ctx, text, answers) == "yes"
+
+
+# ---------------------------------------------------------------- rendering
+def callback(version: int, value: str) -> str:
+    return f"s|{version}|{value}"
+
+
+def _options(ctx: Ctx, step: Step, answers: Answers) -> Sequence[Sequence[Option]]:
+    return step.options(ctx, answers) if callable(step.options) else step.options
+
+
+def ask(ctx: Ctx, flow: Flow, step: Step, answers: Answers, version: int, prefix: str = "") -> None:
+    """Queue the question of ``step`` with its buttons."""
+    ctx.extra["options"] = _options(ctx, step, answers)
+    question = step.ask(ctx, answers) if callable(step.ask) else ctx._(step.ask)
+    position = [s for s in flow.steps if s.skip_if is None or not s.skip_if(answers)]
+    number = next((i + 1 for i, s in enumerate(position) if s.name == step.name), 1)
+    header = ctx._("{title} · {n}/{total}").format(
+        title=ctx._(flow.title), n=number, total=len(position)
+    )
+    text = f"{prefix}<b>{header}</b>\n{question}"
+    if step.hint:
+        text += f"\n<i>{ctx._(step.hint)}</i>"
+    rows: Rows = [
+        [(o.label if o.literal else ctx._(o.label), callback(version, o.value)) for o in row]
+        for row in ctx.extra["options"]
+    ]
+    ctx.say(text, rows or None)
+
+
+# ---------------------------------------------------------------- the state machine
+async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
+    """Begin ``flow`` for this chat (any conversation it was in is left)."""
+    row = await store.load_conversation(ctx.session, ctx.runner.id)
+    answers = dict(answers or {})
+    draft = row.answers or {}
+    prefix = ""
+    if (
+        not row.name
+        and draft.get("_draft") == flow.name
+        and draft.get("_day") == ctx.today.isoformat()
+        and flow.step(str(draft.get("_step", "")))
+    ):
+        # Resume what /cancel left today: completed answers are kept.
+        answers = {k: v for k, v in draft.items() if not k.startswith("_")} | answers
+        step = flow.step(str(draft["_step"]))
+        prefix = ctx._("Picking up where you left off.") + "\n\n"
+    else:
+        step = flow.next_step(None, answers)
+    if step is None:
+        await flow.finish(ctx, answers)
+        return
+    store.save_conversation(row, flow.name, step.name, answers)
+    ask(ctx, flow, step, answers, row.version, prefix)
+
+
+async def current(ctx: Ctx) -> tuple[Flow, Step, Answers, int] | None:
+    row = await store.load_conversation(ctx.session, ctx.runner.id)
+    flow = FLOWS.get(row.name or "")
+    if flow is None:
+        return None
+    step = flow.step(row.step)
+    if step is None:
+        return None
+    return flow, step, dict(row.answers or {}), row.version
+
+
+async def reask(ctx: Ctx, prefix: str = "") -> bool:
+    """Ask the current question again; False when the chat is in no conversation."""
+    state = await current(ctx)
+    if state is None:
+        return False
+    flow, step, answers, version = state
+    ask(ctx, flow, step, answers, version, prefix)
+    return True
+
+
+async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> bool:
+    """Feed a typed answer or a pressed button to the current step.
+
+    Returns False when the chat is in no conversation (the caller replies otherwise).
+    """
+    row = await store.load_conversation(ctx.session, ctx.runner.id)
+    flow = FLOWS.get(row.name or "")
+    step = flow.step(row.step) if flow else None
+    if flow is None or step is None:
+        if button_version is not None:
+            ctx.say(ctx._("That question has closed."))
+            return True
+        return False
+    answers = dict(row.answers or {})
+    if button_version is not None and button_version != row.version:
+        ask(ctx, flow, step, answers, row.version, ctx._("That question has closed.") + "\n\n")
+        return True
+    ctx.extra["options"] = _options(ctx, step, answers)
+    try:
+        value = step.parse(ctx, text, answers)
+    except Invalid as bad:
+        message = ctx._(bad.message).format(**bad.values)
+        ask(ctx, flow, step, answers, row.version, f"{message}\n\n")
+        return True
+    answers[step.name] = value
+    following = None if flow.end_if and flow.end_if(answers) else flow.next_step(step.name, answers)
+    if following is None:
+        store.save_conversation(row, "", "", {})
+        await flow.finish(ctx, answers)
+        return True
+    store.save_conversation(row, flow.name, following.name, answers)
+    ask(ctx, flow, following, answers, row.version)
+    return True
+
+
+async def cancel(ctx: Ctx) -> bool:
+    """Leave the conversation; the answers given so far are kept as today's draft."""
+    row = await store.load_conversation(ctx.session, ctx.runner.id)
+    if not row.name:
+        return False
+    draft = dict(row.answers or {})
+    draft.update({"_draft": row.name, "_step": row.step, "_day": ctx.today.isoformat()})
+    store.save_conversation(row, "", "", draft)
+    return True
+
+
+async def leave(ctx: Ctx) -> None:
+    """Forget the conversation and any draft (used when a flow is superseded)."""
+    row = await store.load_conversation(ctx.session, ctx.runner.id)
+    store.save_conversation(row, "", "", {})
+
+
+def iso(value: Any) -> date:
+    return date.fromisoformat(str(value))

@@ -1,0 +1,107 @@
+"""PTB handlers: each one parses the update and hands a small coroutine to dispatch.run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from conversations import basics, engine
+from conversations.actions import ACTIONS, COMMAND_ACTIONS, Command
+from conversations.context import Ctx
+from conversations.dispatch import run, services_of
+from storage import runners as store
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def _with_args(fn: Command) -> Handler:
+    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def act(ctx: Ctx) -> None:
+            ctx.extra["args"] = list(context.args or [])
+            await fn(ctx)
+
+        await run(update, context, act)
+
+    return handle
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    text = update.message.text if update.message and update.message.text else ""
+
+    async def act(ctx: Ctx) -> None:
+        await basics.free_text(ctx, text)
+
+    await run(update, context, act)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await run(update, context, basics.unknown_command)
+
+
+async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await run(update, context, basics.not_text)
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # An edit is never recorded as an answer; it gets a gentle note, handled once per edit.
+    await run(update, context, basics.edited)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    payload = (query.data or "") if query else ""
+    parts = payload.split("|", 2)
+
+    async def act(ctx: Ctx) -> None:
+        if len(parts) == 3 and parts[0] == "s" and parts[1].isdigit():
+            await engine.answer(ctx, parts[2], button_version=int(parts[1]))
+        elif len(parts) == 3 and parts[0] == "a" and parts[1] in ACTIONS:
+            await ACTIONS[parts[1]](ctx, parts[2])
+        else:
+            await basics.stale_button(ctx)
+
+    await run(update, context, act)
+
+
+async def on_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+    async with services_of(context).db.session() as session:
+        await store.set_blocked(session, change.from_user.id, blocked)
+    log.info("runner %s %s the bot", change.from_user.id, "blocked" if blocked else "unblocked")
+
+
+def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Every handler the bot registers, in priority order."""
+    # Importing the conversation modules registers their flows, commands and actions.
+    from conversations import modules  # noqa: F401
+
+    private = filters.ChatType.PRIVATE
+    handlers: list[BaseHandler] = [  # type: ignore[type-arg]
+        ChatMemberHandler(on_member, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited),
+    ]
+    for name, fn in COMMAND_ACTIONS.items():
+        handlers.append(CommandHandler(name, _with_args(fn), filters=private))
+    handlers += [
+        MessageHandler(filters.COMMAND & private, on_unknown_command),
+        MessageHandler(filters.TEXT & private, on_text),
+        CallbackQueryHandler(on_button),
+        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_not_text),
+    ]
+    return handlers

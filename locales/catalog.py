@@ -1,0 +1,165 @@
+"""The translation workflow: ``python -m locales.catalog extract|update|check``.
+
+* ``extract`` collects every gettext call in the code into ``locales/runcoach.pot``.
+* ``update`` merges the template into each language's ``.po`` (English is filled from the
+  source text; the others keep their translations and get new entries to translate).
+* ``check`` lists missing, fuzzy, untranslated and placeholder-mismatched entries (the test
+  suite runs the same check).
+
+Compiled ``.mo`` files are not kept: the translator compiles the ``.po`` in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+from locales import CATALOG_DIR, DOMAIN, SUPPORTED, po_path
+
+ROOT = CATALOG_DIR.parent
+POT = CATALOG_DIR / f"{DOMAIN}.pot"
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "gettext": None,
+    "n_": (1, 2),
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+}
+PACKAGES = ("bot", "conversations", "storage", "locales")
+PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?:[:!][^}]*)?\}")
+
+
+def extract() -> Catalog:
+    catalog = Catalog(project="runcoach", domain=DOMAIN, charset="utf-8")
+    for package in PACKAGES:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            ROOT / package,
+            method_map=[("**.py", "python")],
+            keywords=KEYWORDS,
+            comment_tags=("TRANSLATORS:",),
+        ):
+            catalog.add(
+                message,
+                None,
+                [(f"{package}/{filename}", lineno)],
+                auto_comments=comments,
+                context=context,
+            )
+    return catalog
+
+
+def _write(catalog: Catalog, path: Path, **kwargs: object) -> None:
+    buf = io.BytesIO()
+    write_po(buf, catalog, width=100, sort_output=True, **kwargs)  # type: ignore[arg-type]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buf.getvalue())
+
+
+def read(lang: str) -> Catalog:
+    path = po_path(lang)
+    if not path.exists():
+        return Catalog(locale=lang, domain=DOMAIN)
+    with path.open("rb") as fh:
+        return read_po(fh, locale=lang, domain=DOMAIN)
+
+
+def update() -> None:
+    template = extract()
+    _write(template, POT, omit_header=False)
+    for lang in SUPPORTED:
+        catalog = read(lang)
+        # Catalog.update shares new Message objects with the template: give each its own.
+        catalog.update(extract(), no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        if lang == "en":
+            for message in catalog:
+                if not message.id:
+                    continue
+                if isinstance(message.id, tuple | list):
+                    message.string = tuple(message.id)
+                else:
+                    message.string = message.id
+                message.flags.discard("fuzzy")
+        _write(catalog, po_path(lang), ignore_obsolete=True)
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+def problems(lang: str, template: Catalog | None = None) -> list[str]:
+    """What is wrong with one language's catalog, one line per problem."""
+    template = template or extract()
+    catalog = read(lang)
+    found: list[str] = []
+    for message in template:
+        if not message.id:
+            continue
+        key = message.id if not message.context else (message.id, message.context)
+        translated: Message | None = catalog.get(
+            message.id if isinstance(message.id, str) else message.id[0], context=message.context
+        )
+        label = repr(key if isinstance(key, str) else key[0])[:70]
+        if translated is None:
+            found.append(f"{lang}: missing {label}")
+            continue
+        if translated.fuzzy:
+            found.append(f"{lang}: fuzzy {label}")
+        strings = (
+            list(translated.string)
+            if isinstance(translated.string, tuple | list)
+            else [translated.string]
+        )
+        if not all(strings):
+            found.append(f"{lang}: untranslated {label}")
+            continue
+        sources = list(message.id) if isinstance(message.id, tuple | list) else [message.id]
+        wanted = set().union(*(_placeholders(s) for s in sources))
+        for s in strings:
+            if _placeholders(s) - wanted or (
+                not isinstance(message.id, tuple | list) and _placeholders(s) != wanted
+            ):
+                found.append(f"{lang}: placeholders differ in {label}")
+                break
+        if isinstance(message.id, tuple | list):
+            expected = catalog.num_plurals
+            if len(strings) != expected:
+                found.append(f"{lang}: {len(strings)} plural forms, expected {expected}: {label}")
+    return found
+
+
+def check() -> list[str]:
+    template = extract()
+    found: list[str] = []
+    for lang in SUPPORTED:
+        found += problems(lang, template)
+    return found
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "check"
+    if command == "extract":
+        _write(extract(), POT, omit_header=False)
+    elif command == "update":
+        update()
+    elif command == "check":
+        found = check()
+        for line in found:
+            print(line)
+        print(f"{len(found)} problem(s)")
+        return 1 if found else 0
+    else:
+        print("usage: python -m locales.catalog extract|update|check", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,234 @@
+"""The database schema. Every table that holds something about a runner cascades on delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def runner_fk() -> ForeignKey:
+    return ForeignKey("runners.id", ondelete="CASCADE")
+
+
+class Runner(Base):
+    __tablename__ = "runners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    reminder_minute: Mapped[int] = mapped_column(Integer, default=8 * 60)
+    reassess_weekday: Mapped[int] = mapped_column(Integer, default=6)
+    # new: onboarding not finished; active; paused; referred (a red flag stopped the plan)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Injury profile (progression.Profile)
+    injury: Mapped[str | None] = mapped_column(String(32))
+    side: Mapped[str | None] = mapped_column(String(8))
+    injury_date: Mapped[date | None] = mapped_column(Date)
+    rest_pain: Mapped[int | None] = mapped_column(Integer)
+    walk_pain: Mapped[int | None] = mapped_column(Integer)
+    runs_per_week_before: Mapped[int | None] = mapped_column(Integer)
+    minutes_per_week_before: Mapped[int | None] = mapped_column(Integer)
+    run_days_per_week: Mapped[int | None] = mapped_column(Integer)
+    preferred_days: Mapped[str] = mapped_column(String(16), default="")
+    goal: Mapped[str | None] = mapped_column(Text)
+    # Where the runner stands on the ladder
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    level_since: Mapped[date | None] = mapped_column(Date)
+    # When the scheduler should next look at this runner (UTC); indexed so a tick is cheap
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_runners_due", "next_due_at"),)
+
+
+class CheckInRow(Base):
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(16))
+    minutes: Mapped[int] = mapped_column(Integer)
+    pain_during: Mapped[int] = mapped_column(Integer)
+    pain_after: Mapped[int] = mapped_column(Integer)
+    sharp_or_limp: Mapped[bool] = mapped_column(Boolean)
+    stiffness: Mapped[int] = mapped_column(Integer)
+    swelling: Mapped[str] = mapped_column(String(8))
+    rpe: Mapped[int] = mapped_column(Integer)
+    mood: Mapped[int] = mapped_column(Integer)
+    sleep_hours: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MorningCheckRow(Base):
+    __tablename__ = "morning_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    run_day: Mapped[date] = mapped_column(Date)
+    pain: Mapped[str] = mapped_column(String(8))
+    stiffness: Mapped[str] = mapped_column(String(8))
+    swelling: Mapped[str] = mapped_column(String(8))
+    night_pain: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReassessmentRow(Base):
+    __tablename__ = "reassessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    heel_raises_left: Mapped[int] = mapped_column(Integer)
+    heel_raises_right: Mapped[int] = mapped_column(Integer)
+    hops_left: Mapped[int] = mapped_column(Integer)
+    hops_right: Mapped[int] = mapped_column(Integer)
+    hop_pain: Mapped[int] = mapped_column(Integer)
+    knee_to_wall_left_cm: Mapped[float | None] = mapped_column(Float)
+    knee_to_wall_right_cm: Mapped[float | None] = mapped_column(Float)
+    morning_stiffness_min: Mapped[int] = mapped_column(Integer)
+    walk_pain: Mapped[int | None] = mapped_column(Integer)
+    readiness: Mapped[int | None] = mapped_column(Integer)
+    gates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RedFlagRow(Base):
+    __tablename__ = "red_flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    flags: Mapped[str] = mapped_column(String(200))  # comma separated progression.RedFlag values
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DecisionRow(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[int] = mapped_column(Integer)
+    reduced: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_date: Mapped[date] = mapped_column(Date)
+    check_again: Mapped[str] = mapped_column(String(16))
+    check_again_date: Mapped[date] = mapped_column(Date)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConversationRow(Base):
+    """The one conversation a chat is in: its step and partial answers, saved with each answer."""
+
+    __tablename__ = "conversations"
+
+    runner_id: Mapped[int] = mapped_column(runner_fk(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(48))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the bot message that carries the current question (older buttons are stale)
+    question_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class InboxRow(Base):
+    """Updates already handled, so a re-delivered update records nothing twice."""
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk())
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("runner_id", "key", name="uq_inbox_runner_key"),)
+
+
+class DeliveryRow(Base):
+    """One scheduled message per (runner, kind, local date): exactly once, by a unique key."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk())
+    kind: Mapped[str] = mapped_column(String(16))
+    local_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending/sent/dropped/failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("runner_id", "kind", "local_date", name="uq_deliveries_once"),
+        Index("ix_deliveries_status", "status", "claimed_at"),
+    )

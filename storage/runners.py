@@ -1,0 +1,142 @@
+"""Queries about runners, their conversation state and the updates already handled."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Base,
+    ConversationRow,
+    InboxRow,
+    Runner,
+    utcnow,
+)
+
+
+async def get_runner(session: AsyncSession, telegram_user_id: int) -> Runner | None:
+    result = await session.execute(
+        select(Runner).where(Runner.telegram_user_id == telegram_user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_runner_by_id(session: AsyncSession, runner_id: int) -> Runner | None:
+    return await session.get(Runner, runner_id)
+
+
+async def get_or_create_runner(
+    session: AsyncSession, telegram_user_id: int, chat_id: int, telegram_language: str | None
+) -> Runner:
+    """The runner for this Telegram user, created on first contact (one row per user, always)."""
+    runner = await get_runner(session, telegram_user_id)
+    if runner is None:
+        try:
+            async with session.begin_nested():
+                runner = Runner(
+                    telegram_user_id=telegram_user_id,
+                    chat_id=chat_id,
+                    telegram_language=telegram_language,
+                    status="new",
+                )
+                session.add(runner)
+        except IntegrityError:  # another process created it a moment ago
+            runner = await get_runner(session, telegram_user_id)
+            assert runner is not None
+    else:
+        if runner.chat_id != chat_id:
+            runner.chat_id = chat_id
+        if telegram_language and runner.telegram_language != telegram_language:
+            runner.telegram_language = telegram_language
+    return runner
+
+
+async def set_blocked(session: AsyncSession, telegram_user_id: int, blocked: bool) -> bool:
+    result = await session.execute(
+        update(Runner)
+        .where(Runner.telegram_user_id == telegram_user_id)
+        .values(blocked=blocked, updated_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_blocked_by_chat(session: AsyncSession, chat_id: int) -> None:
+    await session.execute(
+        update(Runner).where(Runner.chat_id == chat_id).values(blocked=True, updated_at=utcnow())
+    )
+
+
+async def remember_update(session: AsyncSession, runner_id: int, key: str) -> bool:
+    """Record that an update was handled; False when it had been handled already."""
+    try:
+        async with session.begin_nested():
+            session.add(InboxRow(runner_id=runner_id, key=key))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def prune_inbox(session: AsyncSession, older_than: datetime) -> None:
+    await session.execute(delete(InboxRow).where(InboxRow.created_at < older_than))
+
+
+async def load_conversation(session: AsyncSession, runner_id: int) -> ConversationRow:
+    """The chat's conversation row, locked for this transaction where the database can lock."""
+    result = await session.execute(
+        select(ConversationRow).where(ConversationRow.runner_id == runner_id).with_for_update()
+    )
+    row = result.scalar_one_or_none()
+    if row is None:
+        try:
+            async with session.begin_nested():
+                row = ConversationRow(runner_id=runner_id, name="", step="", answers={}, version=0)
+                session.add(row)
+        except IntegrityError:
+            result = await session.execute(
+                select(ConversationRow)
+                .where(ConversationRow.runner_id == runner_id)
+                .with_for_update()
+            )
+            row = result.scalar_one()
+    return row
+
+
+def save_conversation(row: ConversationRow, name: str, step: str, answers: dict[str, Any]) -> None:
+    """Move the conversation on; the version makes every older button stale."""
+    row.name = name
+    row.step = step
+    row.answers = dict(answers)
+    row.version = (row.version or 0) + 1
+
+
+async def delete_runner(session: AsyncSession, runner_id: int) -> None:
+    """Remove every row about the runner, in every table."""
+    for table in reversed(Base.metadata.sorted_tables):
+        if "runner_id" in table.c:
+            await session.execute(delete(table).where(table.c.runner_id == runner_id))
+    await session.execute(delete(Runner).where(Runner.id == runner_id))
+
+
+async def count_rows_for(session: AsyncSession, runner_id: int) -> dict[str, int]:
+    """How many rows each table holds about a runner (the deletion check reads this)."""
+    from sqlalchemy import func
+
+    counts: dict[str, int] = {}
+    for table in Base.metadata.sorted_tables:
+        column = table.c.get("runner_id") if table.name != "runners" else table.c.id
+        if column is None:
+            continue
+        counts[table.name] = int(
+            (await session.execute(select(func.count()).where(column == runner_id))).scalar_one()
+        )
+    return counts
+
+
+def today_for(now: datetime, time_zone: str) -> date:
+    from zoneinfo import ZoneInfo
+
+    return now.astimezone(ZoneInfo(time_zone)).date()

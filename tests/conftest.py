@@ -1,0 +1,202 @@
+"""Shared fixtures: a database per test (SQLite, or PostgreSQL when asked), the Bot API double,
+and a helper that runs the real Application against it over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.app import build_application
+from bot.double import BotApiDouble
+from bot.settings import Settings
+from conversations import Services
+from storage import Database
+from storage.db import is_sqlite, normalize_url
+
+TOKEN = "123456:TESTtokenDoNotLogThis0123456789abcdef"
+TOKEN_B = "654321:SECONDtokenDoNotLogThis0123456789abcd"
+# The suite's database: SQLite unless RUNCOACH_TEST_DATABASE_URL names a PostgreSQL server.
+TEST_DATABASE_URL = os.environ.get("RUNCOACH_TEST_DATABASE_URL", "").strip()
+# Tests that always need PostgreSQL (two processes on one database) use this one.
+PG_URL = os.environ.get("RUNCOACH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_report_header(config: Any) -> str:
+    backend = "PostgreSQL" if TEST_DATABASE_URL and not is_sqlite(TEST_DATABASE_URL) else "SQLite"
+    return f"runcoach database backend: {backend}"
+
+
+async def _pg_reachable(url: str) -> str | None:
+    engine = create_async_engine(normalize_url(url))
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("select 1"))
+        return None
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        await engine.dispose()
+
+
+def _missing_postgres(reason: str) -> None:
+    message = f"PostgreSQL is not reachable ({reason})"
+    if IN_CI:
+        pytest.fail(message + "; under CI=true a PostgreSQL run may not be skipped")
+    pytest.skip(message + "; start PostgreSQL or unset RUNCOACH_TEST_DATABASE_URL")
+
+
+@asynccontextmanager
+async def pg_database(url: str) -> AsyncIterator[Database]:
+    """A fresh PostgreSQL schema for one test, dropped afterwards."""
+    problem = await _pg_reachable(url)
+    if problem:
+        _missing_postgres(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(normalize_url(url))
+    async with admin.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = Database(url, schema=schema)
+    try:
+        await db.migrate()
+        yield db
+    finally:
+        await db.dispose()
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def db(tmp_path: Any) -> AsyncIterator[Database]:
+    if TEST_DATABASE_URL and not is_sqlite(TEST_DATABASE_URL):
+        async with pg_database(TEST_DATABASE_URL) as database:
+            yield database
+        return
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/runcoach.sqlite3")
+    await database.migrate()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def pg_db() -> AsyncIterator[Database]:
+    """Always PostgreSQL (tests of two processes on one database)."""
+    async with pg_database(TEST_DATABASE_URL or PG_URL) as database:
+        yield database
+
+
+@pytest.fixture
+async def double() -> AsyncIterator[BotApiDouble]:
+    async with BotApiDouble() as d:
+        yield d
+
+
+class Clock:
+    """A clock the tests move by hand."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@asynccontextmanager
+async def running_bot(
+    double: BotApiDouble,
+    db: Database,
+    *,
+    token: str = TOKEN,
+    clock: Callable[[], datetime] | None = None,
+    default_language: str = "en",
+    with_scheduler: bool = False,
+) -> AsyncIterator[Any]:
+    """Start the real Application with long polling against the double; stop it cleanly."""
+    settings = Settings(
+        token=token,
+        api_url=double.base_url,
+        database_url=db.url,
+        default_language=default_language,
+    )
+    services = Services(db=db, default_language=default_language)
+    if clock is not None:
+        services.clock = clock
+    app = build_application(
+        settings, services=services, rate_limit=False, with_scheduler=with_scheduler
+    )
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=False)
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+
+
+class Chat:
+    """One runner talking to the bot through the double."""
+
+    def __init__(
+        self, double: BotApiDouble, user_id: int, *, token: str = TOKEN, language: str = "en"
+    ) -> None:
+        self.double = double
+        self.user_id = user_id
+        self.token = token
+        self.language = language
+
+    async def say(self, text: str, *, count: int = 1, timeout: float = 10.0) -> list[Any]:
+        mark = self.double.mark(self.user_id)
+        self.double.send_text(self.token, self.user_id, text, language_code=self.language)
+        return await self.double.wait_for(self.user_id, count, since=mark, timeout=timeout)
+
+    async def press(self, label: str, *, count: int = 1, timeout: float = 10.0) -> list[Any]:
+        """Press the button labelled ``label`` on the newest message that has it."""
+        for message in reversed(self.double.sent(self.user_id)):
+            for row in message.buttons():
+                for text_, data in row:
+                    if text_ == label and data is not None:
+                        return await self.press_data(
+                            message.message_id, data, count=count, timeout=timeout
+                        )
+        raise AssertionError(f"no button {label!r} in the chat")
+
+    async def press_data(
+        self, message_id: int, data: str, *, count: int = 1, timeout: float = 10.0
+    ) -> list[Any]:
+        mark = self.double.mark(self.user_id)
+        self.double.press(self.token, self.user_id, message_id, data, language_code=self.language)
+        return await self.double.wait_for(self.user_id, count, since=mark, timeout=timeout)
+
+    def last_text(self) -> str:
+        return self.double.sent(self.user_id)[-1].text or ""
+
+
+async def settle(seconds: float = 0.05) -> None:
+    await asyncio.sleep(seconds)
