@@ -157,12 +157,23 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
     # --- pain
     xs = [d.x for d in days]
     ax_pain.plot(
-        xs, [d.pain_during for d in days], marker="o", markersize=7, linewidth=2,
-        color=COLOR_DURING, label=_("Pain during"),
+        xs,
+        [d.pain_during for d in days],
+        marker="o",
+        markersize=7,
+        linewidth=2,
+        color=COLOR_DURING,
+        label=_("Pain during"),
     )
     ax_pain.plot(
-        xs, [d.pain_after for d in days], marker="s", markersize=6, linewidth=2,
-        color=COLOR_AFTER, linestyle="--", label=_("Pain after"),
+        xs,
+        [d.pain_after for d in days],
+        marker="s",
+        markersize=6,
+        linewidth=2,
+        color=COLOR_AFTER,
+        linestyle="--",
+        label=_("Pain after"),
     )
     morning_y = 11.3
     seen_mornings: set[str] = set()
@@ -171,8 +182,12 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
             continue
         marker, color = MORNING_STYLE[m.pain]
         ax_pain.plot(
-            [(m.day - data.first).days], [morning_y], linestyle="none", marker=marker,
-            markersize=10, color=color,
+            [(m.day - data.first).days],
+            [morning_y],
+            linestyle="none",
+            marker=marker,
+            markersize=10,
+            color=color,
         )
         seen_mornings.add(m.pain)
     ax_pain.set_ylim(-0.5, 12.3)
@@ -193,20 +208,34 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
             )
             labels.append(morning_names[key])
     ax_pain.legend(
-        handles, labels, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=min(3, len(labels)),
-        frameon=False, fontsize=11, handletextpad=0.3, columnspacing=1.0,
+        handles,
+        labels,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=min(3, len(labels)),
+        frameon=False,
+        fontsize=11,
+        handletextpad=0.3,
+        columnspacing=1.0,
     )
 
     # --- minutes and load
+    ax_min.bar(xs, [d.running for d in days], width=0.8, color=COLOR_RUN, label=RUN_BARS)
     ax_min.bar(
-        xs, [d.running for d in days], width=0.8, color=COLOR_RUN, label=RUN_BARS
-    )
-    ax_min.bar(
-        xs, [d.minutes - d.running for d in days], bottom=[d.running for d in days], width=0.8,
-        color=COLOR_OTHER, label=OTHER_BARS,
+        xs,
+        [d.minutes - d.running for d in days],
+        bottom=[d.running for d in days],
+        width=0.8,
+        color=COLOR_OTHER,
+        label=OTHER_BARS,
     )
     ax_load.plot(
-        xs, [d.load for d in days], marker="D", markersize=5, linewidth=1.5, color=COLOR_LOAD,
+        xs,
+        [d.load for d in days],
+        marker="D",
+        markersize=5,
+        linewidth=1.5,
+        color=COLOR_LOAD,
     )
     top_minutes = max([d.minutes for d in days] + [10])
     ax_min.set_ylim(0, top_minutes * 1.15)
@@ -224,8 +253,13 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
             Line2D([], [], color=COLOR_LOAD, marker="D"),
         ],
         [_("Minutes run"), _("Other minutes"), _("Load")],
-        loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False, fontsize=11,
-        handletextpad=0.3, columnspacing=1.0,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=3,
+        frameon=False,
+        fontsize=11,
+        handletextpad=0.3,
+        columnspacing=1.0,
     )
 
     # --- stage changes
@@ -238,8 +272,13 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
             ax.axvline(x, color=COLOR_STAGE, linestyle=":", linewidth=1.5)
         if x - last_label >= max(3, n / 12):
             ax_pain.text(
-                x + 0.2, 9.9, _("Stage {n}").format(n=change.stage), fontsize=11,
-                color="#404040", va="top", ha="left",
+                x + 0.2,
+                9.9,
+                _("Stage {n}").format(n=change.stage),
+                fontsize=11,
+                color="#404040",
+                va="top",
+                ha="left",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
             )
             last_label = int(x)
@@ -255,7 +294,12 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
 
     if not days:
         ax_pain.text(
-            (n - 1) / 2, 5, _("No check-ins yet"), fontsize=16, ha="center", va="center",
+            (n - 1) / 2,
+            5,
+            _("No check-ins yet"),
+            fontsize=16,
+            ha="center",
+            va="center",
             color="#404040",
         )
     fig.subplots_adjust(left=0.1, right=0.88, top=0.84, bottom=0.07)
