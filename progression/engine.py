@@ -110,6 +110,7 @@ class _Ctx:
         "red_flags",
         "rules",
         "run_days",
+        "run_min",
         "run_week",
         "stage",
         "today",
@@ -124,25 +125,39 @@ class _Ctx:
         self.stage = LADDER[self.level].stage
         self.level_since = h.level_since
         key = _day_key
-        self.checkins: list[CheckIn] = sorted((c for c in h.checkins if c.day <= today), key=key)
-        self.mornings: list[MorningCheck] = sorted(
-            (m for m in h.mornings if m.day <= today), key=key)
+        self.checkins: list[CheckIn] = sorted(h.checkins, key=key)
+        if self.checkins and self.checkins[-1].day > today:
+            self.checkins = [c for c in self.checkins if c.day <= today]
+        self.mornings: list[MorningCheck] = sorted(h.mornings, key=key)
+        if self.mornings and self.mornings[-1].day > today:
+            self.mornings = [m for m in self.mornings if m.day <= today]
         self.reassessments: list[Reassessment] = sorted(
             (r for r in h.reassessments if r.day <= today), key=key)
         self.changes = sorted((c for c in h.level_changes if c.day <= today), key=key)
         self.red_flags = sorted((f for f in h.red_flags if f.day <= today), key=key)
         self.morning_by_run_day: dict[date, MorningCheck] = {m.run_day: m for m in self.mornings}
         run_days: list[date] = []
-        run_week: dict[date, int] = {}
+        run_week: dict[int, int] = {}
+        run_min: list[int] = []
+        last_day: date | None = None
+        skipped, cross = Outcome.SKIPPED, Outcome.CROSS
         for c in self.checkins:
+            o = c.outcome
+            if o is skipped or o is cross:
+                run_min.append(0)
+                continue
             rm = running_minutes_done(c)
+            run_min.append(rm)
             if rm > 0:
-                if not run_days or run_days[-1] != c.day:
-                    run_days.append(c.day)
-                ws = _week_start(c.day)
-                run_week[ws] = run_week.get(ws, 0) + rm
+                day = c.day
+                if day != last_day:
+                    run_days.append(day)
+                    last_day = day
+                wk = (day.toordinal() - 1) // 7
+                run_week[wk] = run_week.get(wk, 0) + rm
         self.run_days = run_days
         self.run_week = run_week
+        self.run_min = run_min
         sb = [c.day for c in self.changes if c.action is Action.STEP_BACK]
         self.last_step_back: date | None = sb[-1] if sb else None
 
@@ -241,7 +256,7 @@ def _needs_recovery_day(ctx: _Ctx, d: date, planned: list[date]) -> bool:
 
 
 def _week_running(ctx: _Ctx, week_start: date) -> int:
-    return ctx.run_week.get(week_start, 0)
+    return ctx.run_week.get((week_start.toordinal() - 1) // 7, 0)
 
 
 def _is_deload_week(ctx: _Ctx, week_start: date) -> bool:
@@ -268,11 +283,12 @@ def _cap_for(ctx: _Ctx, d: date, planned: dict[date, int]) -> tuple[int, int, in
     if _is_deload_week(ctx, ws - timedelta(days=7)):
         last = max(last, _week_running(ctx, ws - timedelta(days=14)))
     used = 0
-    for c in reversed(ctx.checkins):
-        if c.day < ws:
+    for i in range(len(ctx.checkins) - 1, -1, -1):
+        day = ctx.checkins[i].day
+        if day < ws:
             break
-        if c.day < d:
-            used += running_minutes_done(c)
+        if day < d:
+            used += ctx.run_min[i]
     used += sum(v for k, v in planned.items() if ws <= k < d)
     return weekly_cap(last), used, last
 

@@ -97,6 +97,16 @@ _RUN_MIN: tuple[int, ...] = tuple(round(_run_minutes(s.segments)) for s in LADDE
 _TOTAL_MIN: tuple[int, ...] = tuple(round(_total_minutes(s.segments)) for s in LADDER)
 
 
+def running_minutes_table() -> tuple[int, ...]:
+    """Running minutes per level (index = level)."""
+    return _RUN_MIN
+
+
+def total_minutes_table() -> tuple[int, ...]:
+    """Total session minutes per level (index = level)."""
+    return _TOTAL_MIN
+
+
 def clamp_level(level: int) -> int:
     return max(0, min(MAX_LEVEL, level))
 

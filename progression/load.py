@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .enums import Outcome
-from .ladder import LADDER, clamp_level, running_minutes_of
+from .ladder import MAX_LEVEL, running_minutes_table, total_minutes_table
 from .models import CheckIn
 
 
@@ -21,18 +21,23 @@ def session_load(c: CheckIn) -> float:
 
 def running_minutes_done(c: CheckIn) -> int:
     """Minutes actually run in a check-in (explicit, else estimated from the level)."""
-    if c.outcome in (Outcome.SKIPPED, Outcome.CROSS):
+    outcome = c.outcome
+    if outcome is Outcome.SKIPPED or outcome is Outcome.CROSS:
         return 0
     if c.running_minutes is not None:
-        return max(0, c.running_minutes)
-    planned = running_minutes_of(c.level)
-    if planned == 0:
-        return 0
-    if c.outcome is Outcome.SHORTER:
-        total = sum(s.total_minutes for s in LADDER[clamp_level(c.level)].segments)
-        frac = min(1.0, max(0, c.minutes) / total) if total > 0 else 0.0
-        return math.floor(planned * frac)
-    return planned
+        return c.running_minutes if c.running_minutes > 0 else 0
+    lvl = c.level
+    lvl = 0 if lvl < 0 else MAX_LEVEL if lvl > MAX_LEVEL else lvl
+    planned = _RUN[lvl]
+    if planned == 0 or outcome is not Outcome.SHORTER:
+        return planned
+    total = _TOTAL[lvl]
+    frac = min(1.0, max(0, c.minutes) / total) if total > 0 else 0.0
+    return math.floor(planned * frac)
+
+
+_RUN = running_minutes_table()
+_TOTAL = total_minutes_table()
 
 
 @dataclass(frozen=True)

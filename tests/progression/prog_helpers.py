@@ -48,7 +48,7 @@ def morning(run_day: date, *, pain: Compare = Compare.SAME, stiffness: Compare =
                         night_pain)
 
 
-def tests_passed(day: date, **kw: object) -> Reassessment:
+def passed_tests(day: date, **kw: object) -> Reassessment:
     base = Reassessment(day, 32, 33, 12, 12, 0, 10.0, 10.5, 5, 0, 55, 0, 0)
     return replace(base, **kw)  # type: ignore[arg-type]
 
