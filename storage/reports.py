@@ -40,7 +40,7 @@ async def _rows(session: AsyncSession, query: Select[Any]) -> list[Any]:
     return list((await session.execute(query)).scalars())
 
 
-def _for_runner(model: type[Row], runner_id: int, first: date | None) -> Select[tuple[Row]]:
+def _for_runner(model: type[Row], runner_id: int, first: date | None) -> Select[Any]:
     query = select(model).where(model.runner_id == runner_id)
     if first is not None:
         query = query.where(model.day >= first)

@@ -1,0 +1,49 @@
+"""/export: a PDF report for a physiotherapist and a CSV of every check-in."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conversations import report
+from conversations.actions import command
+from conversations.charts import render_progress_chart
+from conversations.context import Ctx
+from locales import Translator
+from storage import reports as store
+
+PDF_NAME = "runcoach-report.pdf"
+CSV_NAME = "runcoach-checkins.csv"
+
+
+def _build(data: report.ReportInput, tr: Translator) -> tuple[bytes, bytes]:
+    """Both documents (run in a worker thread: rendering takes a moment)."""
+    records = data.records
+    first_day = records.checkins[0].day if records.checkins else None
+    if first_day is not None:
+        first, last = report.chart_window(data.today, first_day)
+        data.chart_png = render_progress_chart(report.chart_data(records, first, last), tr)
+    return report.build_pdf(data, tr), report.checkins_csv(records.checkins)
+
+
+@command("export")
+async def export_command(ctx: Ctx) -> None:
+    records = await store.load_records(ctx.session, ctx.runner.id)
+    data = report.ReportInput.of(ctx.runner, ctx.today, records, None)
+    pdf, csv_bytes = await asyncio.to_thread(_build, data, ctx.tr)
+    ctx.say(
+        ctx._(
+            "Your report for a physiotherapist or doctor: injury, stages, reassessments and "
+            "every check-in. I am a coach, not a diagnosis: the report shows what you told me."
+        ),
+        document=pdf,
+        filename=PDF_NAME,
+    )
+    ctx.say(
+        ctx.n_(
+            "{n} check-in as a spreadsheet (CSV), one row each.",
+            "{n} check-ins as a spreadsheet (CSV), one row each.",
+            len(records.checkins),
+        ).format(n=len(records.checkins)),
+        document=csv_bytes,
+        filename=CSV_NAME,
+    )

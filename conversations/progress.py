@@ -1,0 +1,122 @@
+"""/progress (a chart and the milestones reached) and /history (the last 14 days)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from datetime import date, timedelta
+
+from conversations import report
+from conversations.actions import command
+from conversations.charts import render_progress_chart
+from conversations.context import Ctx
+from storage import reports as store
+from storage.models import CheckInRow
+
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
+
+
+@command("progress")
+async def progress_command(ctx: Ctx) -> None:
+    today = ctx.today
+    first_day = await store.first_checkin_day(ctx.session, ctx.runner.id)
+    if first_day is None:
+        ctx.say(
+            ctx._(
+                "Nothing to chart yet: your progress appears here after your first check-in. "
+                "Send /checkin after a session."
+            )
+        )
+        return
+    first, last = report.chart_window(today, first_day)
+    records = await store.load_records(ctx.session, ctx.runner.id)
+    data = report.chart_data(records, first, last)
+    tr = ctx.tr
+    png = await asyncio.to_thread(render_progress_chart, data, tr)
+    caption = progress_caption(ctx, records, first, last)
+    if len(caption) <= CAPTION_LIMIT:
+        ctx.say(caption, photo=png)
+    else:  # a long list of milestones goes in a message of its own
+        head, _, rest = caption.partition("\n")
+        ctx.say(head, photo=png)
+        ctx.say(rest.strip())
+
+
+def progress_caption(ctx: Ctx, records: store.Records, first: date, last: date) -> str:
+    """A short caption (Telegram allows 1024 characters): the window's numbers and the
+    milestones reached."""
+    in_window = [c for c in records.checkins if first <= c.day <= last]
+    minutes = sum(c.minutes for c in in_window)
+    run = sum(report.running_minutes(c) for c in in_window)
+    lines = [
+        "<b>"
+        + ctx._("Your progress, {first} to {last}").format(
+            first=ctx.tr.day_month(first), last=ctx.tr.day_month(last)
+        )
+        + "</b>",
+        ctx.n_(
+            "{n} check-in: {minutes} minutes in total, {run} of them running.",
+            "{n} check-ins: {minutes} minutes in total, {run} of them running.",
+            len(in_window),
+        ).format(n=len(in_window), minutes=minutes, run=run),
+    ]
+    found = report.milestones(records, ctx.today)
+    if found:
+        lines += ["", "<b>" + ctx._("Milestones") + "</b>"]
+        shown = found[-8:]  # keep the caption short; the newest matter most
+        for m in shown:
+            lines.append(f"• {ctx.tr.day_month(m.day)}: {report.milestone_text(ctx.tr, m)}")
+    lines += [
+        "",
+        "<i>"
+        + ctx._(
+            "Red and orange: pain during and after (0-10). Bars: minutes (dark: running). "
+            "Green: load (effort × minutes). Dotted lines: stage changes."
+        )
+        + "</i>",
+    ]
+    return "\n".join(lines)
+
+
+@command("history")
+async def history_command(ctx: Ctx) -> None:
+    today = ctx.today
+    first = today - timedelta(days=report.HISTORY_DAYS - 1)
+    records = await store.load_records(ctx.session, ctx.runner.id, first=first)
+    ctx.say(history_text(ctx, records, first, today))
+
+
+def history_text(ctx: Ctx, records: store.Records, first: date, last: date) -> str:
+    by_day: dict[date, list[CheckInRow]] = {}
+    for c in records.checkins:
+        by_day.setdefault(c.day, []).append(c)
+    morning = {m.run_day: m.pain for m in records.mornings}
+    planned = {d.session_date for d in records.decisions if d.action != "rest"}
+    lines = ["<b>" + ctx._("The last 14 days") + "</b>", ""]
+    day = last
+    while day >= first:
+        when = html.escape(ctx.tr.date(day, "EEE d MMM"))
+        items = by_day.get(day)
+        if items:
+            what = "; ".join(checkin_line(ctx, c, morning.get(day)) for c in items)
+        elif day in planned:
+            what = "<i>" + ctx._("no check-in") + "</i>"
+        else:
+            what = "<i>" + ctx._("rest") + "</i>"
+        lines.append(f"<b>{when}</b> — {what}")
+        day -= timedelta(days=1)
+    if not records.checkins:
+        lines += ["", ctx._("No check-ins in these two weeks. Send /checkin after a session.")]
+    return "\n".join(lines)
+
+
+def checkin_line(ctx: Ctx, c: CheckInRow, morning: str | None) -> str:
+    what = report.label(ctx.tr, report.OUTCOMES, c.outcome)
+    if c.outcome == "skipped":
+        return what
+    text = ctx._("{what}, {minutes} min, pain {during} during / {after} after, RPE {rpe}").format(
+        what=what, minutes=c.minutes, during=c.pain_during, after=c.pain_after, rpe=c.rpe
+    )
+    if morning:
+        text += ", " + report.label(ctx.tr, report.MORNING, morning)
+    return text
