@@ -95,7 +95,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("could not tell the runner about the error", exc_info=True)
 
 
-async def publish_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """The command menu in every supported language (and the default language for others)."""
     services: Services = application.bot_data["services"]
     for code in (None, *SUPPORTED):
@@ -113,7 +113,7 @@ def build_application(
     services: Services | None = None,
     rate_limit: bool = True,
     with_scheduler: bool = False,
-) -> Application:  # type: ignore[type-arg]
+) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the bot. ``db``/``services`` let tests and the playground share one database."""
     install_redaction(settings.token)
     db = db or (services.db if services else Database(settings.database_url))
@@ -128,7 +128,9 @@ def build_application(
         .post_init(_post_init)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=29, max_retries=3))
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=29, max_retries=3)  # type: ignore[arg-type]
+        )
     application = builder.build()
     application.bot_data["services"] = services
     application.bot_data["settings"] = settings
@@ -139,7 +141,7 @@ def build_application(
     return application
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = application.bot_data["services"]
     await services.db.migrate()
     try:

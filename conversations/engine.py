@@ -71,6 +71,8 @@ class Flow:
     def next_step(self, after: str | None, answers: Answers) -> Step | None:
         start = 0 if after is None else self.by_name[after] + 1
         for step in self.steps[start:]:
+            if step.name in answers:  # given up front (a button that starts the flow)
+                continue
             if step.skip_if is None or not step.skip_if(answers):
                 return step
         return None

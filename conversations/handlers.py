@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus
@@ -24,7 +25,7 @@ from conversations.dispatch import run, services_of
 from storage import runners as store
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 def _with_args(fn: Command) -> Handler:
@@ -86,13 +87,13 @@ async def on_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("runner %s %s the bot", change.from_user.id, "blocked" if blocked else "unblocked")
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """Every handler the bot registers, in priority order."""
     # Importing the conversation modules registers their flows, commands and actions.
     from conversations import modules  # noqa: F401
 
     private = filters.ChatType.PRIVATE
-    handlers: list[BaseHandler] = [  # type: ignore[type-arg]
+    handlers: list[BaseHandler[Any, Any, Any]] = [
         ChatMemberHandler(on_member, ChatMemberHandler.MY_CHAT_MEMBER),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited),
     ]

@@ -7,9 +7,9 @@ build, ship or forget to rebuild (see docs/i18n.md).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 
@@ -87,22 +87,22 @@ class Translator:
         return self._t.ngettext(singular, plural, n)
 
     def pgettext(self, context: str, message: str) -> str:
-        return self._t.pgettext(context, message)
+        return str(self._t.pgettext(context, message))
 
     # Formatting goes through Babel so that dates and numbers read naturally.
-    def date(self, value: date, fmt: str = "medium") -> str:
+    def date(self, value: dt.date, fmt: str = "medium") -> str:
         return format_date(value, format=fmt, locale=self.lang)
 
-    def weekday(self, value: date) -> str:
+    def weekday(self, value: dt.date) -> str:
         return format_date(value, format="EEEE", locale=self.lang)
 
-    def day_month(self, value: date) -> str:
+    def day_month(self, value: dt.date) -> str:
         return format_date(value, format="d MMM", locale=self.lang)
 
-    def datetime(self, value: datetime, fmt: str = "medium") -> str:
+    def datetime(self, value: dt.datetime, fmt: str = "medium") -> str:
         return format_datetime(value, format=fmt, locale=self.lang)
 
-    def time(self, value: time) -> str:
+    def time(self, value: dt.time) -> str:
         return format_time(value, format="short", locale=self.lang)
 
     def number(self, value: float | int) -> str:

@@ -112,10 +112,10 @@ def problems(lang: str, template: Catalog | None = None) -> list[str]:
             continue
         if translated.fuzzy:
             found.append(f"{lang}: fuzzy {label}")
-        strings = (
+        strings: list[str] = (
             list(translated.string)
             if isinstance(translated.string, tuple | list)
-            else [translated.string]
+            else [translated.string or ""]
         )
         if not all(strings):
             found.append(f"{lang}: untranslated {label}")

@@ -1,0 +1,199 @@
+"""The post-run check-in: what was done, pain during and now, stiffness, swelling, effort,
+mood and sleep. Ends with the next session, or a step back, and why."""
+
+from __future__ import annotations
+
+import html
+
+from conversations import engine, render, today
+from conversations.actions import command
+from conversations.common import SKIP, optional_text, skip_row
+from conversations.context import Ctx
+from conversations.engine import (
+    Answers,
+    Flow,
+    Option,
+    Step,
+    choice,
+    float_in,
+    int_in,
+    parse_yes_no,
+    scale_rows,
+    yes_no,
+)
+from locales import N_
+from progression import CheckIn, Outcome, Swelling, decide
+from storage import records
+
+MOODS = ("😞", "🙁", "😐", "🙂", "😄")
+
+
+def _skipped(answers: Answers) -> bool:
+    return answers.get("outcome") == Outcome.SKIPPED.value
+
+
+def _minutes_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    values = ("10", "20", "30", "40", "45", "60")
+    return [[Option(v, v, literal=True) for v in values]]
+
+
+def _mood_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    return [[Option(str(i + 1), face, literal=True) for i, face in enumerate(MOODS)]]
+
+
+def _mood_parse(ctx: Ctx, text: str, answers: Answers) -> int:
+    if text in MOODS:
+        return MOODS.index(text) + 1
+    return int_in(1, 5)(ctx, text, answers)
+
+
+def _sleep_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    return [[Option(v, v, literal=True) for v in ("5", "6", "7", "8", "9")], skip_row()]
+
+
+def _sleep_parse(ctx: Ctx, text: str, answers: Answers) -> float | None:
+    if text == SKIP:
+        return None
+    return float_in(0, 16)(ctx, text, answers)
+
+
+def _ask_minutes(ctx: Ctx, answers: Answers) -> str:
+    if answers.get("outcome") == Outcome.CROSS.value:
+        return ctx._("How many minutes of cross-training did you do?")
+    return ctx._("How many minutes did the whole session take?")
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "outcome",
+        N_("How did today's session go?"),
+        choice(*Outcome),
+        [
+            [Option("done", N_("Done as planned")), Option("shorter", N_("Did less"))],
+            [Option("cross", N_("Cross-trained instead")), Option("skipped", N_("Skipped it"))],
+        ],
+    ),
+    Step(
+        "minutes",
+        _ask_minutes,
+        int_in(1, 300),
+        _minutes_options,
+        skip_if=_skipped,
+        hint=N_("Tap one or type the number."),
+    ),
+    Step(
+        "pain_during",
+        N_("Worst pain in the injured area during the session, 0 (none) to 10?"),
+        int_in(0, 10),
+        scale_rows(0, 10),
+        skip_if=_skipped,
+    ),
+    Step(
+        "pain_after",
+        N_("And the pain right now, 0 to 10?"),
+        int_in(0, 10),
+        scale_rows(0, 10),
+        skip_if=_skipped,
+    ),
+    Step(
+        "sharp_or_limp",
+        N_("Did the pain turn sharp, keep rising, or make you limp?"),
+        parse_yes_no,
+        yes_no(),
+        skip_if=_skipped,
+    ),
+    Step(
+        "stiffness",
+        N_("How stiff does it feel, 0 (not at all) to 10?"),
+        int_in(0, 10),
+        scale_rows(0, 10),
+        skip_if=_skipped,
+    ),
+    Step(
+        "swelling",
+        N_("Any swelling?"),
+        choice(*Swelling),
+        [
+            [
+                Option("none", N_("None")),
+                Option("mild", N_("A little")),
+                Option("visible", N_("Clearly visible")),
+            ]
+        ],
+        skip_if=_skipped,
+    ),
+    Step(
+        "rpe",
+        N_("How hard was the session overall, 0 (rest) to 10 (maximal)?"),
+        int_in(0, 10),
+        scale_rows(0, 10),
+        skip_if=_skipped,
+    ),
+    Step("mood", N_("How is your mood today?"), _mood_parse, _mood_options),
+    Step("sleep", N_("How many hours did you sleep last night?"), _sleep_parse, _sleep_options),
+    Step(
+        "note",
+        N_("Anything else to note? (optional)"),
+        optional_text(500),
+        [skip_row()],
+        skip_if=_skipped,
+    ),
+)
+
+
+def checkin_from(answers: Answers, ctx: Ctx) -> CheckIn:
+    skipped = _skipped(answers)
+    return CheckIn(
+        day=ctx.today,
+        outcome=Outcome(answers["outcome"]),
+        minutes=0 if skipped else int(answers["minutes"]),
+        pain_during=0 if skipped else int(answers["pain_during"]),
+        pain_after=0 if skipped else int(answers["pain_after"]),
+        sharp_or_limp=False if skipped else bool(answers["sharp_or_limp"]),
+        stiffness=0 if skipped else int(answers["stiffness"]),
+        swelling=Swelling.NONE if skipped else Swelling(answers["swelling"]),
+        rpe=0 if skipped else int(answers["rpe"]),
+        mood=int(answers.get("mood", 3)),
+        sleep_hours=answers.get("sleep"),
+        level=ctx.runner.level,
+    )
+
+
+async def finish(ctx: Ctx, answers: Answers) -> None:
+    checkin = checkin_from(answers, ctx)
+    await records.add_checkin(ctx.session, ctx.runner.id, checkin, answers.get("note"))
+    history = await records.load_history(ctx.session, ctx.runner, ctx.today)
+    decision = decide(history, ctx.today)
+    await today.remember(ctx, decision)
+    lines = [ctx._("Thanks, your check-in is saved.")]
+    if checkin.sharp_or_limp:
+        lines.append(ctx._("Sharp pain or limping means stop: ice, rest and let it settle today."))
+    if answers.get("note"):
+        lines.append(ctx._("Note: {note}").format(note=html.escape(str(answers["note"]))))
+    lines.append("")
+    lines.append(render.decision(ctx, decision))
+    if decision.check_again.value == "48h":
+        lines.append("")
+        lines.append(ctx._("I'll check in with you again in 48 hours."))
+    ctx.say("\n".join(lines))
+
+
+FLOW = engine.register(Flow(name="checkin", title=N_("Check-in"), steps=STEPS, finish=finish))
+
+
+@command("checkin")
+async def begin(ctx: Ctx) -> None:
+    blocked = today.not_active_text(ctx)
+    if blocked:
+        ctx.say(blocked)
+        return
+    await engine.start(ctx, FLOW)
+
+
+async def record_skipped(ctx: Ctx) -> None:
+    """The daily prompt's "Skipped today" button: a one-tap check-in."""
+    blocked = today.not_active_text(ctx)
+    if blocked:
+        ctx.say(blocked)
+        return
+    await engine.start(ctx, FLOW, {"outcome": Outcome.SKIPPED.value})

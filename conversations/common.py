@@ -1,0 +1,93 @@
+"""Parsers and keyboards that several conversations share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, time, timedelta
+
+from conversations.context import Ctx
+from conversations.engine import Answers, Invalid, Option
+from locales import N_
+
+SKIP = "skip"
+_TIME = re.compile(r"^\s*(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
+_DATE_DMY = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{4})\s*$")
+
+
+def parse_time(text: str) -> time | None:
+    """``7``, ``07:30``, ``19.00``, ``7h``, ``7:30 pm`` -> a time of day."""
+    match = _TIME.match(text)
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    suffix = (match.group(3) or "").lower()
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return time(hour, minute)
+
+
+def reminder_parse(ctx: Ctx, text: str, answers: Answers) -> int:
+    value = parse_time(text)
+    if value is None:
+        raise Invalid(N_("Please send a time like 07:30, or tap one of the buttons."))
+    return value.hour * 60 + value.minute
+
+
+def reminder_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    times = ("07:00", "08:00", "12:00", "18:00", "20:00")
+    return [[Option(t, t, literal=True) for t in times]]
+
+
+def parse_date(text: str, today: date) -> date | None:
+    raw = text.strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    match = _DATE_DMY.match(raw)
+    if match:
+        try:
+            return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        except ValueError:
+            return None
+    return None
+
+
+def injury_date_parse(ctx: Ctx, text: str, answers: Answers) -> str | None:
+    today = ctx.today
+    presets = {"week": 3, "2weeks": 10, "6weeks": 28, "older": 60}
+    if text in presets:
+        return (today - timedelta(days=presets[text])).isoformat()
+    if text == "unknown":
+        return None
+    value = parse_date(text, today)
+    if value is None:
+        raise Invalid(N_("Please send a date like 2026-03-01 or 01.03.2026, or tap a button."))
+    if value > today:
+        raise Invalid(N_("That date is in the future. When did the injury happen?"))
+    if value < today - timedelta(days=5 * 365):
+        raise Invalid(N_("That is more than five years ago. Please check the date."))
+    return value.isoformat()
+
+
+def optional_text(limit: int) -> Callable[[Ctx, str, Answers], str | None]:
+    def parse(ctx: Ctx, text: str, answers: Answers) -> str | None:
+        if text == SKIP:
+            return None
+        clean = " ".join(text.split())
+        if not clean:
+            raise Invalid(N_("Please write a few words, or tap Skip."))
+        if len(clean) > limit:
+            raise Invalid(N_("Please keep it under {limit} characters."), limit=limit)
+        return clean
+
+    return parse
+
+
+def skip_row() -> list[Option]:
+    return [Option(SKIP, N_("Skip"))]

@@ -1,0 +1,54 @@
+"""What the scheduler sends: the daily prompt and its companions, composed in the runner's
+language. The scheduler decides *who* is due and *which kinds*; this module decides *what*
+the message says. At most one message a day reaches a runner: due kinds are combined."""
+
+from __future__ import annotations
+
+from conversations.actions import data
+from conversations.context import Ctx
+
+DAILY = "daily"
+MORNING = "morning"
+WEEKLY = "weekly"
+NUDGE = "nudge"
+WELCOME_BACK = "welcome_back"
+KINDS = (DAILY, MORNING, WEEKLY, NUDGE, WELCOME_BACK)
+
+
+def daily_buttons(ctx: Ctx) -> list[list[tuple[str, str]]]:
+    return [
+        [(ctx._("Check in"), data("checkin")), (ctx._("Skipped today"), data("skipped"))],
+        [(ctx._("Show plan"), data("plan"))],
+    ]
+
+
+async def compose(ctx: Ctx, kinds: list[str]) -> None:
+    """Queue the message for the due ``kinds`` (any of KINDS) into ``ctx.out``."""
+    from conversations import today  # the session text lives with /today
+
+    lines: list[str] = []
+    if WELCOME_BACK in kinds:
+        lines.append(ctx._("Welcome back! Your plan picks up gently from here."))
+    if NUDGE in kinds:
+        lines.append(
+            ctx._(
+                "I haven't heard from you for a few days. How is it going? "
+                "A quick check-in keeps your plan right for you."
+            )
+        )
+    if MORNING in kinds:
+        # The morning-after check is a short conversation; it begins with this message.
+        if lines:
+            ctx.say("\n\n".join(lines))
+        await today.start_morning_check(ctx)
+        return
+    if DAILY in kinds or WELCOME_BACK in kinds or NUDGE in kinds:
+        lines.append(await today.session_text(ctx))
+    if WEEKLY in kinds:
+        lines.append(
+            ctx._("It's reassessment day: a few quick tests tell us if you're ready to move on.")
+        )
+    keyboard = daily_buttons(ctx)
+    if WEEKLY in kinds:
+        keyboard.append([(ctx._("Start reassessment"), data("reassess"))])
+    ctx.say("\n\n".join(lines), keyboard)

@@ -1,0 +1,200 @@
+"""/settings (reminder time, time zone, run days, reassessment day, language), /pause, /resume."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from conversations import basics, engine, onboarding, today
+from conversations.actions import action, command, data
+from conversations.common import reminder_options, reminder_parse
+from conversations.context import Ctx
+from conversations.engine import Answers, Flow, Option, Step, choice
+from locales import N_
+from storage import schedule
+
+MAX_PAUSE_DAYS = 90
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _weekday_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    items = [Option(str(d), ctx.tr.weekday_name(d, "abbreviated"), literal=True) for d in range(7)]
+    return [items[:4], items[4:]]
+
+
+async def _saved(ctx: Ctx) -> None:
+    await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    ctx.say(ctx._("Saved.") + "\n\n" + summary(ctx), settings_keyboard(ctx))
+
+
+async def _finish_reminder(ctx: Ctx, answers: Answers) -> None:
+    ctx.runner.reminder_minute = int(answers["reminder"])
+    await _saved(ctx)
+
+
+async def _finish_zone(ctx: Ctx, answers: Answers) -> None:
+    ctx.runner.time_zone = str(answers["time_zone"])
+    await _saved(ctx)
+
+
+async def _finish_days(ctx: Ctx, answers: Answers) -> None:
+    ctx.runner.run_days_per_week = int(answers["run_days"])
+    ctx.runner.preferred_days = str(answers["days"])
+    await _saved(ctx)
+
+
+async def _finish_weekday(ctx: Ctx, answers: Answers) -> None:
+    ctx.runner.reassess_weekday = int(answers["weekday"])
+    await _saved(ctx)
+
+
+def _step(name: str) -> Step:
+    step = next(s for s in onboarding.STEPS if s.name == name)
+    return step
+
+
+REMINDER = engine.register(
+    Flow(
+        "set_reminder",
+        N_("Settings"),
+        (
+            Step(
+                "reminder",
+                N_("What time should I send your daily message?"),
+                reminder_parse,
+                reminder_options,
+                hint=N_("Or type a time, like 06:45."),
+            ),
+        ),
+        _finish_reminder,
+    )
+)
+ZONE = engine.register(Flow("set_zone", N_("Settings"), (_step("time_zone"),), _finish_zone))
+DAYS = engine.register(
+    Flow("set_days", N_("Settings"), (_step("run_days"), _step("days")), _finish_days)
+)
+WEEKDAY = engine.register(
+    Flow(
+        "set_weekday",
+        N_("Settings"),
+        (
+            Step(
+                "weekday",
+                N_("On which day should I remind you to reassess?"),
+                choice(*(str(d) for d in range(7))),
+                _weekday_options,
+            ),
+        ),
+        _finish_weekday,
+    )
+)
+FLOWS = {"reminder": REMINDER, "zone": ZONE, "days": DAYS, "weekday": WEEKDAY}
+
+
+def summary(ctx: Ctx) -> str:
+    r = ctx.runner
+    days = [int(d) for d in (r.preferred_days or "").split(",") if d]
+    day_names = (
+        ", ".join(ctx.tr.weekday_name(d, "abbreviated") for d in days)
+        if days
+        else ctx._("any days")
+    )
+    lines = [
+        f"<b>{ctx._('Your settings')}</b>",
+        ctx._("Daily message: {time}").format(time=_clock(r.reminder_minute)),
+        ctx._("Time zone: {zone}").format(zone=r.time_zone),
+        ctx.n_(
+            "Training: {n} day a week ({days})",
+            "Training: {n} days a week ({days})",
+            r.run_days_per_week or 3,
+        ).format(n=r.run_days_per_week or 3, days=day_names),
+        ctx._("Reassessment day: {day}").format(day=ctx.tr.weekday_name(r.reassess_weekday)),
+        ctx._("Language: {language}").format(language=basics.LANGUAGE_NAMES[ctx.lang]),
+    ]
+    return "\n".join(lines)
+
+
+def settings_keyboard(ctx: Ctx) -> list[list[tuple[str, str]]]:
+    return [
+        [
+            (ctx._("Reminder time"), data("set", "reminder")),
+            (ctx._("Time zone"), data("set", "zone")),
+        ],
+        [
+            (ctx._("Training days"), data("set", "days")),
+            (ctx._("Reassessment day"), data("set", "weekday")),
+        ],
+        [(ctx._("Language"), data("set", "language"))],
+    ]
+
+
+@command("settings")
+async def settings_command(ctx: Ctx) -> None:
+    if ctx.runner.status == "new":
+        ctx.say(ctx._("We haven't set up your plan yet. Send /start to begin."))
+        return
+    ctx.say(summary(ctx), settings_keyboard(ctx))
+
+
+@action("set")
+async def change(ctx: Ctx, what: str) -> None:
+    if what == "language":
+        await basics.language_command(ctx)
+        return
+    flow = FLOWS.get(what)
+    if flow is None or ctx.runner.status == "new":
+        ctx.say(ctx._("That question has closed."))
+        return
+    await engine.start(ctx, flow)
+
+
+@command("pause")
+async def pause_command(ctx: Ctx) -> None:
+    if ctx.runner.status in ("new", "referred"):
+        ctx.say(today.not_active_text(ctx) or "")
+        return
+    args = ctx.extra.get("args") or []
+    days = 7
+    if args:
+        raw = str(args[0])
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAUSE_DAYS:
+            ctx.say(
+                ctx._("Please give the number of days from 1 to {max}, like /pause 7.").format(
+                    max=MAX_PAUSE_DAYS
+                )
+            )
+            return
+        days = int(raw)
+    await engine.leave(ctx)
+    ctx.runner.status = "paused"
+    ctx.runner.paused_until = ctx.today + timedelta(days=days)
+    await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    ctx.say(
+        ctx.n_(
+            "Paused for {n} day, until {date}. I won't send reminders meanwhile; send /resume "
+            "any time.",
+            "Paused for {n} days, until {date}. I won't send reminders meanwhile; send /resume "
+            "any time.",
+            days,
+        ).format(n=days, date=ctx.tr.date(ctx.runner.paused_until))
+    )
+
+
+@command("resume")
+async def resume_command(ctx: Ctx) -> None:
+    if ctx.runner.status != "paused":
+        blocked = today.not_active_text(ctx)
+        ctx.say(blocked or ctx._("Your plan is already running. Send /today for today's session."))
+        return
+    ctx.runner.status = "active"
+    ctx.runner.paused_until = None
+    await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    text = await today.session_text(ctx)
+    from conversations.prompts import daily_buttons
+
+    ctx.say(
+        ctx._("Welcome back! Your plan picks up gently from here.") + "\n\n" + text,
+        daily_buttons(ctx),
+    )

@@ -1,0 +1,176 @@
+"""/today, /plan and /why: the current session, the week ahead and the reasons behind them.
+
+The decision shown is always computed from the stored history; when it moves the runner to
+another level, it is stored in the same transaction, so what the runner sees is what the
+database holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conversations import engine, render
+from conversations.actions import action, command
+from conversations.context import Ctx
+from progression import Action, Decision, History, LevelChange, SessionKind, decide, plan_week
+from storage import records
+
+
+def not_active_text(ctx: Ctx) -> str | None:
+    """What to say instead of a session when the plan is not running."""
+    status = ctx.runner.status
+    if status == "new":
+        return ctx._("We haven't set up your plan yet. Send /start to begin.")
+    if status == "referred":
+        return ctx._(
+            "Your plan is stopped until a clinician has checked you. When you have been cleared, "
+            "send /start to go through the safety check again."
+        )
+    if status == "paused":
+        until = ctx.runner.paused_until
+        if until:
+            return ctx._(
+                "Your plan is paused until {date}. Send /resume to start again sooner."
+            ).format(date=ctx.tr.date(until))
+        return ctx._("Your plan is paused. Send /resume to start again.")
+    return None
+
+
+async def current(ctx: Ctx) -> tuple[Decision, History]:
+    """Decide from the stored history; store the decision when it changes the level.
+
+    Returns the decision and the history as it stands after it.
+    """
+    history = await records.load_history(ctx.session, ctx.runner, ctx.today)
+    decision = decide(history, ctx.today)
+    if decision.level != ctx.runner.level or decision.action is Action.REFER:
+        await records.save_decision(ctx.session, ctx.runner, decision, ctx.today)
+        if decision.action is Action.REFER:
+            ctx.runner.status = "referred"
+        history = replace(
+            history,
+            level=decision.level,
+            level_since=ctx.today,
+            level_changes=(
+                *history.level_changes,
+                LevelChange(ctx.today, decision.level, decision.action),
+            ),
+        )
+    return decision, history
+
+
+async def remember(ctx: Ctx, decision: Decision) -> None:
+    """Store a decision made after new answers (check-in, morning check, reassessment)."""
+    await records.save_decision(ctx.session, ctx.runner, decision, ctx.today)
+    if decision.action is Action.REFER:
+        ctx.runner.status = "referred"
+
+
+async def session_text(ctx: Ctx) -> str:
+    """Today's session (or rest, cross-training or strength) in a few lines."""
+    blocked = not_active_text(ctx)
+    if blocked:
+        return blocked
+    _, history = await current(ctx)
+    today = plan_week(history, ctx.today)[0]
+    p = today.prescription
+    head = ctx._("Today, {date}").format(date=ctx.tr.day_month(ctx.today))
+    lines = [f"<b>{head}</b>"]
+    if today.is_run_day or p.kind in (SessionKind.WALK,):
+        lines.append(render.prescription(ctx, p))
+        lines.append("")
+        lines.append(ctx._("Afterwards, tap Check in (or send /checkin)."))
+    elif p.kind is SessionKind.REST:
+        lines.append(ctx._("No running today: rest and let your body adapt."))
+        lines.append(render.prescription(ctx, p, cues=True))
+    else:
+        lines.append(ctx._("No running today."))
+        lines.append(render.prescription(ctx, p))
+    return "\n".join(lines)
+
+
+@command("today")
+async def today_command(ctx: Ctx) -> None:
+    from conversations.prompts import daily_buttons
+
+    text = await session_text(ctx)
+    ctx.say(text, daily_buttons(ctx) if ctx.runner.status == "active" else None)
+    await engine.reask(ctx, "\n")
+
+
+@command("plan")
+async def plan_command(ctx: Ctx) -> None:
+    blocked = not_active_text(ctx)
+    if blocked:
+        ctx.say(blocked)
+        return
+    _, history = await current(ctx)
+    lines = [f"<b>{ctx._('Your next 7 days')}</b>"]
+    for day in plan_week(history, ctx.today):
+        p = day.prescription
+        label = ctx.tr.weekday(day.day) + ", " + ctx.tr.day_month(day.day)
+        summary = ctx._(render.KINDS[p.kind])
+        if p.total_minutes and p.kind is not SessionKind.REST:
+            summary += " · " + render.duration(ctx, p.total_minutes)
+        if p.running_minutes:
+            summary += " · " + ctx.n_(
+                "{n} minute running", "{n} minutes running", p.running_minutes
+            ).format(n=p.running_minutes)
+        if p.strength:
+            summary += " · " + ctx._("strength")
+        lines.append(f"<b>{label}</b>: {summary}")
+    lines.append("")
+    lines.append(ctx._("Send /today on the day for the details."))
+    ctx.say("\n".join(lines))
+    await engine.reask(ctx, "\n")
+
+
+@command("why")
+async def why_command(ctx: Ctx) -> None:
+    blocked = not_active_text(ctx)
+    if blocked:
+        ctx.say(blocked)
+        return
+    decision, _ = await current(ctx)
+    lines = [f"<b>{ctx._('Why this session')}</b>"]
+    lines += [f"• {line}" for line in render.reasons(ctx, decision.reasons)]
+    lines.append("")
+    lines.append(
+        ctx._("You are at stage {stage} of 5: {name}.").format(
+            stage=decision.stage, name=render.stage_name(ctx, decision.stage)
+        )
+    )
+    ctx.say("\n".join(lines))
+    await engine.reask(ctx, "\n")
+
+
+async def start_morning_check(ctx: Ctx) -> None:
+    from conversations import morning
+
+    await morning.begin(ctx)
+
+
+@action("plan")
+async def plan_button(ctx: Ctx, _arg: str) -> None:
+    await plan_command(ctx)
+
+
+@action("checkin")
+async def checkin_button(ctx: Ctx, _arg: str) -> None:
+    from conversations import checkin
+
+    await checkin.begin(ctx)
+
+
+@action("skipped")
+async def skipped_button(ctx: Ctx, _arg: str) -> None:
+    from conversations import checkin
+
+    await checkin.record_skipped(ctx)
+
+
+@action("reassess")
+async def reassess_button(ctx: Ctx, _arg: str) -> None:
+    from conversations import reassess
+
+    await reassess.begin(ctx)

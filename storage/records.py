@@ -1,0 +1,305 @@
+"""What runners record (check-ins, morning checks, reassessments, red flags) and the decisions
+made from it, converted to and from progression's types."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from progression import (
+    Action,
+    CheckIn,
+    Compare,
+    Decision,
+    Gate,
+    History,
+    Injury,
+    LevelChange,
+    MorningCheck,
+    Outcome,
+    Profile,
+    Reassessment,
+    RedFlag,
+    RedFlagReport,
+    Side,
+    Swelling,
+)
+from storage.models import (
+    CheckInRow,
+    DecisionRow,
+    MorningCheckRow,
+    ReassessmentRow,
+    RedFlagRow,
+    Runner,
+)
+
+# How far back the progression module reads; its longest rule looks back four weeks.
+HISTORY_DAYS = 84
+
+
+def profile_of(runner: Runner) -> Profile:
+    return Profile(
+        injury=Injury(runner.injury or Injury.OTHER),
+        side=Side(runner.side or Side.BOTH),
+        injury_date=runner.injury_date,
+        rest_pain=runner.rest_pain or 0,
+        walk_pain=runner.walk_pain or 0,
+        runs_per_week_before=runner.runs_per_week_before or 0,
+        minutes_per_week_before=runner.minutes_per_week_before or 0,
+        run_days_per_week=runner.run_days_per_week or 3,
+        preferred_days=frozenset(int(d) for d in runner.preferred_days.split(",") if d),
+    )
+
+
+def _checkin(row: CheckInRow) -> CheckIn:
+    return CheckIn(
+        day=row.day,
+        outcome=Outcome(row.outcome),
+        minutes=row.minutes,
+        pain_during=row.pain_during,
+        pain_after=row.pain_after,
+        sharp_or_limp=row.sharp_or_limp,
+        stiffness=row.stiffness,
+        swelling=Swelling(row.swelling),
+        rpe=row.rpe,
+        mood=row.mood,
+        sleep_hours=row.sleep_hours,
+        level=row.level,
+    )
+
+
+def _morning(row: MorningCheckRow) -> MorningCheck:
+    return MorningCheck(
+        day=row.day,
+        run_day=row.run_day,
+        pain=Compare(row.pain),
+        stiffness=Compare(row.stiffness),
+        swelling=Swelling(row.swelling),
+        night_pain=row.night_pain,
+    )
+
+
+def _reassessment(row: ReassessmentRow) -> Reassessment:
+    return Reassessment(
+        day=row.day,
+        heel_raises_left=row.heel_raises_left,
+        heel_raises_right=row.heel_raises_right,
+        hops_left=row.hops_left,
+        hops_right=row.hops_right,
+        hop_pain=row.hop_pain,
+        knee_to_wall_left_cm=row.knee_to_wall_left_cm,
+        knee_to_wall_right_cm=row.knee_to_wall_right_cm,
+        morning_stiffness_min=row.morning_stiffness_min,
+        walk_pain=row.walk_pain,
+        readiness=row.readiness,
+    )
+
+
+def _flags(text: str) -> frozenset[RedFlag]:
+    return frozenset(RedFlag(f) for f in text.split(",") if f)
+
+
+async def add_checkin(session: AsyncSession, runner_id: int, c: CheckIn, note: str | None) -> None:
+    session.add(
+        CheckInRow(
+            runner_id=runner_id,
+            day=c.day,
+            outcome=c.outcome.value,
+            minutes=c.minutes,
+            pain_during=c.pain_during,
+            pain_after=c.pain_after,
+            sharp_or_limp=c.sharp_or_limp,
+            stiffness=c.stiffness,
+            swelling=c.swelling.value,
+            rpe=c.rpe,
+            mood=c.mood,
+            sleep_hours=c.sleep_hours,
+            note=note,
+            level=c.level,
+        )
+    )
+
+
+async def add_morning(session: AsyncSession, runner_id: int, m: MorningCheck) -> None:
+    session.add(
+        MorningCheckRow(
+            runner_id=runner_id,
+            day=m.day,
+            run_day=m.run_day,
+            pain=m.pain.value,
+            stiffness=m.stiffness.value,
+            swelling=m.swelling.value,
+            night_pain=m.night_pain,
+        )
+    )
+
+
+async def add_reassessment(
+    session: AsyncSession, runner_id: int, r: Reassessment, gates: Sequence[Gate]
+) -> None:
+    session.add(
+        ReassessmentRow(
+            runner_id=runner_id,
+            day=r.day,
+            heel_raises_left=r.heel_raises_left,
+            heel_raises_right=r.heel_raises_right,
+            hops_left=r.hops_left,
+            hops_right=r.hops_right,
+            hop_pain=r.hop_pain,
+            knee_to_wall_left_cm=r.knee_to_wall_left_cm,
+            knee_to_wall_right_cm=r.knee_to_wall_right_cm,
+            morning_stiffness_min=r.morning_stiffness_min,
+            walk_pain=r.walk_pain,
+            readiness=r.readiness,
+            gates=[{"code": g.code.value, "passed": g.passed, **dict(g.values)} for g in gates],
+        )
+    )
+
+
+async def add_red_flags(
+    session: AsyncSession, runner_id: int, day: date, flags: frozenset[RedFlag]
+) -> None:
+    session.add(
+        RedFlagRow(runner_id=runner_id, day=day, flags=",".join(sorted(f.value for f in flags)))
+    )
+
+
+def reasons_json(decision: Decision) -> list[dict[str, Any]]:
+    return [{"code": r.code.value, "values": dict(r.values)} for r in decision.reasons]
+
+
+async def save_decision(
+    session: AsyncSession, runner: Runner, decision: Decision, day: date
+) -> None:
+    """Store the decision and move the runner to its level (restarting the level clock)."""
+    session.add(
+        DecisionRow(
+            runner_id=runner.id,
+            day=day,
+            action=decision.action.value,
+            level=decision.level,
+            stage=decision.stage,
+            reduced=decision.prescription.reduced,
+            session_date=decision.session_date,
+            check_again=decision.check_again.value,
+            check_again_date=decision.check_again_date,
+            reasons=reasons_json(decision),
+        )
+    )
+    if runner.level != decision.level or runner.level_since is None:
+        runner.level = decision.level
+        runner.level_since = day
+
+
+async def latest_decision(session: AsyncSession, runner_id: int) -> DecisionRow | None:
+    result = await session.execute(
+        select(DecisionRow)
+        .where(DecisionRow.runner_id == runner_id)
+        .order_by(DecisionRow.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def checkins_between(
+    session: AsyncSession, runner_id: int, first: date, last: date
+) -> list[CheckInRow]:
+    result = await session.execute(
+        select(CheckInRow)
+        .where(CheckInRow.runner_id == runner_id, CheckInRow.day >= first, CheckInRow.day <= last)
+        .order_by(CheckInRow.day, CheckInRow.id)
+    )
+    return list(result.scalars())
+
+
+async def all_checkins(session: AsyncSession, runner_id: int) -> list[CheckInRow]:
+    result = await session.execute(
+        select(CheckInRow)
+        .where(CheckInRow.runner_id == runner_id)
+        .order_by(CheckInRow.day, CheckInRow.id)
+    )
+    return list(result.scalars())
+
+
+async def mornings_between(
+    session: AsyncSession, runner_id: int, first: date, last: date
+) -> list[MorningCheckRow]:
+    result = await session.execute(
+        select(MorningCheckRow)
+        .where(
+            MorningCheckRow.runner_id == runner_id,
+            MorningCheckRow.day >= first,
+            MorningCheckRow.day <= last,
+        )
+        .order_by(MorningCheckRow.day, MorningCheckRow.id)
+    )
+    return list(result.scalars())
+
+
+async def all_reassessments(session: AsyncSession, runner_id: int) -> list[ReassessmentRow]:
+    result = await session.execute(
+        select(ReassessmentRow)
+        .where(ReassessmentRow.runner_id == runner_id)
+        .order_by(ReassessmentRow.day, ReassessmentRow.id)
+    )
+    return list(result.scalars())
+
+
+async def all_decisions(
+    session: AsyncSession, runner_id: int, since: date | None = None
+) -> list[DecisionRow]:
+    query = select(DecisionRow).where(DecisionRow.runner_id == runner_id)
+    if since is not None:
+        query = query.where(DecisionRow.day >= since)
+    result = await session.execute(query.order_by(DecisionRow.id))
+    return list(result.scalars())
+
+
+async def all_red_flags(session: AsyncSession, runner_id: int) -> list[RedFlagRow]:
+    result = await session.execute(
+        select(RedFlagRow).where(RedFlagRow.runner_id == runner_id).order_by(RedFlagRow.id)
+    )
+    return list(result.scalars())
+
+
+def level_changes(decisions: Sequence[DecisionRow]) -> tuple[LevelChange, ...]:
+    """The days the runner's level changed, read from the decisions made."""
+    changes: list[LevelChange] = []
+    previous: int | None = None
+    for row in decisions:
+        if row.level != previous:
+            changes.append(LevelChange(day=row.day, level=row.level, action=Action(row.action)))
+            previous = row.level
+    return tuple(changes)
+
+
+async def load_history(session: AsyncSession, runner: Runner, today: date) -> History:
+    """Everything progression.decide needs, read in a handful of queries."""
+    first = today - timedelta(days=HISTORY_DAYS)
+    checkins = await checkins_between(session, runner.id, first, today)
+    mornings = await mornings_between(session, runner.id, first, today)
+    reassessments = [r for r in await all_reassessments(session, runner.id) if r.day >= first]
+    decisions = await all_decisions(session, runner.id, since=first)
+    flags = await all_red_flags(session, runner.id)
+    return History(
+        profile=profile_of(runner),
+        level=runner.level,
+        level_since=runner.level_since or today,
+        checkins=tuple(_checkin(c) for c in checkins),
+        mornings=tuple(_morning(m) for m in mornings),
+        reassessments=tuple(_reassessment(r) for r in reassessments),
+        level_changes=level_changes(decisions),
+        red_flags=tuple(RedFlagReport(day=f.day, flags=_flags(f.flags)) for f in flags),
+    )
+
+
+def checkin_of(row: CheckInRow) -> CheckIn:
+    return _checkin(row)
+
+
+def flags_of(row: RedFlagRow) -> frozenset[RedFlag]:
+    return _flags(row.flags)
