@@ -3,11 +3,12 @@
 from conversations import (  # noqa: F401
     basics,
     checkin,
+    delete,
+    export,
     morning,
+    progress,
     reassess,
     settings,
     start,
     today,
 )
-
-from conversations import delete, export, progress  # noqa: F401  # isort: skip
