@@ -203,45 +203,77 @@ def _session_logged_on(ctx: _Ctx, d: date) -> bool:
     return any(c.day == d and c.outcome is not Outcome.SKIPPED for c in reversed(ctx.checkins[-4:]))
 
 
-def _next_run_date(ctx: _Ctx, level: int, earliest: date, planned: list[date],
-                   reasons: list[Reason] | None) -> date:
-    stage = stage_of(level)
+def _run_blockers(ctx: _Ctx, stage: int, d: date, planned: list[date]) -> tuple[bool, bool]:
+    """(back-to-back problem, weekly run count reached) for a run on day d."""
+    one = d - timedelta(days=1)
+    if stage in _RUNNING_STAGES_NO_B2B:
+        b2b = _ran_on(ctx, one, planned)
+    else:  # stages 4-5: never three days in a row
+        b2b = _ran_on(ctx, one, planned) and _ran_on(ctx, d - timedelta(days=2), planned)
     runs_cap = min(MAX_RUNS_PER_WEEK, max(1, ctx.profile.run_days_per_week))
+    full = _runs_between(ctx, d - timedelta(days=6), one, planned) >= runs_cap
+    return b2b, full
+
+
+def _next_run_date(ctx: _Ctx, level: int, earliest: date, planned: list[date]) -> date:
+    stage = stage_of(level)
     preferred = ctx.profile.preferred_days
     d = earliest
-    noted: set[ReasonCode] = set()
     for tries in range(28):
-        b2b = stage in _RUNNING_STAGES_NO_B2B and _ran_on(ctx, d - timedelta(days=1), planned)
-        full = _runs_between(ctx, d - timedelta(days=6), d - timedelta(days=1), planned) >= runs_cap
+        b2b, full = _run_blockers(ctx, stage, d, planned)
         off_pref = bool(preferred) and tries < 14 and d.weekday() not in preferred
         if not (b2b or full or off_pref):
             return d
-        if b2b:
-            noted.add(ReasonCode.NO_BACK_TO_BACK)
-        if full:
-            noted.add(ReasonCode.RUNS_PER_WEEK_LIMIT)
         d += timedelta(days=1)
-    if reasons is not None:
-        if ReasonCode.NO_BACK_TO_BACK in noted:
-            reasons.append(_r(ReasonCode.NO_BACK_TO_BACK))
-        if ReasonCode.RUNS_PER_WEEK_LIMIT in noted:
-            reasons.append(_r(ReasonCode.RUNS_PER_WEEK_LIMIT, max=runs_cap))
-    return d
+    return d  # pragma: no cover - 28 days always hold a valid day
+
+
+def _base_level(ctx: _Ctx, level: int, d: date, planned: list[date]) -> int:
+    """Stage 5: an easy run unless the last intensity session is at least 3 days old."""
+    if stage_of(level) != 5:
+        return level
+    recent = any(c.day >= d - timedelta(days=2) and stage_of(c.level) == 5
+                 and c.outcome in (Outcome.DONE, Outcome.SHORTER) for c in ctx.checkins[-4:])
+    recent = recent or any(p >= d - timedelta(days=2) and p < d for p in planned)
+    return STAGE5_EASY_LEVEL if recent else level
+
+
+MIN_CAPPED_RUN_MIN = 10
+
+
+def _place_run(ctx: _Ctx, level: int, earliest: date, reduced: bool, planned: list[date],
+               planned_minutes: dict[date, int], planned_hard: list[date],
+               ) -> tuple[date, Prescription, tuple[int, int, int, int] | None, bool]:
+    """Date and prescription of the next run at `level` from `earliest`, respecting run-day
+    rules and the weekly running cap. A session that would be cut below half (or below
+    10 min of running) moves to the next calendar week instead.
+    Returns (date, prescription, cap info (limit, used, planned, last_week) or None, easy)."""
+    stage = stage_of(level)
+    d = _next_run_date(ctx, level, earliest, planned)
+    info: tuple[int, int, int, int] | None = None
+    rx = _rx(level, ctx.injury, reduced, is_strength_day(d, stage))
+    easy = False
+    for attempt in range(3):
+        base = _base_level(ctx, level, d, planned_hard)
+        easy = base != level
+        rx = _rx(base, ctx.injury, reduced, is_strength_day(d, stage))
+        limit, used, last = _cap_for(ctx, d, planned_minutes)
+        remaining = limit - used
+        if rx.running_minutes <= remaining:
+            return d, rx, info, easy
+        info = (limit, used, rx.running_minutes, last)
+        fit = _fit_level(base, remaining)
+        capped = _rx(fit, ctx.injury, reduced, is_strength_day(d, stage))
+        capped = replace(capped, capped=True, cues=(*capped.cues, Cue.CAPPED_SESSION))
+        enough = capped.running_minutes >= max(MIN_CAPPED_RUN_MIN, rx.running_minutes // 2)
+        if enough or attempt == 2:
+            return d, capped, info, easy
+        d = _next_run_date(ctx, level, _week_start(d) + timedelta(days=7), planned)
+    return d, rx, info, easy  # pragma: no cover
 
 
 def _session_date(ctx: _Ctx, level: int, earliest: date, reasons: list[Reason]) -> date:
-    if running_minutes_of(level) > 0:
-        d = _next_run_date(ctx, level, earliest, [], None)
-        # report scheduling reasons only when the date actually moved
-        if d != earliest:
-            stage = stage_of(level)
-            runs_cap = min(MAX_RUNS_PER_WEEK, max(1, ctx.profile.run_days_per_week))
-            if stage in _RUNNING_STAGES_NO_B2B and _ran_on(ctx, earliest - timedelta(days=1), []):
-                reasons.append(_r(ReasonCode.NO_BACK_TO_BACK))
-            if _runs_between(ctx, earliest - timedelta(days=6), earliest - timedelta(days=1),
-                             []) >= runs_cap:
-                reasons.append(_r(ReasonCode.RUNS_PER_WEEK_LIMIT, max=runs_cap))
-        return d
+    """Date of the next non-running session (stages 0-1)."""
     if stage_of(level) == 1 and _needs_recovery_day(ctx, earliest, []):
         reasons.append(_r(ReasonCode.RECOVERY_DAY))
         return earliest + timedelta(days=1)
@@ -333,31 +365,31 @@ def _decision(ctx: _Ctx, action: Action, level: int, reasons: list[Reason], *,
                         today + timedelta(days=1), tuple(reasons))
     if earliest is None:
         earliest = today + timedelta(days=1) if _session_logged_on(ctx, today) else today
-    sdate = _session_date(ctx, level, earliest, reasons)
-    rx = _rx(level, ctx.injury, reduced, is_strength_day(sdate, stage))
-    # stage 5: at least two easier days between intensity sessions
-    if stage == 5 and any(
-        c.day >= sdate - timedelta(days=2) and stage_of(c.level) == 5
-        and c.outcome in (Outcome.DONE, Outcome.SHORTER) for c in ctx.checkins[-4:]
-    ):
-        rx = _rx(STAGE5_EASY_LEVEL, ctx.injury, reduced, is_strength_day(sdate, stage))
-        reasons.append(_r(ReasonCode.EASY_BETWEEN_HARD))
-    # weekly running cap (stages 2-5)
-    if rx.running_minutes > 0:
-        limit, used, last = _cap_for(ctx, sdate, {})
-        remaining = limit - used
-        if rx.running_minutes > remaining:
-            if action is Action.PROGRESS:
-                reasons[:] = [_r(ReasonCode.WEEKLY_MINUTES_CAP, limit=limit, used=used,
-                                 planned=rx.running_minutes, last_week=last)]
-                return _decision(ctx, Action.REPEAT, ctx.level, reasons, earliest=earliest,
-                                 reduced=reduced, check=check, check_date=check_date)
-            fit = _fit_level(rx.level, remaining)
-            if not any(r.code is ReasonCode.WEEKLY_MINUTES_CAP for r in reasons):
-                    reasons.append(_r(ReasonCode.WEEKLY_MINUTES_CAP, limit=limit, used=used,
-                                  planned=rx.running_minutes, last_week=last))
-            capped = _rx(fit, ctx.injury, reduced, is_strength_day(sdate, stage))
-            rx = replace(capped, capped=True, cues=(*capped.cues, Cue.CAPPED_SESSION))
+    if running_minutes_of(level) > 0:
+        sdate, rx, info, easy = _place_run(ctx, level, earliest, reduced, [], {}, [])
+        if info is not None and action is Action.PROGRESS:
+            limit, used, planned, last = info
+            reasons[:] = [_r(ReasonCode.WEEKLY_MINUTES_CAP, limit=limit, used=used,
+                             planned=planned, last_week=last)]
+            return _decision(ctx, Action.REPEAT, ctx.level, reasons, earliest=earliest,
+                             reduced=reduced, check=check, check_date=check_date)
+        if sdate != earliest:
+            b2b, full = _run_blockers(ctx, stage, earliest, [])
+            if b2b:
+                reasons.append(_r(ReasonCode.NO_BACK_TO_BACK))
+            if full:
+                reasons.append(_r(ReasonCode.RUNS_PER_WEEK_LIMIT, max=min(
+                    MAX_RUNS_PER_WEEK, max(1, ctx.profile.run_days_per_week))))
+        if easy:
+            reasons.append(_r(ReasonCode.EASY_BETWEEN_HARD))
+        if info is not None and not any(r.code is ReasonCode.WEEKLY_MINUTES_CAP
+                                        for r in reasons):
+            limit, used, planned, last = info
+            reasons.append(_r(ReasonCode.WEEKLY_MINUTES_CAP, limit=limit, used=used,
+                              planned=planned, last_week=last))
+    else:
+        sdate = _session_date(ctx, level, earliest, reasons)
+        rx = _rx(level, ctx.injury, reduced, is_strength_day(sdate, stage))
     if check is None:
         check, check_date = CheckAgain.H24, sdate + timedelta(days=1)
     elif check_date is None:
@@ -395,7 +427,7 @@ def decide(history: History, today: date) -> Decision:
     # 2. night pain: rest until symptom-free (refer for shin pain), then resume one level lower
     if ctx.mornings:
         latest_m = ctx.mornings[-1]
-        if latest_m.night_pain and (today - latest_m.day).days <= 1:
+        if latest_m.night_pain:  # rest until a morning check says it has gone
             if rules.night_pain_refers:
                 return _decision(ctx, Action.REFER, level, [
                     _r(ReasonCode.BONE_STRESS_SUSPECTED, injury=str(ctx.injury)),
@@ -469,7 +501,8 @@ def decide(history: History, today: date) -> Decision:
                 return _decision(ctx, Action.REPEAT, level, [_r(
                     ReasonCode.NOT_SETTLED_NEXT_MORNING, pain=str(m.pain),
                     stiffness=str(m.stiffness), swelling=str(m.swelling))],
-                    reduced=True, check=h48, earliest=max(tomorrow, today + timedelta(days=2)))
+                    reduced=True, check=h48, check_date=max(today, last.day + timedelta(days=2)),
+                    earliest=max(today, last.day + timedelta(days=2)))
         if last.pain_after > green:
             holds.append(_r(ReasonCode.SORENESS_AFTER, pain=last.pain_after, safe_max=green))
             reduced = True
@@ -542,7 +575,7 @@ def _swelling_state(ctx: _Ctx) -> tuple[int, bool] | None:
             start = None
     latest_day, latest_swollen = reports[-1]
     if (latest_swollen and start is not None and spell is not None
-            and spell[1] == latest_day and (ctx.today - latest_day).days <= 2):
+            and spell[1] == latest_day):
         return (spell[1] - spell[0]).days, True
     if spell is not None and not (latest_swollen and last_day == latest_day) and ctx.fresh(
             spell[1]):
@@ -694,29 +727,29 @@ def plan_week(history: History, today: date) -> tuple[DayPlan, ...]:
     running = running_minutes_of(level) > 0
     planned_runs: list[date] = []
     planned_minutes: dict[date, int] = {}
+    planned_hard: list[date] = []
     plan: dict[date, Prescription] = {}
     if d.session_date <= days[-1]:
         plan[d.session_date] = d.prescription
         if d.prescription.running_minutes > 0:
             planned_runs.append(d.session_date)
             planned_minutes[d.session_date] = d.prescription.running_minutes
+            if stage == 5 and d.prescription.stage == 5:
+                planned_hard.append(d.session_date)
     cursor = d.session_date + timedelta(days=1)
     rest_until = d.session_date if d.action is Action.REST else today
     while cursor <= days[-1]:
         if running:
-            nd = _next_run_date(ctx, level, cursor, planned_runs, None)
+            nd, rx, _, easy = _place_run(ctx, level, cursor, d.prescription.reduced,
+                                         planned_runs, planned_minutes, planned_hard)
             if nd > days[-1]:
                 break
-            rx = _rx(level, ctx.injury, d.prescription.reduced, is_strength_day(nd, stage))
-            limit, used, _ = _cap_for(ctx, nd, planned_minutes)
-            if rx.running_minutes > limit - used:
-                fit = _fit_level(rx.level, limit - used)
-                c = _rx(fit, ctx.injury, d.prescription.reduced, is_strength_day(nd, stage))
-                rx = replace(c, capped=True, cues=(*c.cues, Cue.CAPPED_SESSION))
             plan[nd] = rx
             if rx.running_minutes > 0:
                 planned_runs.append(nd)
                 planned_minutes[nd] = rx.running_minutes
+                if stage == 5 and not easy and not rx.capped:
+                    planned_hard.append(nd)
             cursor = nd + timedelta(days=1)
         else:
             if not (stage == 1 and _needs_recovery_day(ctx, cursor, list(plan))):

@@ -114,7 +114,7 @@ def random_history(rng: random.Random, days: int = 84) -> tuple[History, date]:
 # ------------------------------------------------------------------ closed-loop simulation
 def simulate(rng: random.Random, days: int = 84, injury: Injury | None = None,
              start_level: int | None = None, pain_rate: float = 0.1,
-             ) -> tuple[History, list[tuple[date, Decision]]]:
+             flag_rate: float = 0.003) -> tuple[History, list[tuple[date, Decision]]]:
     """Feed decisions back for `days` days: the runner does the prescribed session on its
     date (sometimes with symptoms), answers the morning check, reassesses weekly."""
     prof = profile(injury or rng.choice(list(Injury)), runs=rng.randint(2, 6),
@@ -127,6 +127,11 @@ def simulate(rng: random.Random, days: int = 84, injury: Injury | None = None,
         d = decide(h, today)
         log.append((today, d))
         h = _apply(h, d, today)
+        if d.action is Action.REST:  # the runner answers a morning check every rest day
+            last_run = max((c.day for c in h.checkins), default=today)
+            h = replace(h, mornings=(*h.mornings, MorningCheck(
+                today + timedelta(days=1), last_run, Compare.SAME, Compare.SAME,
+                Swelling.NONE, rng.random() < 0.3)))
         if d.session_date == today and d.action not in (Action.REST, Action.REFER):
             if rng.random() < 0.1:
                 continue  # skipped
@@ -150,7 +155,7 @@ def simulate(rng: random.Random, days: int = 84, injury: Injury | None = None,
             r = Reassessment(today, 32 if strong else 20, 33, 12, 12, 0, None, None, 5, 0,
                              55 if strong else 40)
             h = replace(h, reassessments=(*h.reassessments, r))
-        if rng.random() < 0.003:
+        if rng.random() < flag_rate:
             h = replace(h, red_flags=(*h.red_flags, RedFlagReport(
                 today, frozenset({RedFlag.CLOT_SIGNS}))))
         elif h.red_flags and h.red_flags[-1].flags and rng.random() < 0.3:
