@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -98,7 +99,17 @@ class Runner(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_runners_due", "next_due_at"),)
+    __table_args__ = (
+        Index("ix_runners_due", "next_due_at"),
+        # active/paused runners never scheduled yet; tiny, so a tick finds them for free
+        Index(
+            "ix_runners_unscheduled",
+            "status",
+            "blocked",
+            postgresql_where=text("next_due_at IS NULL"),
+            sqlite_where=text("next_due_at IS NULL"),
+        ),
+    )
 
 
 class CheckInRow(Base):

@@ -1,0 +1,198 @@
+"""Sending scheduled messages: paced, retried when that is safe, never doubled.
+
+Telegram allows about 30 messages per second overall. PTB's ``AIORateLimiter`` (configured
+in bot/app.py) guards every call and honours 429 answers, but its leaky bucket lets a burst
+of ``overall_max_rate`` messages through at once from idle, so a fan-out that starts cold
+sends ~2x the rate in its first second. The scheduler therefore spaces its own sends evenly
+with :class:`Pacer` (one message every ``1/rate`` seconds), which keeps every one-second
+window at or under the limit.
+
+Errors, and what they mean for "exactly once":
+
+* ``Forbidden`` — the runner blocked the bot: stop, mark them blocked.
+* ``RetryAfter`` (429) — not delivered; wait ``retry_after`` and send again.
+* an HTTP answer from Telegram with a 5xx status, or a connection that was never made
+  (connect error, connect/pool timeout) — not delivered; retry with exponential back-off.
+* a timeout or broken connection *after* the request went out — Telegram may have
+  delivered it. Sending again could double the message, so it is recorded as uncertain and
+  not retried.
+* ``BadRequest`` and other answers — permanent for this message: failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from conversations.context import Out
+from conversations.dispatch import markup
+
+log = logging.getLogger(__name__)
+
+# Somewhat under Telegram's ~30/s, so jitter between us and Telegram never makes 31.
+DEFAULT_RATE = 29.0
+# httpx errors raised before the request reached the server: safe to send again.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class Pacer:
+    """Evenly spaced send slots shared by every sender of the process (None rate: no wait)."""
+
+    def __init__(
+        self, rate: float | None = DEFAULT_RATE, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self._clock = clock
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.rate:
+            return
+        async with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + 1.0 / self.rate
+            if slot > now:
+                await asyncio.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        """Telegram asked us to wait (429): nobody in this process sends before then."""
+        self._next = max(self._next, self._clock() + seconds)
+
+
+class Result(enum.Enum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # Forbidden: the runner blocked the bot
+    RETRY_LATER = "retry_later"  # definitely not delivered; try again after the lease
+    UNCERTAIN = "uncertain"  # may have been delivered; never sent again
+    FAILED = "failed"  # Telegram refused this message
+
+
+@dataclass
+class Sent:
+    result: Result
+    message_ids: list[int] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def message_id(self) -> int | None:
+        return self.message_ids[0] if self.message_ids else None
+
+
+def delivered_for_sure_not(exc: BaseException) -> bool:
+    """True when ``exc`` proves the request was not carried out by Telegram."""
+    if isinstance(exc, RetryAfter):
+        return True
+    if isinstance(exc, NetworkError):  # TimedOut is a NetworkError too
+        cause = exc.__cause__
+        if cause is None or isinstance(cause, TelegramError):
+            # PTB raised it for an HTTP answer (5xx, 502 Bad Gateway): Telegram refused it.
+            return not isinstance(exc, TimedOut)
+        return isinstance(cause, _NOT_SENT)
+    return False
+
+
+async def send_one(bot: Any, chat_id: int, out: Out) -> int:
+    if out.photo is not None:
+        msg = await bot.send_photo(
+            chat_id, photo=out.photo, caption=out.text or None, reply_markup=markup(out.keyboard)
+        )
+    elif out.document is not None:
+        msg = await bot.send_document(
+            chat_id, document=out.document, filename=out.filename, caption=out.text or None
+        )
+    else:
+        msg = await bot.send_message(chat_id, out.text, reply_markup=markup(out.keyboard))
+    return int(msg.message_id)
+
+
+async def send_outs(
+    bot: Any,
+    chat_id: int,
+    outs: list[Out],
+    *,
+    pacer: Pacer | None = None,
+    tries: int = 5,
+    backoff: float = 1.0,
+    max_retry_after: float = 120.0,
+    before_send: Callable[[], Awaitable[bool]] | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Sent:
+    """Send ``outs`` in order to one chat. Transient failures are retried (``tries`` times per
+    message, back-off doubling from ``backoff`` seconds); 429 waits as long as Telegram says.
+
+    ``before_send`` runs once before the first request; returning False cancels the send
+    (the scheduler uses it to fence the delivery rows)."""
+    ids: list[int] = []
+    fenced = before_send is None
+    for out in outs:
+        failures = 0
+        delay = backoff
+        while True:
+            if not fenced:
+                assert before_send is not None
+                if not await before_send():
+                    return Sent(Result.FAILED, ids, "fence lost")
+                fenced = True
+            if pacer is not None:  # last thing before the request: keeps the spacing even
+                await pacer.wait()
+            try:
+                ids.append(await send_one(bot, chat_id, out))
+                break
+            except Forbidden as exc:
+                log.info("chat %s blocked the bot; stopping sends", chat_id)
+                return Sent(Result.BLOCKED, ids, str(exc))
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+                failures += 1
+                if failures >= tries or seconds > max_retry_after:
+                    return Sent(_not_sent(ids), ids, f"429 retry_after={seconds}")
+                log.info("Telegram asked to wait %.1f s (429); waiting", seconds)
+                if pacer is not None:
+                    pacer.pause(seconds + 0.1)
+                else:
+                    await sleep(seconds + 0.1)
+            except (InvalidToken, ChatMigrated):
+                raise
+            except (BadRequest, TelegramError) as exc:
+                if isinstance(exc, BadRequest) or not delivered_for_sure_not(exc):
+                    if isinstance(exc, BadRequest):
+                        log.warning("chat %s: Telegram refused a message: %s", chat_id, exc)
+                        return Sent(Result.FAILED, ids, str(exc))
+                    log.warning(
+                        "chat %s: %s after the request went out; not resending", chat_id, exc
+                    )
+                    return Sent(Result.UNCERTAIN, ids, str(exc))
+                failures += 1
+                if failures >= tries:
+                    log.warning("chat %s: giving up for now after %s: %s", chat_id, failures, exc)
+                    return Sent(_not_sent(ids), ids, str(exc))
+                log.info("chat %s: transient %s; retrying in %.1f s", chat_id, exc, delay)
+                await sleep(delay)
+                delay *= 2
+    return Sent(Result.SENT, ids)
+
+
+def _not_sent(ids: list[int]) -> Result:
+    # Nothing went out: the whole delivery can be tried again later. When part of it went
+    # out, trying again would repeat that part, so it counts as failed.
+    return Result.RETRY_LATER if not ids else Result.FAILED

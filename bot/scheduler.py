@@ -1,0 +1,474 @@
+"""The scheduler: one short periodic tick; the database decides who is due.
+
+Each tick
+
+1. prunes old ``inbox`` rows (at most once an hour) and marks ``sending`` deliveries of dead
+   processes ``uncertain``;
+2. schedules active/paused runners never scheduled before (``next_due_at`` NULL);
+3. takes over ``pending`` deliveries whose claim lease expired (their process died before
+   sending) and sends them;
+4. pages through ``runners.next_due_at <= now`` (an index range scan, ``batch`` rows at a
+   time, so memory stays flat) and, for each runner, in one transaction: works out the due
+   kinds for the runner's local date, claims one delivery row per kind
+   (``INSERT … ON CONFLICT DO NOTHING``), composes the message and moves ``next_due_at`` to
+   the next local reminder time. After the commit the message is fenced (pending → sending),
+   paced and sent; the rows end ``sent``, ``blocked``, ``failed`` or ``uncertain``.
+
+Two processes ticking against one PostgreSQL never both send: the unique key hands each
+(runner, kind, local date) to one of them, and a process that finds today's daily row taken
+does not send its own leftovers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time as monotonic
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import DEFAULT_RATE, Pacer, Result, send_outs
+from conversations.context import Ctx, Out, Services
+from conversations.prompts import DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
+from storage import runners as runner_store
+from storage import schedule
+from storage.models import Runner
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "runcoach-scheduler-tick"
+Compose = Callable[[Ctx, list[str]], Awaitable[None]]
+
+NUDGE_AFTER_DAYS = 3  # no check-in for this many days → a nudge, at most one per this period
+RAN = ("done", "shorter")  # check-in outcomes that earn a morning-after check
+MAX_ATTEMPTS = 5  # sends of one delivery that failed transiently before it counts as failed
+RETRY_DELAY = timedelta(minutes=5)  # a runner whose claim raised is looked at again then
+
+
+@dataclass
+class TickStats:
+    scheduled: int = 0  # runners scheduled for the first time
+    looked_at: int = 0  # due runners examined
+    parked: int = 0  # runners no longer scheduled (new, referred, blocked)
+    claimed: int = 0  # messages claimed (one per runner and day)
+    sent: int = 0
+    dropped: int = 0  # after the cut-off, or nothing to say
+    blocked: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    retry_later: int = 0
+    reclaimed: int = 0
+    errors: int = 0
+    pruned: bool = False
+    find_seconds: float = 0.0  # time spent in the due query
+    seconds: float = 0.0
+
+    def add(self, result: Result) -> None:
+        if result is Result.SENT:
+            self.sent += 1
+        elif result is Result.BLOCKED:
+            self.blocked += 1
+        elif result is Result.UNCERTAIN:
+            self.uncertain += 1
+        elif result is Result.RETRY_LATER:
+            self.retry_later += 1
+        else:
+            self.failed += 1
+
+
+@dataclass
+class Job:
+    """One claimed message: the rows it settles and what to send."""
+
+    runner_id: int
+    chat_id: int
+    ids: dict[str, int]
+    outs: list[Out]
+    attempts: int = 0  # fences before this one
+    local_date: date | None = None
+    kinds: list[str] = field(default_factory=list)
+
+
+async def _default_compose(ctx: Ctx, kinds: list[str]) -> None:
+    from conversations.prompts import compose
+
+    await compose(ctx, kinds)
+
+
+class Scheduler:
+    """Everything one process needs to tick; ``install`` keeps one in ``bot_data``."""
+
+    def __init__(
+        self,
+        bot: Any,
+        services: Services,
+        *,
+        cutoff_hour: int = 21,
+        rate: float | None = DEFAULT_RATE,
+        batch: int = 200,
+        concurrency: int = 16,
+        lease: timedelta = timedelta(minutes=2),
+        grace: timedelta = timedelta(minutes=30),
+        prune_every: timedelta = timedelta(hours=1),
+        inbox_keep: timedelta = timedelta(days=7),
+        compose: Compose | None = None,
+        running: Callable[[], bool] = lambda: True,
+        backoff: float = 1.0,
+    ) -> None:
+        self.bot = bot
+        self.services = services
+        self.cutoff = time(min(max(cutoff_hour, 0), 23))
+        self.pacer = Pacer(rate)
+        self.batch = batch
+        self.concurrency = concurrency
+        self.lease = lease
+        self.grace = grace
+        self.prune_every = prune_every
+        self.inbox_keep = inbox_keep
+        self.compose = compose or _default_compose
+        self.running = running
+        self.backoff = backoff
+        self._lock = asyncio.Lock()
+        self._last_prune: datetime | None = None
+        self.last: TickStats | None = None
+
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    # ------------------------------------------------------------------ the tick
+
+    async def tick(self) -> TickStats:
+        """One pass. Ticks of one process run one at a time; other processes may overlap."""
+        async with self._lock:
+            stats = TickStats()
+            started = monotonic.perf_counter()
+            try:
+                await self._housekeeping(stats)
+                await self._schedule_new(stats)
+                await self._reclaim(stats)
+                await self._due(stats)
+            finally:
+                stats.seconds = monotonic.perf_counter() - started
+                self.last = stats
+            if stats.claimed or stats.dropped or stats.errors:
+                log.info("scheduler tick: %s", stats)
+            return stats
+
+    async def _housekeeping(self, stats: TickStats) -> None:
+        now = self.now()
+        db = self.services.db
+        if self._last_prune is None or now - self._last_prune >= self.prune_every:
+            async with db.session() as session:
+                await runner_store.prune_inbox(session, now - self.inbox_keep)
+            self._last_prune = now
+            stats.pruned = True
+        async with db.session() as session:
+            await schedule.expire_sending(session, now, self.lease * 5)
+
+    async def _schedule_new(self, stats: TickStats) -> None:
+        seen: set[int] = set()
+        while self.running():
+            now = self.now()
+            async with self.services.db.session() as session:
+                runners = await schedule.unscheduled_runners(session, self.batch)
+                fresh = [r for r in runners if r.id not in seen]
+                for runner in fresh:
+                    seen.add(runner.id)
+                    runner.next_due_at = schedule.first_due(runner, now)
+                stats.scheduled += len(fresh)
+            if len(runners) < self.batch or not fresh:
+                return
+
+    async def _reclaim(self, stats: TickStats) -> None:
+        while self.running():
+            async with self.services.db.session() as session:
+                claims = await schedule.reclaim_expired(session, self.now(), self.lease, self.batch)
+            if not claims:
+                return
+            stats.reclaimed += sum(len(c.ids) for c in claims)
+            await self._fan_out([self._retake(c, stats) for c in claims])
+
+    async def _due(self, stats: TickStats) -> None:
+        after: tuple[datetime, int] | None = None
+        while self.running():
+            now = self.now()
+            found = monotonic.perf_counter()
+            async with self.services.db.session() as session:
+                rows = await schedule.due_runners(session, now, self.batch, after)
+                stats.find_seconds += monotonic.perf_counter() - found
+                gone = [r.id for r in rows if r.blocked or r.status not in schedule.SCHEDULED]
+                await schedule.park(session, gone)
+            if not rows:
+                return
+            stats.parked += len(gone)
+            stats.looked_at += len(rows) - len(gone)
+            parked = set(gone)
+            live = [r.id for r in rows if r.id not in parked]
+            await self._fan_out([self._runner(rid, stats) for rid in live])
+            if len(rows) < self.batch:
+                return
+            # page on from the last row read, whatever became of it: no row is read twice
+            after = (rows[-1].next_due_at, rows[-1].id)
+
+    async def _fan_out(self, work: Iterable[Awaitable[None]]) -> None:
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(item: Awaitable[None]) -> None:
+            async with gate:
+                if self.running():
+                    await item
+                else:
+                    _close(item)
+
+        await asyncio.gather(*(one(item) for item in work))
+
+    # ------------------------------------------------------------------ one runner
+
+    async def _runner(self, runner_id: int, stats: TickStats) -> None:
+        try:
+            job = await self._claim(runner_id, stats)
+        except Exception:
+            stats.errors += 1
+            log.exception("scheduler: runner %s could not be prepared; retrying later", runner_id)
+            try:
+                async with self.services.db.session() as session:
+                    await schedule.set_next_due(session, runner_id, self.now() + RETRY_DELAY)
+            except Exception:
+                log.exception("scheduler: could not postpone runner %s", runner_id)
+            return
+        if job is not None:
+            stats.claimed += 1
+            await self._send(job, stats)
+
+    async def _claim(self, runner_id: int, stats: TickStats) -> Job | None:
+        """Claim and compose the runner's message for today, in one transaction."""
+        async with self.services.db.session() as session:
+            runner = await session.get(Runner, runner_id)
+            now = self.now()
+            if runner is None or runner.next_due_at is None or runner.next_due_at > now:
+                return None  # somebody else moved it on meanwhile
+            if runner.blocked or runner.status not in schedule.SCHEDULED:
+                runner.next_due_at = None
+                return None
+            zone = schedule.zone_of(runner)
+            local_now = now.astimezone(zone)
+            today = local_now.date()
+            due_at = schedule.local_reminder(zone, today, runner.reminder_minute)
+            tomorrow_at = schedule.local_reminder(
+                zone, today + timedelta(days=1), runner.reminder_minute
+            )
+            kinds: list[str] = []
+            if runner.status == "paused":
+                until = runner.paused_until
+                if until is None:
+                    runner.next_due_at = now + timedelta(days=1)
+                    return None
+                if today < until or now < due_at:
+                    runner.next_due_at = schedule.local_reminder(
+                        zone, max(today, until), runner.reminder_minute
+                    )
+                    return None
+                runner.status = "active"
+                runner.paused_until = None
+                kinds.append(WELCOME_BACK)
+            else:
+                missed = runner.next_due_at.astimezone(zone).date()
+                if missed < today:  # downtime: that day's prompt is recorded as dropped
+                    await schedule.claim(
+                        session, runner.id, [DAILY], missed, now, status=schedule.DROPPED
+                    )
+                if now < due_at:
+                    runner.next_due_at = due_at
+                    return None
+            kinds.append(DAILY)
+            kinds += await self._extra_kinds(session, runner, today)
+            if self._late(local_now, now, due_at):
+                dropped = await schedule.claim(
+                    session, runner.id, kinds, today, now, status=schedule.DROPPED
+                )
+                stats.dropped += 1 if dropped else 0
+                runner.next_due_at = tomorrow_at
+                return None
+            ids = await schedule.claim(session, runner.id, kinds, today, now)
+            if ids and DAILY not in ids:
+                # today's message was claimed by another process: do not send a second one
+                await schedule.finish(session, list(ids.values()), schedule.DROPPED, now)
+                ids = {}
+            outs: list[Out] = []
+            if ids:
+                ctx = Ctx(services=self.services, session=session, runner=runner, now=now)
+                await self.compose(ctx, [k for k in kinds if k in ids])
+                outs = ctx.out
+                if not outs:
+                    await schedule.finish(session, list(ids.values()), schedule.DROPPED, now)
+                    stats.dropped += 1
+            runner.next_due_at = tomorrow_at  # last: the runner row is locked only from here
+            if not ids or not outs:
+                return None
+            return Job(runner.id, runner.chat_id, ids, outs, 0, today, list(ids))
+
+    async def _extra_kinds(self, session: AsyncSession, runner: Runner, today: date) -> list[str]:
+        kinds: list[str] = []
+        yesterday = today - timedelta(days=1)
+        if await schedule.ran_on(
+            session, runner.id, yesterday, RAN
+        ) and not await schedule.morning_done_for(session, runner.id, yesterday):
+            kinds.append(MORNING)
+        if today.weekday() == runner.reassess_weekday:
+            kinds.append(WEEKLY)
+        last = await schedule.last_checkin_day(session, runner.id)
+        if last is None:
+            since = runner.consent_at or runner.created_at
+            last = since.astimezone(schedule.zone_of(runner)).date() if since else today
+        quiet = today - last >= timedelta(days=NUDGE_AFTER_DAYS)
+        if quiet and not await schedule.has_delivery(
+            session, runner.id, NUDGE, today - timedelta(days=NUDGE_AFTER_DAYS - 1), today
+        ):
+            kinds.append(NUDGE)
+        return kinds
+
+    def _late(self, local_now: datetime, now: datetime, due_at: datetime) -> bool:
+        """Past the cut-off, a prompt is sent only when it is on time (within the grace)."""
+        return now - due_at > self.grace and local_now.time() >= self.cutoff
+
+    async def _retake(self, claim: schedule.Claimed, stats: TickStats) -> None:
+        """Send rows a dead process claimed but never sent (composed afresh)."""
+        try:
+            async with self.services.db.session() as session:
+                now = self.now()
+                runner = await session.get(Runner, claim.runner_id)
+                ids = list(claim.ids.values())
+                if runner is None:
+                    return
+                zone = schedule.zone_of(runner)
+                local_now = now.astimezone(zone)
+                due_at = schedule.local_reminder(zone, claim.local_date, runner.reminder_minute)
+                if (
+                    runner.blocked
+                    or runner.status != "active"
+                    or local_now.date() != claim.local_date
+                    or self._late(local_now, now, due_at)
+                ):
+                    await schedule.finish(session, ids, schedule.DROPPED, now)
+                    stats.dropped += 1
+                    return
+                ctx = Ctx(services=self.services, session=session, runner=runner, now=now)
+                await self.compose(ctx, list(claim.ids))
+                if not ctx.out:
+                    await schedule.finish(session, ids, schedule.DROPPED, now)
+                    stats.dropped += 1
+                    return
+                job = Job(
+                    runner.id,
+                    runner.chat_id,
+                    dict(claim.ids),
+                    ctx.out,
+                    claim.attempts,
+                    claim.local_date,
+                    list(claim.ids),
+                )
+        except Exception:
+            stats.errors += 1
+            log.exception("scheduler: could not retake deliveries of runner %s", claim.runner_id)
+            return
+        stats.claimed += 1
+        await self._send(job, stats)
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send(self, job: Job, stats: TickStats) -> None:
+        db = self.services.db
+        ids = list(job.ids.values())
+
+        async def fence() -> bool:
+            async with db.session() as session:
+                return await schedule.fence(session, ids, self.now())
+
+        lost = False
+
+        async def guarded_fence() -> bool:
+            nonlocal lost
+            ok = await fence()
+            lost = not ok
+            return ok
+
+        try:
+            sent = await send_outs(
+                self.bot,
+                job.chat_id,
+                job.outs,
+                pacer=self.pacer,
+                before_send=guarded_fence,
+                backoff=self.backoff,
+            )
+        except Exception:
+            # We cannot tell whether Telegram got it: the rows stay ``sending`` and become
+            # ``uncertain``; never sent twice.
+            stats.errors += 1
+            log.exception("scheduler: sending to runner %s failed", job.runner_id)
+            async with db.session() as session:
+                await schedule.finish(session, ids, schedule.UNCERTAIN, self.now())
+            return
+        if lost:
+            log.info("scheduler: delivery of runner %s taken over elsewhere", job.runner_id)
+            return
+        stats.add(sent.result)
+        now = self.now()
+        async with db.session() as session:
+            if sent.result is Result.SENT:
+                await schedule.finish(session, ids, schedule.SENT, now, sent.message_id)
+            elif sent.result is Result.BLOCKED:
+                await schedule.finish(session, ids, schedule.BLOCKED, now, sent.message_id)
+                await schedule.block(session, job.runner_id)
+            elif sent.result is Result.RETRY_LATER and job.attempts + 1 < MAX_ATTEMPTS:
+                await schedule.finish(session, ids, schedule.PENDING, now)
+            elif sent.result is Result.UNCERTAIN:
+                await schedule.finish(session, ids, schedule.UNCERTAIN, now, sent.message_id)
+            else:
+                await schedule.finish(session, ids, schedule.FAILED, now, sent.message_id)
+
+
+def _close(item: Awaitable[None]) -> None:
+    close = getattr(item, "close", None)
+    if close is not None:
+        close()
+
+
+# ---------------------------------------------------------------------- PTB wiring
+
+
+async def _tick_job(context: Any) -> None:
+    scheduler: Scheduler = context.application.bot_data["scheduler"]
+    try:
+        await scheduler.tick()
+    except Exception:
+        log.exception("scheduler tick failed; the next tick tries again")
+
+
+def install(application: Any) -> Any:
+    """Register the one repeating tick on the application's JobQueue (APScheduler)."""
+    settings = application.bot_data["settings"]
+    services: Services = application.bot_data["services"]
+    if application.job_queue is None:
+        raise RuntimeError("the JobQueue is missing: install python-telegram-bot[job-queue]")
+    scheduler = Scheduler(
+        application.bot,
+        services,
+        cutoff_hour=settings.catch_up_until_hour,
+        running=lambda: bool(application.running),
+    )
+    application.bot_data["scheduler"] = scheduler
+    for old in application.job_queue.get_jobs_by_name(JOB_NAME):
+        old.schedule_removal()
+    interval = float(settings.tick_seconds)
+    return application.job_queue.run_repeating(
+        _tick_job,
+        interval=interval,
+        first=min(5.0, interval),
+        name=JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )

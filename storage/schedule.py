@@ -1,0 +1,388 @@
+"""The scheduler's queries: who is due, claiming a delivery exactly once, and its outcome.
+
+Time model: ``runners.next_due_at`` is the UTC instant of the next local reminder time the
+scheduler must look at the runner (computed with zoneinfo, so it follows daylight saving).
+A tick selects ``next_due_at <= now`` through ``ix_runners_due``; active or paused runners
+whose ``next_due_at`` is NULL (never scheduled) are found through the small partial index
+``ix_runners_unscheduled`` and scheduled on first sight.
+
+Deliveries: one row per (runner, kind, local date), unique. A row is inserted with
+``INSERT … ON CONFLICT DO NOTHING RETURNING`` so exactly one process wins it. Life of a row::
+
+    pending --fence--> sending --> sent | blocked | failed | uncertain
+       |                  '--(definitely not delivered, retry later)--> pending
+       '--(after the cut-off / nothing to say / merged)--> dropped
+
+``pending`` rows whose claim is older than the lease belong to a dead process and are
+reclaimed; ``sending`` rows are never sent again (the message may have gone out), so a crash
+in the middle of an HTTP call can lose that one message but never doubles it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import CheckInRow, DeliveryRow, MorningCheckRow, Runner, utcnow
+
+SCHEDULED = ("active", "paused")  # statuses the scheduler looks after
+PENDING, SENDING, SENT = "pending", "sending", "sent"
+DROPPED, BLOCKED, FAILED, UNCERTAIN = "dropped", "blocked", "failed", "uncertain"
+DAILY_KIND = "daily"  # conversations.prompts.DAILY; storage does not import conversations
+
+
+# --------------------------------------------------------------------------- local time
+
+
+def zone_of(runner: Runner) -> ZoneInfo:
+    try:
+        return ZoneInfo(runner.time_zone or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_reminder(zone: ZoneInfo, day: date, minute: int) -> datetime:
+    """The UTC instant of ``minute`` after local midnight on ``day``.
+
+    A time that does not exist (spring forward) is read with the offset from before the
+    change, so 02:30 becomes 03:30 local; a time that happens twice (fall back) is the first."""
+    minute = max(0, min(int(minute), 24 * 60 - 1))
+    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+    return local.astimezone(UTC)
+
+
+def local_date(now: datetime, zone: ZoneInfo) -> date:
+    return now.astimezone(zone).date()
+
+
+def first_due(runner: Runner, now: datetime, *, owed_today: bool = False) -> datetime | None:
+    """When the scheduler should next look at the runner (None: never, until rescheduled).
+
+    Active: today's reminder time when it is still ahead (or when today's prompt is owed),
+    else tomorrow's. Paused: the reminder time on ``paused_until`` (the tick resumes them),
+    or a daily look when the pause has no end."""
+    if runner.blocked or runner.status not in SCHEDULED:
+        return None
+    zone = zone_of(runner)
+    today = local_date(now, zone)
+    if runner.status == "paused":
+        if runner.paused_until is None:
+            return now + timedelta(days=1)
+        return local_reminder(zone, max(today, runner.paused_until), runner.reminder_minute)
+    today_at = local_reminder(zone, today, runner.reminder_minute)
+    if today_at > now:
+        return today_at
+    if owed_today:
+        return now
+    return local_reminder(zone, today + timedelta(days=1), runner.reminder_minute)
+
+
+async def reschedule(session: AsyncSession, runner: Runner, now: datetime) -> None:
+    """Recompute ``runner.next_due_at`` after its reminder time, time zone or status changed.
+
+    Call it in the transaction that makes the change (onboarding done, /settings, /pause,
+    /resume, a red flag referral, unblocking). If today's prompt was owed and not sent yet, a
+    reminder time moved earlier than now sends it at once (the tick applies the cut-off);
+    a runner scheduled for the first time starts at their next reminder time."""
+    owed = False
+    if runner.status == "active" and runner.next_due_at is not None and runner.id is not None:
+        zone = zone_of(runner)
+        today = local_date(now, zone)
+        tomorrow = datetime.combine(today + timedelta(days=1), time(), tzinfo=zone)
+        if runner.next_due_at < tomorrow.astimezone(UTC):
+            owed = not await has_delivery(session, runner.id, DAILY_KIND, today)
+    runner.next_due_at = first_due(runner, now, owed_today=owed)
+
+
+# --------------------------------------------------------------------------- who is due
+
+
+@dataclass(frozen=True)
+class Due:
+    id: int
+    status: str
+    blocked: bool
+    next_due_at: datetime
+
+
+async def due_runners(
+    session: AsyncSession, now: datetime, limit: int, after: tuple[datetime, int] | None = None
+) -> list[Due]:
+    """Runners whose ``next_due_at`` has passed, earliest first (an index range scan).
+
+    ``after`` pages on (next_due_at, id). Statuses are returned, not filtered, so that a
+    runner who stopped being scheduled is parked once instead of being scanned every tick."""
+    query = select(Runner.id, Runner.status, Runner.blocked, Runner.next_due_at).where(
+        Runner.next_due_at <= now
+    )
+    if after is not None:
+        query = query.where(
+            or_(
+                Runner.next_due_at > after[0],
+                and_(Runner.next_due_at == after[0], Runner.id > after[1]),
+            )
+        )
+    rows = await session.execute(query.order_by(Runner.next_due_at, Runner.id).limit(limit))
+    return [Due(r.id, r.status, r.blocked, r.next_due_at) for r in rows]
+
+
+async def unscheduled_runners(session: AsyncSession, limit: int) -> list[Runner]:
+    """Active or paused runners never scheduled (``next_due_at`` NULL), by the partial index."""
+    result = await session.execute(
+        select(Runner)
+        .where(
+            Runner.next_due_at.is_(None),
+            Runner.status.in_(SCHEDULED),
+            Runner.blocked.is_(False),
+        )
+        .limit(limit)
+    )
+    return list(result.scalars())
+
+
+async def park(session: AsyncSession, runner_ids: Sequence[int]) -> None:
+    """Stop looking at runners who are no longer scheduled (new, referred, blocked)."""
+    if not runner_ids:
+        return
+    await session.execute(
+        update(Runner)
+        .where(
+            Runner.id.in_(list(runner_ids)),
+            or_(Runner.status.not_in(SCHEDULED), Runner.blocked.is_(True)),
+        )
+        .values(next_due_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def set_next_due(session: AsyncSession, runner_id: int, when: datetime | None) -> None:
+    await session.execute(
+        update(Runner)
+        .where(Runner.id == runner_id)
+        .values(next_due_at=when)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def block(session: AsyncSession, runner_id: int) -> None:
+    """The runner blocked the bot (Telegram said Forbidden): nothing more is sent."""
+    await session.execute(
+        update(Runner)
+        .where(Runner.id == runner_id)
+        .values(blocked=True, next_due_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --------------------------------------------------------------------------- what is due
+
+
+async def last_checkin_day(session: AsyncSession, runner_id: int) -> date | None:
+    result = await session.execute(
+        select(func.max(CheckInRow.day)).where(CheckInRow.runner_id == runner_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def ran_on(session: AsyncSession, runner_id: int, day: date, outcomes: Sequence[str]) -> bool:
+    """Whether a check-in on ``day`` had one of ``outcomes``."""
+    result = await session.execute(
+        select(CheckInRow.id)
+        .where(
+            CheckInRow.runner_id == runner_id,
+            CheckInRow.day == day,
+            CheckInRow.outcome.in_(list(outcomes)),
+        )
+        .limit(1)
+    )
+    return result.first() is not None
+
+
+async def morning_done_for(session: AsyncSession, runner_id: int, run_day: date) -> bool:
+    result = await session.execute(
+        select(MorningCheckRow.id)
+        .where(MorningCheckRow.runner_id == runner_id, MorningCheckRow.run_day == run_day)
+        .limit(1)
+    )
+    return result.first() is not None
+
+
+async def has_delivery(
+    session: AsyncSession, runner_id: int, kind: str, first: date, last: date | None = None
+) -> bool:
+    """Whether a delivery of ``kind`` exists for a local date in [first, last]."""
+    result = await session.execute(
+        select(DeliveryRow.id)
+        .where(
+            DeliveryRow.runner_id == runner_id,
+            DeliveryRow.kind == kind,
+            DeliveryRow.local_date >= first,
+            DeliveryRow.local_date <= (last or first),
+        )
+        .limit(1)
+    )
+    return result.first() is not None
+
+
+# --------------------------------------------------------------------------- claiming
+
+
+def _insert(session: AsyncSession) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(DeliveryRow)
+    if name == "sqlite":
+        return sqlite.insert(DeliveryRow)
+    raise NotImplementedError(f"no ON CONFLICT insert for {name}")
+
+
+async def claim(
+    session: AsyncSession,
+    runner_id: int,
+    kinds: Sequence[str],
+    day: date,
+    now: datetime,
+    *,
+    status: str = PENDING,
+) -> dict[str, int]:
+    """Insert one delivery row per kind for (runner, day); returns {kind: row id} for the rows
+    this call created. A kind somebody else holds already is simply not returned."""
+    if not kinds:
+        return {}
+    statement = (
+        _insert(session)
+        .values(
+            [
+                {
+                    "runner_id": runner_id,
+                    "kind": kind,
+                    "local_date": day,
+                    "status": status,
+                    "attempts": 0,
+                    "claimed_at": now,
+                }
+                for kind in kinds
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["runner_id", "kind", "local_date"])
+        .returning(DeliveryRow.id, DeliveryRow.kind)
+    )
+    result = await session.execute(statement)
+    return {row.kind: row.id for row in result}
+
+
+async def fence(session: AsyncSession, ids: Sequence[int], now: datetime) -> bool:
+    """pending → sending for all ``ids`` (the caller's right to send); False when any row is
+    no longer pending (another process took it over)."""
+    result = await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(list(ids)), DeliveryRow.status == PENDING)
+        .values(status=SENDING, attempts=DeliveryRow.attempts + 1, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == len(ids)  # type: ignore[attr-defined]
+
+
+async def finish(
+    session: AsyncSession,
+    ids: Sequence[int],
+    status: str,
+    now: datetime,
+    message_id: int | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status}
+    if status == SENT:
+        values.update(sent_at=now, message_id=message_id)
+    if status == PENDING:  # released for a later retry: the lease starts again
+        values.update(claimed_at=now)
+    await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(list(ids)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """Delivery rows of one runner and local date taken over from a dead process."""
+
+    runner_id: int
+    local_date: date
+    ids: dict[str, int]  # kind -> row id
+    attempts: int
+
+
+async def reclaim_expired(
+    session: AsyncSession, now: datetime, lease: timedelta, limit: int
+) -> list[Claimed]:
+    """Take over ``pending`` rows whose claim is older than ``lease`` (their process died
+    before sending). The UPDATE re-checks the condition, so one process wins each row."""
+    cutoff = now - lease
+    candidates = (
+        select(DeliveryRow.id)
+        .where(DeliveryRow.status == PENDING, DeliveryRow.claimed_at < cutoff)
+        .order_by(DeliveryRow.claimed_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.id.in_(candidates),
+            DeliveryRow.status == PENDING,
+            DeliveryRow.claimed_at < cutoff,
+        )
+        .values(claimed_at=now)
+        .returning(
+            DeliveryRow.id,
+            DeliveryRow.runner_id,
+            DeliveryRow.kind,
+            DeliveryRow.local_date,
+            DeliveryRow.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    groups: dict[tuple[int, date], Claimed] = {}
+    for row in result:
+        key = (row.runner_id, row.local_date)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Claimed(row.runner_id, row.local_date, {}, row.attempts)
+        group.ids[row.kind] = row.id
+    return list(groups.values())
+
+
+async def expire_sending(session: AsyncSession, now: datetime, after: timedelta) -> int:
+    """``sending`` rows of a process that died in the middle of the HTTP call: the message
+    may or may not have reached Telegram, so they are marked ``uncertain``, never resent."""
+    result = await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.status == SENDING, DeliveryRow.claimed_at < now - after)
+        .values(status=UNCERTAIN)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def deliveries_of(session: AsyncSession, runner_id: int) -> list[DeliveryRow]:
+    result = await session.execute(
+        select(DeliveryRow)
+        .where(DeliveryRow.runner_id == runner_id)
+        .order_by(DeliveryRow.local_date, DeliveryRow.kind)
+    )
+    return list(result.scalars())
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    result = await session.execute(
+        select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+    )
+    return {status: int(n) for status, n in result.tuples()}
