@@ -1,0 +1,286 @@
+"""/progress and /history end to end over the Bot API double, plus the milestones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from conversations import report
+from conversations.charts import RUN_BARS, build_figure, render_progress_chart
+from locales import translator
+from storage import Database
+from storage import reports as store
+from storage.models import (
+    CheckInRow,
+    ConversationRow,
+    DecisionRow,
+    DeliveryRow,
+    InboxRow,
+    MorningCheckRow,
+    ReassessmentRow,
+    RedFlagRow,
+    Runner,
+)
+from tests.conftest import Chat, Clock, running_bot
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TODAY = date(2026, 3, 2)  # the conftest clock's day (07:00 UTC)
+NOTE = 'Ноги устали, "heavy" legs; <b>not bold</b>'
+
+
+@dataclass
+class Seeded:
+    runner_id: int
+    checkins: int
+    checkin_days: list[date]
+
+
+def _checkin(runner_id: int, day: date, i: int, n: int) -> CheckInRow:
+    pain_free = i >= n - 7  # the last seven check-ins have no pain at all
+    level = 8 if i < 6 else (10 if i < n - 5 else 13)
+    outcome = "skipped" if i == 2 else ("shorter" if i == 4 else "done")
+    minutes = 0 if outcome == "skipped" else 20 + i
+    return CheckInRow(
+        runner_id=runner_id,
+        day=day,
+        outcome=outcome,
+        minutes=minutes,
+        pain_during=0 if pain_free else 1 + i % 3,
+        pain_after=0 if pain_free else i % 2 + 1,
+        sharp_or_limp=i == 5,
+        stiffness=i % 4,
+        swelling="mild" if i == 1 else "none",
+        rpe=3 + i % 3,
+        mood=4,
+        sleep_hours=7.5 if i % 2 else None,
+        note=NOTE if i == 3 else None,
+        level=level,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=i, hours=18),
+    )
+
+
+async def seed_runner(
+    db: Database,
+    user_id: int,
+    *,
+    language: str | None = None,
+    checkins: bool = True,
+    today: date = TODAY,
+) -> Seeded:
+    """An active runner (calf strain, left) with five weeks of records in every table."""
+    async with db.session() as session:
+        runner = Runner(
+            telegram_user_id=user_id,
+            chat_id=user_id,
+            language=language,
+            status="active",
+            injury="calf_strain",
+            side="left",
+            injury_date=today - timedelta(days=60),
+            level=13,
+            level_since=today - timedelta(days=8),
+            consent_at=datetime(2026, 1, 20, tzinfo=UTC),
+            preferred_days="0,2,4",
+        )
+        session.add(runner)
+        await session.flush()
+        rid = runner.id
+        days = [today - timedelta(days=33 - 2 * i) for i in range(17)] if checkins else []
+        session.add_all(_checkin(rid, d, i, len(days)) for i, d in enumerate(days))
+        session.add_all(
+            MorningCheckRow(
+                runner_id=rid,
+                day=d + timedelta(days=1),
+                run_day=d,
+                pain=("better", "same", "worse")[i % 3],
+                stiffness="same",
+                swelling="none",
+            )
+            for i, d in enumerate(days[::3])
+        )
+        for day, level, stage, session_day in (
+            (today - timedelta(days=34), 8, 2, today - timedelta(days=33)),
+            (today - timedelta(days=16), 12, 3, today - timedelta(days=15)),
+            (today - timedelta(days=8), 13, 3, today),
+        ):
+            session.add(
+                DecisionRow(
+                    runner_id=rid,
+                    day=day,
+                    action="progress",
+                    level=level,
+                    stage=stage,
+                    session_date=session_day,
+                    check_again="24h",
+                    check_again_date=session_day + timedelta(days=1),
+                    reasons=[{"code": "green_sessions", "values": {"n": 2}}],
+                )
+            )
+        session.add(
+            ReassessmentRow(
+                runner_id=rid,
+                day=today - timedelta(days=3),
+                heel_raises_left=18,
+                heel_raises_right=25,
+                hops_left=10,
+                hops_right=12,
+                hop_pain=1,
+                knee_to_wall_left_cm=9.5,
+                knee_to_wall_right_cm=11.0,
+                morning_stiffness_min=5,
+                walk_pain=0,
+                readiness=48,
+                gates=[
+                    {"code": "heel_raises", "passed": False, "reps": 18},
+                    {"code": "hops_pain_free", "passed": True},
+                ],
+            )
+        )
+        session.add(RedFlagRow(runner_id=rid, day=today - timedelta(days=34), flags=""))
+        session.add(RedFlagRow(runner_id=rid, day=today - timedelta(days=20), flags="night_pain"))
+        session.add(ConversationRow(runner_id=rid, name="", step="", answers={"x": 1}))
+        session.add(InboxRow(runner_id=rid, key="msg:seed:1"))
+        session.add(DeliveryRow(runner_id=rid, kind="prompt", local_date=today, status="sent"))
+    return Seeded(rid, len(days), days)
+
+
+async def records_of(db: Database, runner_id: int) -> store.Records:
+    async with db.session() as session:
+        return await store.load_records(session, runner_id)
+
+
+# ---------------------------------------------------------------- /progress
+async def test_progress_sends_a_png_of_the_runners_checkins(double, db, clock: Clock):
+    seeded = await seed_runner(db, 2101)
+    async with running_bot(double, db, clock=clock):
+        [photo] = await Chat(double, 2101).say("/progress")
+    assert photo.method == "sendPhoto"
+    assert photo.photo is not None and photo.photo.startswith(PNG_SIGNATURE)
+
+    # The photo is exactly the chart of this runner's check-ins...
+    records = await records_of(db, seeded.runner_id)
+    first, last = report.chart_window(TODAY, seeded.checkin_days[0])
+    data = report.chart_data(records, first, last)
+    assert photo.photo == render_progress_chart(data, translator("en"))
+    # ...which has one bar per day with a check-in, each as long as the minutes run.
+    assert (first, last) == (seeded.checkin_days[0], TODAY)
+    running = bars_of(build_figure(data, translator("en")))
+    assert len(running) == seeded.checkins == 17
+    assert running == [report.running_minutes(c) for c in records.checkins]
+    assert running[2] == 0  # the skipped session
+
+    caption = photo.plain_text or ""
+    assert "17 check-ins" in caption
+    assert "Started at stage 2: Walk/run intervals" in caption
+    assert "Reached stage 3: Continuous easy running" in caption
+    assert "First 10 minutes of continuous running" in caption
+    assert "First pain-free week" in caption
+
+
+def bars_of(fig) -> list[float]:
+    for ax in fig.axes:
+        for container in ax.containers:
+            if container.get_label() == RUN_BARS:
+                return [p.get_height() for p in container.patches]
+    raise AssertionError("no bars")
+
+
+async def test_progress_with_no_checkins_says_so(double, db, clock: Clock):
+    await seed_runner(db, 2102, checkins=False)
+    async with running_bot(double, db, clock=clock):
+        [reply] = await Chat(double, 2102).say("/progress")
+        [fresh] = await Chat(double, 2103).say("/progress")  # a runner never seen before
+    for message in (reply, fresh):
+        assert message.method == "sendMessage" and message.photo is None
+        assert "Nothing to chart yet" in (message.text or "")
+
+
+async def test_progress_in_russian_uses_russian_dates(double, db, clock: Clock):
+    seeded = await seed_runner(db, 2104, language="ru")
+    async with running_bot(double, db, clock=clock):
+        [photo] = await Chat(double, 2104, language="ru").say("/progress")
+    records = await records_of(db, seeded.runner_id)
+    first, last = report.chart_window(TODAY, seeded.checkin_days[0])
+    expected = render_progress_chart(report.chart_data(records, first, last), translator("ru"))
+    assert photo.photo == expected
+    assert "мар" in (photo.text or "")  # "2 мар." in the caption's date range
+
+
+# ---------------------------------------------------------------- milestones
+def _row(day: date, pain: int = 0, level: int = 8, outcome: str = "done") -> CheckInRow:
+    return CheckInRow(
+        day=day, outcome=outcome, minutes=20, pain_during=pain, pain_after=pain, level=level
+    )
+
+
+def test_first_pain_free_week_needs_seven_days_and_two_checkins():
+    d = TODAY - timedelta(days=30)
+    only_one = [_row(d, pain=2), _row(d + timedelta(days=3))]
+    assert report.first_pain_free_week(only_one, TODAY) is None
+    rows = [_row(d, pain=2), _row(d + timedelta(days=2)), _row(d + timedelta(days=5))]
+    # the window starting the day after the painful session is the first pain-free one
+    assert report.first_pain_free_week(rows, TODAY) == d + timedelta(days=7)
+    # a week that has not ended yet does not count
+    recent = [_row(TODAY - timedelta(days=2)), _row(TODAY)]
+    assert report.first_pain_free_week(recent, TODAY) is None
+
+
+def test_first_continuous_ten_minutes_uses_the_ladder():
+    walk_run = _row(TODAY - timedelta(days=4), level=11)  # 4 min run / 1 min walk
+    five = _row(TODAY - timedelta(days=3), level=12)  # 5 min continuous
+    shorter = _row(TODAY - timedelta(days=2), level=13, outcome="shorter")
+    ten = _row(TODAY - timedelta(days=1), level=13)  # 10 min continuous, done in full
+    assert report.first_continuous_run([walk_run, five]) is None
+    assert report.first_continuous_run([walk_run, five, shorter, ten]) == ten.day
+
+
+def test_stage_milestones_come_from_decisions():
+    def decision(day: date, stage: int) -> DecisionRow:
+        return DecisionRow(day=day, stage=stage, level=0, action="progress")
+
+    records = store.Records(
+        decisions=[
+            decision(TODAY - timedelta(days=20), 1),
+            decision(TODAY - timedelta(days=15), 2),
+            decision(TODAY - timedelta(days=10), 1),  # a step back is no milestone
+            decision(TODAY - timedelta(days=5), 2),  # nor is reaching stage 2 again
+            decision(TODAY - timedelta(days=1), 3),
+        ]
+    )
+    found = [(m.kind, m.stage) for m in report.milestones(records, TODAY)]
+    assert found == [("start", 1), ("stage", 2), ("stage", 3)]
+    changes = report.stage_changes(records.decisions)
+    assert [c.stage for c in changes] == [1, 2, 1, 2, 3]
+
+
+def test_chart_window_is_four_to_eight_weeks():
+    assert report.chart_window(TODAY, None) == (TODAY - timedelta(days=27), TODAY)
+    assert report.chart_window(TODAY, TODAY) == (TODAY - timedelta(days=27), TODAY)
+    assert report.chart_window(TODAY, TODAY - timedelta(days=40))[0] == TODAY - timedelta(days=40)
+    assert report.chart_window(TODAY, TODAY - timedelta(days=400))[0] == TODAY - timedelta(days=55)
+
+
+# ---------------------------------------------------------------- /history
+async def test_history_lists_the_last_14_days(double, db, clock: Clock):
+    await seed_runner(db, 2105)
+    async with running_bot(double, db, clock=clock):
+        [reply] = await Chat(double, 2105).say("/history")
+    lines = (reply.plain_text or "").splitlines()
+    assert lines[0] == "The last 14 days"
+    days = [line for line in lines[2:] if " — " in line]
+    assert len(days) == 14
+    assert days[0].startswith("Mon 2 Mar — no check-in")  # today: the planned session
+    assert days[1].startswith("Sun 1 Mar — Session done, 36 min, pain 0 during / 0 after, RPE")
+    assert days[2].startswith("Sat 28 Feb — rest")
+    assert days[-1].startswith("Tue 17 Feb")
+
+
+async def test_history_for_a_new_runner_and_in_russian(double, db, clock: Clock):
+    await seed_runner(db, 2106, language="ru")
+    async with running_bot(double, db, clock=clock):
+        [ru] = await Chat(double, 2106, language="ru").say("/history")
+        [new] = await Chat(double, 2107).say("/history")
+    assert "пн 2 мар." in (ru.plain_text or "")
+    new_lines = (new.plain_text or "").splitlines()
+    assert sum(1 for line in new_lines if line.endswith("— rest")) == 14
+    assert "No check-ins in these two weeks" in new_lines[-1]
