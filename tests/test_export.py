@@ -1,0 +1,108 @@
+"""/export end to end: a PDF that parses and holds the check-ins, and a CSV that round-trips."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from pypdf import PdfReader
+
+from conversations import report
+from conversations.export import CSV_NAME, PDF_NAME
+from locales import translator
+from tests.conftest import Chat, Clock, running_bot
+from tests.test_progress import NOTE, TODAY, records_of, seed_runner
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    return re.sub(r"[ \t]+", " ", text)
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def as_csv(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+async def export(double, db, clock: Clock, user_id: int, language: str = "en") -> tuple[Any, Any]:
+    async with running_bot(double, db, clock=clock):
+        pdf, sheet = await Chat(double, user_id, language=language).say("/export", count=2)
+    assert pdf.method == sheet.method == "sendDocument"
+    assert pdf.filename == PDF_NAME and sheet.filename == CSV_NAME
+    assert pdf.document is not None and sheet.document is not None
+    return pdf, sheet
+
+
+async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db, clock: Clock):
+    seeded = await seed_runner(db, 2201)
+    pdf, sheet = await export(double, db, clock, 2201)
+    records = await records_of(db, seeded.runner_id)
+    tr = translator("en")
+
+    assert pdf.document.startswith(b"%PDF-")
+    text = pdf_text(pdf.document)
+    assert "Return-to-running report" in text
+    assert "not a clinician" in text and "diagnosis" in text
+    assert "Calf strain, side: Left" in text
+    assert "Stage 3: Continuous easy running (level 13)" in text
+    # every check-in is in the table: its date, and for one of them every value in order
+    for c in records.checkins:
+        assert tr.date(c.day) in text
+    painful = records.checkins[0]
+    assert painful.pain_during == 1 and painful.pain_after == 1
+    assert f"{tr.date(painful.day)} Session done {painful.minutes} 1 1 {painful.rpe}" in text
+    assert "Ноги устали" in text  # the runner's own note, in Cyrillic
+    # reassessment with limb symmetry (left injured: 18 / 25 = 72%), gates, red flags
+    assert "18 / 25 (72%)" in text and "10 / 12 (83%)" in text
+    assert "passed: Single-leg hops without pain" in text
+    assert "not passed: Single-leg heel raises" in text
+    assert "Pain waking them at night" in text
+    assert "First pain-free week" in text
+
+    rows = csv_rows(sheet.document)
+    assert len(rows) == seeded.checkins == len(records.checkins)
+    assert list(rows[0]) == list(report.CSV_COLUMNS)
+    assert {"day", "outcome", "minutes", "pain_during", "pain_after", "rpe", "note"} <= set(rows[0])
+    for row, stored in zip(rows, records.checkins, strict=True):
+        assert row == {name: as_csv(getattr(stored, name)) for name in report.CSV_COLUMNS}
+    assert rows[3]["note"] == NOTE
+    assert rows[0]["day"] == seeded.checkin_days[0].isoformat()
+
+
+async def test_the_pdf_carries_the_chart(double, db, clock: Clock):
+    await seed_runner(db, 2202)
+    pdf, _ = await export(double, db, clock, 2202)
+    reader = PdfReader(io.BytesIO(pdf.document))
+    images = [image for page in reader.pages for image in page.images]
+    assert len(images) == 1
+    assert images[0].image is not None and images[0].image.size == (1200, 900)
+
+
+async def test_export_in_russian_keeps_cyrillic(double, db, clock: Clock):
+    await seed_runner(db, 2203, language="ru")
+    pdf, sheet = await export(double, db, clock, 2203, language="ru")
+    text = pdf_text(pdf.document)
+    assert translator("ru").date(TODAY) in text  # "2 мар. 2026 г."
+    assert "мар." in text
+    assert "Ноги устали" in csv_rows(sheet.document)[3]["note"]
+
+
+async def test_export_with_no_checkins_still_sends_both(double, db, clock: Clock):
+    await seed_runner(db, 2204, checkins=False)
+    pdf, sheet = await export(double, db, clock, 2204)
+    assert "No check-ins yet." in pdf_text(pdf.document)
+    assert csv_rows(sheet.document) == []
+    header = sheet.document.decode("utf-8-sig").splitlines()[0]
+    assert header.split(",") == list(report.CSV_COLUMNS)
