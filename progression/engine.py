@@ -68,6 +68,7 @@ WEEKLY_CAP_FLOOR_MIN = 20  # baseline allowance when last week had (almost) no r
 BUILD_WEEKS_BEFORE_DELOAD = 3
 TREND_WORSE_BY = 1.0  # mean weekly pain rising by >= 1 point
 TREND_MIN_SESSIONS = 2
+TREND_MIN_MEAN = 2.0  # ...and this week's mean pain is at least 2/10
 POOR_SLEEP_HOURS = 5.0
 POOR_MOOD = 1
 STAGE5_EASY_LEVEL = first_level_of_stage(4) + 4  # 45 min easy between intensity sessions
@@ -519,7 +520,7 @@ def decide(history: History, today: date) -> Decision:
     trend = _pain_trend(ctx)
     if trend is not None:
         this_w, last_w = trend
-        if this_w - last_w >= TREND_WORSE_BY:
+        if this_w - last_w >= TREND_WORSE_BY and this_w >= TREND_MIN_MEAN:
             reason = _r(ReasonCode.WORSENING_TREND, this_week=round(this_w, 1),
                         last_week=round(last_w, 1))
             recent_down = ctx.last_step_back is not None and (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date, timedelta
 
@@ -85,7 +86,7 @@ def test_plan_week_rules(seed: int) -> None:
     assert len(runs) <= 4
     d = decide(h, today)
     if d.stage in (2, 3):
-        for a, b in zip(runs, runs[1:], strict=False):
+        for a, b in itertools.pairwise(runs):
             assert (b - a).days >= 2
     if h.profile.preferred_days and runs:
         assert any(r.weekday() in h.profile.preferred_days for r in runs)
@@ -119,10 +120,10 @@ def _check_simulation(seed: int) -> None:
     # 4. no running on back-to-back days in stages 2-3; at most 4 runs in 7 days
     run_days = sorted({c.day for c in h.checkins if running_minutes_done(c) > 0})
     staged = {t: dec.stage for t, dec in log}  # the runner's stage when the run was decided
-    for a, b in zip(run_days, run_days[1:], strict=False):
+    for a, b in itertools.pairwise(run_days):
         if staged[b] in (2, 3):
             assert (b - a).days >= 2
-    for a, b, c in zip(run_days, run_days[1:], run_days[2:], strict=False):
+    for a, _b, c in zip(run_days, run_days[1:], run_days[2:], strict=False):
         assert (c - a).days >= 3  # never three days in a row
     for i, d in enumerate(run_days):
         assert sum(1 for r in run_days[i:] if (r - d).days < 7) <= 4
