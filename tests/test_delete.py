@@ -1,0 +1,115 @@
+"""/delete: a confirmed deletion leaves no row about the runner anywhere; "no" keeps it all."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.models import Base, Runner
+from storage.runners import count_rows_for
+from tests.conftest import Chat, Clock, running_bot, settle
+from tests.test_progress import seed_runner
+
+YES = "Yes, delete everything"
+NO = "No, keep my data"
+
+
+async def counts(db, runner_id: int) -> dict[str, int]:
+    async with db.session() as session:
+        return await count_rows_for(session, runner_id)
+
+
+async def runner_of(db, user_id: int) -> Runner | None:
+    async with db.session() as session:
+        return await session.scalar(select(Runner).where(Runner.telegram_user_id == user_id))
+
+
+async def total_rows(db) -> dict[str, int]:
+    async with db.session() as session:
+        return {
+            table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def test_every_table_about_a_runner_is_reached_by_delete_runner():
+    """delete_runner walks the tables with a runner_id column: every reference to a runner
+    must be called that, or a new table would survive a deletion."""
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "runners":
+                assert fk.parent.name == "runner_id", f"{table.name}.{fk.parent.name}"
+
+
+async def test_confirmed_delete_removes_every_row_and_the_runner_starts_over(
+    double, db, clock: Clock
+):
+    seeded = await seed_runner(db, 2301)
+    before = await counts(db, seeded.runner_id)
+    assert all(before[name] > 0 for name in before), before  # a row in every table
+    others = await total_rows(db)
+
+    chat = Chat(double, 2301)
+    fresh = Chat(double, 2399)  # someone the bot has never seen, to compare with
+    async with running_bot(double, db, clock=clock):
+        [question] = await chat.say("/delete")
+        assert "cannot be undone" in (question.text or "")
+        assert [label for row in question.buttons() for label, _ in row] == [YES, NO]
+        [done] = await chat.press(YES)
+        assert "all your data is deleted" in (done.text or "")
+        await settle(0.2)
+
+        assert await counts(db, seeded.runner_id) == {name: 0 for name in before}
+        assert await runner_of(db, 2301) is None
+        after = await total_rows(db)
+        assert after == {name: others[name] - before[name] for name in others}
+
+        # Treated as new: /start gives exactly what a first-time user gets.
+        [again] = await chat.say("/start")
+        [first_time] = await fresh.say("/start")
+        assert again.text == first_time.text
+    runner = await runner_of(db, 2301)
+    assert runner is not None
+    assert runner.status == "new" and runner.injury is None and runner.level == 0
+    async with db.session() as session:
+        assert (await count_rows_for(session, runner.id))["checkins"] == 0
+
+
+async def test_no_keeps_everything(double, db, clock: Clock):
+    seeded = await seed_runner(db, 2302)
+    before = await counts(db, seeded.runner_id)
+    chat = Chat(double, 2302)
+    async with running_bot(double, db, clock=clock):
+        await chat.say("/delete")
+        [reply] = await chat.press(NO)
+    assert "Nothing was deleted" in (reply.text or "")
+    after = await counts(db, seeded.runner_id)
+    # only the inbox grew (the two updates just handled)
+    assert {k: v for k, v in after.items() if k != "inbox"} == {
+        k: v for k, v in before.items() if k != "inbox"
+    }
+    assert after["inbox"] == before["inbox"] + 2
+    runner = await runner_of(db, 2302)
+    assert runner is not None and runner.status == "active"
+
+
+async def test_an_old_yes_button_deletes_nothing(double, db, clock: Clock):
+    seeded = await seed_runner(db, 2303)
+    chat = Chat(double, 2303)
+    async with running_bot(double, db, clock=clock):
+        await chat.say("/delete")
+        clock.advance(hours=1)
+        [reply] = await chat.press(YES)
+    assert "closed" in (reply.text or "")
+    assert (await counts(db, seeded.runner_id))["checkins"] == seeded.checkins
+
+
+async def test_delete_for_a_runner_with_nothing_yet(double, db, clock: Clock):
+    chat = Chat(double, 2304)
+    async with running_bot(double, db, clock=clock):
+        await chat.say("/delete")
+        runner = await runner_of(db, 2304)
+        assert runner is not None
+        await chat.press(YES)
+        await settle(0.2)
+    assert await runner_of(db, 2304) is None
+    assert set((await counts(db, runner.id)).values()) == {0}
