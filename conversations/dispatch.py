@@ -35,12 +35,18 @@ def markup(rows: list[list[tuple[str, str]]] | None) -> InlineKeyboardMarkup | N
     )
 
 
-def update_key(update: Update) -> str | None:
-    """A stable key for the user's action, so a re-delivered update is handled once."""
+def update_key(update: Update, bot_id: int) -> str | None:
+    """A stable key for the user's action, so a re-delivered update is handled once.
+
+    Message ids count per bot, so the bot's id is part of the key (two bots, one database).
+    """
     if update.callback_query is not None:
         return f"cb:{update.callback_query.id}"
-    if update.message is not None:
-        return f"msg:{update.message.chat_id}:{update.message.message_id}"
+    message = update.message or update.edited_message
+    if message is not None:
+        kind = "edit" if update.edited_message else "msg"
+        stamp = f":{int(message.edit_date.timestamp())}" if message.edit_date else ""
+        return f"{kind}:{bot_id}:{message.chat_id}:{message.message_id}{stamp}"
     return None
 
 
@@ -55,7 +61,7 @@ async def run(
     chat = update.effective_chat
     if user is None or chat is None or chat.type != "private":
         return []
-    key = update_key(update)
+    key = update_key(update, context.bot.id)
     outs: list[Out] = []
     async with services.db.session() as session:
         runner = await store.get_or_create_runner(session, user.id, chat.id, user.language_code)

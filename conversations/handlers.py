@@ -61,18 +61,35 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await run(update, context, basics.edited)
 
 
+async def press(ctx: Ctx, payload: str) -> None:
+    """Route a button's callback data: a step's answer, an action, or something stale."""
+    parts = payload.split("|", 2)
+    if len(parts) == 3 and parts[0] == "s" and parts[1].isdigit():
+        await engine.answer(ctx, parts[2], button_version=int(parts[1]))
+    elif len(parts) == 3 and parts[0] == "a" and parts[1] in ACTIONS:
+        await ACTIONS[parts[1]](ctx, parts[2])
+    else:
+        await basics.stale_button(ctx)
+
+
+async def type_text(ctx: Ctx, text: str) -> None:
+    """Route typed text the way the registered handlers do (commands included)."""
+    if text.startswith("/"):
+        word, _, rest = text[1:].partition(" ")
+        name = word.split("@", 1)[0].lower()
+        fn = COMMAND_ACTIONS.get(name)
+        ctx.extra["args"] = rest.split()
+        await (fn(ctx) if fn else basics.unknown_command(ctx))
+    else:
+        await basics.free_text(ctx, text)
+
+
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     payload = (query.data or "") if query else ""
-    parts = payload.split("|", 2)
 
     async def act(ctx: Ctx) -> None:
-        if len(parts) == 3 and parts[0] == "s" and parts[1].isdigit():
-            await engine.answer(ctx, parts[2], button_version=int(parts[1]))
-        elif len(parts) == 3 and parts[0] == "a" and parts[1] in ACTIONS:
-            await ACTIONS[parts[1]](ctx, parts[2])
-        else:
-            await basics.stale_button(ctx)
+        await press(ctx, payload)
 
     await run(update, context, act)
 

@@ -200,3 +200,67 @@ class Chat:
 
 async def settle(seconds: float = 0.05) -> None:
     await asyncio.sleep(seconds)
+
+
+async def choose(chat: Chat, value: str, *, count: int = 1) -> list[Any]:
+    """Answer the current question: press the button whose value is ``value`` on the newest
+    message with buttons, or type it when no such button exists."""
+    for message in reversed(chat.double.sent(chat.user_id)):
+        rows = message.buttons()
+        if not rows:
+            continue
+        for row in rows:
+            for _label, data in row:
+                if data and data.startswith("s|") and data.split("|", 2)[2] == value:
+                    return await chat.press_data(message.message_id, data, count=count)
+        break
+    return await chat.say(value, count=count)
+
+
+ONBOARDING_ANSWERS: dict[str, str] = {
+    "consent": "yes",
+    "rf_chest_or_breath": "no",
+    "rf_clot_signs": "no",
+    "rf_cannot_bear_weight": "no",
+    "rf_bony_tenderness": "no",
+    "rf_numb_tingling": "no",
+    "rf_night_pain": "no",
+    "injury": "calf_strain",
+    "side": "left",
+    "injury_date": "6weeks",
+    "rest_pain": "0",
+    "walk_pain": "0",
+    "runs_before": "3",
+    "minutes_before": "120",
+    "tests": "yes",
+    "heel_left": "28",
+    "heel_right": "30",
+    "hops_left": "10",
+    "hops_right": "10",
+    "hop_pain": "0",
+    "stiffness_min": "5",
+    "walk_test": "0",
+    "run_days": "3",
+    "days": "0,2,4",
+    "reminder": "07:30",
+    "time_zone": "Europe/Berlin",
+    "goal": "skip",
+}
+
+
+async def onboard(chat: Chat, **overrides: str) -> str:
+    """Walk through onboarding (overrides change answers); returns the final reply's text."""
+    answers = {**ONBOARDING_ANSWERS, **overrides}
+    await chat.say("/start")
+    step_order = list(answers)
+    replies: list[Any] = []
+    for key in step_order:
+        last = chat.double.sent(chat.user_id)[-1]
+        if not last.buttons() and "·" not in (last.text or ""):
+            break  # the conversation ended early (a red flag, no consent)
+        if key.startswith(("heel", "hops", "hop_", "stiffness_min", "walk_test")) and (
+            answers.get("tests") != "yes"
+        ):
+            continue
+        replies = await choose(chat, answers[key])
+    return replies[-1].text if replies else ""
