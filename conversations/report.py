@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -362,7 +362,7 @@ class ReportInput:
             injury_date=runner.injury_date,
             status=runner.status,
             level=runner.level,
-            joined=runner.created_at.date() if runner.created_at else today,
+            joined=(runner.consent_at or runner.created_at or datetime.now(UTC)).date(),
             today=today,
             records=records,
             chart_png=chart_png,

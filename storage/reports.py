@@ -47,12 +47,6 @@ def _for_runner(model: type[Row], runner_id: int, first: date | None) -> Select[
     return query.order_by(model.day, model.id)
 
 
-async def checkins(
-    session: AsyncSession, runner_id: int, first: date | None = None
-) -> list[CheckInRow]:
-    return await _rows(session, _for_runner(CheckInRow, runner_id, first))
-
-
 async def first_checkin_day(session: AsyncSession, runner_id: int) -> date | None:
     result = await session.execute(
         select(CheckInRow.day)
