@@ -146,9 +146,9 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
     days = _per_day(data)
     weeks = max(1, round(n / 7))
     fig.suptitle(
-        tr.ngettext("Your last week", "Your last {n} weeks", weeks).format(n=weeks)
+        tr.ngettext("Your last {n} week", "Your last {n} weeks", weeks).format(n=weeks)
         if n >= 7
-        else tr.ngettext("Your last day", "Your last {n} days", n).format(n=n),
+        else tr.ngettext("Your last {n} day", "Your last {n} days", n).format(n=n),
         fontsize=17,
         fontweight="bold",
         y=0.995,

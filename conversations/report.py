@@ -517,14 +517,12 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
             rows.append(
                 [
                     day(r.day),
-                    _("{left} / {right}").format(left=r.heel_raises_left, right=r.heel_raises_right)
+                    f"{r.heel_raises_left} / {r.heel_raises_right}"
                     + (f" ({tr.percent(heel_lsi)})" if heel_lsi is not None else ""),
-                    _("{left} / {right}").format(left=r.hops_left, right=r.hops_right)
+                    f"{r.hops_left} / {r.hops_right}"
                     + (f" ({tr.percent(hop_lsi)})" if hop_lsi is not None else ""),
                     f"{r.hop_pain}/10",
-                    _("{left} / {right}").format(
-                        left=num(r.knee_to_wall_left_cm), right=num(r.knee_to_wall_right_cm)
-                    ),
+                    f"{num(r.knee_to_wall_left_cm)} / {num(r.knee_to_wall_right_cm)}",
                     num(r.morning_stiffness_min),
                     f"{r.walk_pain}/10" if r.walk_pain is not None else "–",
                     f"{r.readiness}/60" if r.readiness is not None else "–",
