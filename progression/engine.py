@@ -37,6 +37,7 @@ from .ladder import (
     recovery_prescription,
     rest_prescription,
     running_minutes_of,
+    running_minutes_table,
     stage_of,
 )
 from .load import running_minutes_done
@@ -53,6 +54,8 @@ from .models import (
     Reassessment,
     Value,
 )
+
+_RUN_TABLE = running_minutes_table()
 
 # ---- constants (documented in docs/protocol.md)
 MAX_UPS_PER_7_DAYS = 2
@@ -141,20 +144,30 @@ class _Ctx:
         run_week: dict[int, int] = {}
         run_min: list[int] = []
         last_day: date | None = None
-        skipped, cross = Outcome.SKIPPED, Outcome.CROSS
+        wk = 0
+        skipped, cross, shorter = Outcome.SKIPPED, Outcome.CROSS, Outcome.SHORTER
+        run_table = _RUN_TABLE
+        top = MAX_LEVEL
         for c in self.checkins:
             o = c.outcome
             if o is skipped or o is cross:
                 run_min.append(0)
                 continue
-            rm = running_minutes_done(c)
+            rm = c.running_minutes
+            if rm is None:
+                lvl = c.level
+                rm = run_table[0 if lvl < 0 else top if lvl > top else lvl]
+                if rm and o is shorter:
+                    rm = running_minutes_done(c)
+            elif rm < 0:
+                rm = 0
             run_min.append(rm)
             if rm > 0:
                 day = c.day
                 if day != last_day:
                     run_days.append(day)
                     last_day = day
-                wk = (day.toordinal() - 1) // 7
+                    wk = (day.toordinal() - 1) // 7
                 run_week[wk] = run_week.get(wk, 0) + rm
         self.run_days = run_days
         self.run_week = run_week
@@ -449,6 +462,14 @@ def decide(history: History, today: date) -> Decision:
         return _decision(ctx, Action.STEP_BACK, one_down,
                          [_r(ReasonCode.SWELLING_72H, days=days)], check=h48)
 
+    # 3b. pain at rest or in daily activities (weekly reassessment): back to stage 0
+    r = _latest_reassessment(ctx)
+    if (r is not None and ctx.stage > 0 and ctx.fresh(r.day)
+            and ((r.rest_pain or 0) > 0 or (r.daily_pain or 0) > 0)):
+        return _decision(ctx, Action.STEP_BACK, first_level_of_stage(0), [_r(
+            ReasonCode.REST_OR_DAILY_PAIN, rest_pain=r.rest_pain or 0,
+            walk_pain=r.daily_pain or 0)], check=h48)
+
     # 4. gap without running: 7+ days one level lower, 14+ days two (not below walk/run entry)
     if ctx.stage >= 2 and ctx.run_days:
         ref = max(ctx.run_days[-1], ctx.level_since)
@@ -556,6 +577,32 @@ def _just_progressed(ctx: _Ctx) -> bool:
 
 def _swelling_state(ctx: _Ctx) -> tuple[int, bool] | None:
     """(days, ongoing) for a swelling spell longer than 72 h that still needs acting on."""
+    none = Swelling.NONE
+    latest_c = ctx.checkins[-1] if ctx.checkins else None
+    latest_m = ctx.mornings[-1] if ctx.mornings else None
+    latest_swollen = (
+        (latest_c is not None and latest_c.swelling is not none
+         and (latest_m is None or latest_c.day >= latest_m.day))
+        or (latest_m is not None and latest_m.swelling is not none
+            and (latest_c is None or latest_m.day >= latest_c.day)))
+    if not latest_swollen:  # quick exit: no swelling reported since the level started
+        since = ctx.level_since
+        recent = False
+        for c in reversed(ctx.checkins):
+            if c.day < since:
+                break
+            if c.swelling is not none:
+                recent = True
+                break
+        if not recent:
+            for m in reversed(ctx.mornings):
+                if m.day < since:
+                    break
+                if m.swelling is not none:
+                    recent = True
+                    break
+        if not recent:
+            return None
     reports: list[tuple[date, bool]] = [(c.day, c.swelling is not Swelling.NONE)
                                         for c in ctx.checkins]
     reports += [(m.day, m.swelling is not Swelling.NONE) for m in ctx.mornings]
