@@ -71,7 +71,7 @@ async def play(
             local,
             services=Services(db=db, default_language=local.default_language),
             rate_limit=False,
-            with_scheduler=False,  # TODO(scheduler): on once bot.scheduler lands
+            with_scheduler=True,
         )
         await app.initialize()
         if app.post_init:
