@@ -28,14 +28,19 @@ class Services:
     clock: Callable[[], datetime] = system_clock
 
 
+# A picture or document, or a function that renders one. A function runs after the
+# transaction has committed, in a worker thread, so slow rendering holds no database lock.
+Attachment = bytes | Callable[[], bytes]
+
+
 @dataclass
 class Out:
     """One message to send once the transaction has committed."""
 
     text: str
     keyboard: list[list[tuple[str, str]]] | None = None  # rows of (label, callback data)
-    photo: bytes | None = None
-    document: bytes | None = None
+    photo: Attachment | None = None
+    document: Attachment | None = None
     filename: str | None = None
     remove_keyboard_of: int | None = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from functools import cache, partial
 
 from conversations import report
 from conversations.actions import command
@@ -29,7 +29,15 @@ def _build(data: report.ReportInput, tr: Translator) -> tuple[bytes, bytes]:
 async def export_command(ctx: Ctx) -> None:
     records = await store.load_records(ctx.session, ctx.runner.id)
     data = report.ReportInput.of(ctx.runner, ctx.today, records, None)
-    pdf, csv_bytes = await asyncio.to_thread(_build, data, ctx.tr)
+    # Built once, after the transaction commits (see Out): rendering takes a moment.
+    build = cache(partial(_build, data, ctx.tr))
+
+    def pdf() -> bytes:
+        return build()[0]
+
+    def csv_bytes() -> bytes:
+        return build()[1]
+
     ctx.say(
         ctx._(
             "Your report for a physiotherapist or doctor: injury, stages, reassessments and "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 from datetime import date, timedelta
 
@@ -32,7 +31,10 @@ async def progress_command(ctx: Ctx) -> None:
     records = await store.load_records(ctx.session, ctx.runner.id)
     data = report.chart_data(records, first, last)
     tr = ctx.tr
-    png = await asyncio.to_thread(render_progress_chart, data, tr)
+
+    def png() -> bytes:  # rendered after the transaction commits (see Out)
+        return render_progress_chart(data, tr)
+
     caption = progress_caption(ctx, records, first, last)
     if len(caption) <= CAPTION_LIMIT:
         ctx.say(caption, photo=png)

@@ -120,7 +120,7 @@ async def _valid_answer(ctx: Ctx) -> tuple[str, bool]:
     state = await engine.current(ctx)
     if state is None:
         return "/checkin", False
-    flow, step, answers, version = state
+    _flow, step, answers, version = state
     options = step.options(ctx, answers) if callable(step.options) else step.options
     values = [o.value for row in options for o in row]
     if values:
