@@ -1,0 +1,92 @@
+"""Catalogs are complete in every language, and no user-facing text bypasses gettext."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from locales import SUPPORTED, pick_language, translator
+from locales.catalog import problems
+
+ROOT = Path(__file__).resolve().parent.parent
+USER_FACING = [ROOT / "conversations", ROOT / "bot"]
+SEND_CALLS = {"say", "send_message", "reply_text", "edit_message_text", "answer", "send_photo",
+              "send_document", "set_my_commands"}
+GETTEXT = {"_", "gettext", "n_", "ngettext", "N_", "pgettext"}
+# Strings that are allowed as they are: markup and punctuation only.
+LETTERS = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_catalog_has_no_missing_fuzzy_or_mismatched_entries(lang: str) -> None:
+    assert problems(lang) == []
+
+
+def _calls(tree: ast.AST) -> list[ast.Call]:
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+
+
+def _name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _literal_text(node: ast.AST) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(_literal_text(v) for v in node.values)
+    return ""
+
+
+def _python_files() -> list[Path]:
+    files: list[Path] = []
+    for folder in USER_FACING:
+        files += [p for p in folder.rglob("*.py") if p.name != "double.py"]
+    return files
+
+
+def test_no_fstring_is_used_as_a_message_id() -> None:
+    offenders = []
+    for path in _python_files():
+        for call in _calls(ast.parse(path.read_text())):
+            if _name(call) in GETTEXT and call.args and isinstance(call.args[0], ast.JoinedStr):
+                offenders.append(f"{path.name}:{call.lineno}")
+    assert offenders == []
+
+
+def test_no_literal_text_is_sent_without_gettext() -> None:
+    offenders = []
+    for path in _python_files():
+        if path.name == "playground.py":  # the terminal's own help text, not a bot message
+            continue
+        for call in _calls(ast.parse(path.read_text())):
+            if _name(call) not in SEND_CALLS:
+                continue
+            for arg in call.args[:2]:
+                if LETTERS.search(_literal_text(arg)):
+                    offenders.append(f"{path.name}:{call.lineno}")
+    assert offenders == []
+
+
+def test_language_is_the_choice_then_telegram_then_default() -> None:
+    assert pick_language("de", "ru", "en") == "de"
+    assert pick_language(None, "ru-RU", "en") == "ru"
+    assert pick_language(None, "pt-br", "es") == "es"
+    assert pick_language(None, None, "xx") == "en"
+
+
+def test_dates_and_numbers_follow_the_locale() -> None:
+    from datetime import date
+
+    assert translator("de").date(date(2026, 3, 2)) == "02.03.2026"
+    assert translator("en").number(1234.5) == "1,234.5"
+    assert translator("ru").number(1234.5).replace("\xa0", " ") == "1 234,5"
+    assert translator("es").weekday_name(0) == "lunes"
