@@ -81,7 +81,7 @@ def random_history(rng: random.Random, days: int = 84) -> tuple[History, date]:
                                          rng.choice((0, 0, 0, 2)), None, None, ri(0, 20),
                                          rng.choice((None, 0, 0, 2)),
                                          rng.choice((None, 40, 55))))
-        if rnd() < 0.01:
+        if rnd() < 0.002:  # red flags are rare: most decisions take the full path
             flags.append(RedFlagReport(day, frozenset(rng.sample(FLAGS, ri(0, 2)))))
     rng.shuffle(checkins)  # decide() must sort defensively
     today = DAYS[days]

@@ -56,6 +56,7 @@ from .models import (
 )
 
 _RUN_TABLE = running_minutes_table()
+RUN_WINDOW_DAYS = 56  # running history indexed for cap/deload/spacing (covers 5 weeks back)
 
 # ---- constants (documented in docs/protocol.md)
 MAX_UPS_PER_7_DAYS = 2
@@ -115,6 +116,7 @@ class _Ctx:
         "rules",
         "run_days",
         "run_min",
+        "run_offset",
         "run_week",
         "stage",
         "today",
@@ -140,7 +142,19 @@ class _Ctx:
         self.changes = sorted((c for c in h.level_changes if c.day <= today), key=key)
         self.red_flags = sorted((f for f in h.red_flags if f.day <= today), key=key)
         self.morning_by_run_day: dict[date, MorningCheck] = {m.run_day: m for m in self.mornings}
+        # running data is only needed for the recent weeks (cap, deload, spacing) and the
+        # last run day (gaps): index the last RUN_WINDOW_DAYS only
+        checkins = self.checkins
+        cutoff = today - timedelta(days=RUN_WINDOW_DAYS)
+        off = len(checkins)
+        while off > 0 and checkins[off - 1].day >= cutoff:
+            off -= 1
+        self.run_offset = off
         run_days: list[date] = []
+        for j in range(off - 1, -1, -1):
+            if running_minutes_done(checkins[j]) > 0:
+                run_days.append(checkins[j].day)
+                break
         run_week: dict[int, int] = {}
         run_min: list[int] = []
         last_day: date | None = None
@@ -148,7 +162,7 @@ class _Ctx:
         skipped, cross, shorter = Outcome.SKIPPED, Outcome.CROSS, Outcome.SHORTER
         run_table = _RUN_TABLE
         top = MAX_LEVEL
-        for c in self.checkins:
+        for c in checkins[off:] if off else checkins:
             o = c.outcome
             if o is skipped or o is cross:
                 run_min.append(0)
@@ -329,12 +343,13 @@ def _cap_for(ctx: _Ctx, d: date, planned: dict[date, int]) -> tuple[int, int, in
     if _is_deload_week(ctx, ws - timedelta(days=7)):
         last = max(last, _week_running(ctx, ws - timedelta(days=14)))
     used = 0
-    for i in range(len(ctx.checkins) - 1, -1, -1):
+    off = ctx.run_offset
+    for i in range(len(ctx.checkins) - 1, off - 1, -1):
         day = ctx.checkins[i].day
         if day < ws:
             break
         if day < d:
-            used += ctx.run_min[i]
+            used += ctx.run_min[i - off]
     used += sum(v for k, v in planned.items() if ws <= k < d)
     return weekly_cap(last), used, last
 
@@ -367,6 +382,8 @@ def _decision(ctx: _Ctx, action: Action, level: int, reasons: list[Reason], *,
     today = ctx.today
     level = clamp_level(level)
     stage = stage_of(level)
+    if action is Action.STEP_BACK and level == ctx.level:  # already at the bottom
+        action, reduced = Action.REPEAT, True
     if action is Action.REFER:
         urgent = any(r.code is ReasonCode.RED_FLAG and r.as_dict().get("urgent") == 1
                      for r in reasons)
@@ -448,8 +465,7 @@ def decide(history: History, today: date) -> Decision:
                     _r(ReasonCode.NIGHT_PAIN, day=latest_m.day.isoformat())])
             return _decision(ctx, Action.REST, level,
                              [_r(ReasonCode.NIGHT_PAIN, day=latest_m.day.isoformat())])
-        if not latest_m.night_pain and any(m.night_pain and ctx.fresh(m.day)
-                                           for m in ctx.mornings):
+        if _fresh_night_pain(ctx):
             return _decision(ctx, Action.STEP_BACK, one_down,
                              [_r(ReasonCode.NIGHT_PAIN_RESOLVED)], check=h48)
 
@@ -558,10 +574,19 @@ def decide(history: History, today: date) -> Decision:
     return _progress_or_hold(ctx)
 
 
+def _fresh_night_pain(ctx: _Ctx) -> bool:
+    for m in reversed(ctx.mornings):
+        if m.day < ctx.level_since:
+            return False
+        if m.night_pain and ctx.fresh(m.day):
+            return True
+    return False
+
+
 def _latest_session(ctx: _Ctx) -> CheckIn | None:
     for c in reversed(ctx.checkins):
-        if c.outcome is Outcome.SKIPPED:
-            continue
+        if c.outcome is Outcome.SKIPPED or c.outcome is Outcome.CROSS:
+            continue  # the prescribed session is the one that counts
         if c.level <= ctx.level and c.day >= ctx.level_since:
             return c
         return None
@@ -576,58 +601,56 @@ def _just_progressed(ctx: _Ctx) -> bool:
 
 
 def _swelling_state(ctx: _Ctx) -> tuple[int, bool] | None:
-    """(days, ongoing) for a swelling spell longer than 72 h that still needs acting on."""
+    """(days, ongoing) for a swelling spell longer than 72 h that still needs acting on.
+
+    Report days come from check-ins and morning checks; a day is swollen when any report of
+    that day mentions swelling. A spell is a run of swollen report days with no swelling-free
+    report day in between. Scans backwards and stops as soon as the answer is known."""
+    cs, ms = ctx.checkins, ctx.mornings
+    ci, mi = len(cs) - 1, len(ms) - 1
     none = Swelling.NONE
-    latest_c = ctx.checkins[-1] if ctx.checkins else None
-    latest_m = ctx.mornings[-1] if ctx.mornings else None
-    latest_swollen = (
-        (latest_c is not None and latest_c.swelling is not none
-         and (latest_m is None or latest_c.day >= latest_m.day))
-        or (latest_m is not None and latest_m.swelling is not none
-            and (latest_c is None or latest_m.day >= latest_c.day)))
-    if not latest_swollen:  # quick exit: no swelling reported since the level started
-        since = ctx.level_since
-        recent = False
-        for c in reversed(ctx.checkins):
-            if c.day < since:
-                break
-            if c.swelling is not none:
-                recent = True
-                break
-        if not recent:
-            for m in reversed(ctx.mornings):
-                if m.day < since:
-                    break
-                if m.swelling is not none:
-                    recent = True
-                    break
-        if not recent:
-            return None
-    reports: list[tuple[date, bool]] = [(c.day, c.swelling is not Swelling.NONE)
-                                        for c in ctx.checkins]
-    reports += [(m.day, m.swelling is not Swelling.NONE) for m in ctx.mornings]
-    if not reports:
-        return None
-    reports.sort()
+    floor = ctx.level_since
+    if ctx.last_step_back is not None and ctx.last_step_back >= floor:
+        floor = ctx.last_step_back + timedelta(days=1)
+    latest: bool | None = None
+    end: date | None = None
     start: date | None = None
-    spell: tuple[date, date] | None = None  # last spell > 72 h: (start, end)
-    last_day: date | None = None
-    for day, swollen in reports:
+    while ci >= 0 or mi >= 0:
+        use_c = mi < 0 or (ci >= 0 and cs[ci].day >= ms[mi].day)
+        day = cs[ci].day if use_c else ms[mi].day
+        swollen = False
+        while ci >= 0 and cs[ci].day == day:
+            swollen = swollen or cs[ci].swelling is not none
+            ci -= 1
+        while mi >= 0 and ms[mi].day == day:
+            swollen = swollen or ms[mi].swelling is not none
+            mi -= 1
+        if latest is None:
+            latest = swollen
         if swollen:
-            if start is None:
-                start = day
-            last_day = day
-            if (day - start).days >= SWELLING_MAX_DAYS:
-                spell = (start, day)
-        else:
-            start = None
-    latest_day, latest_swollen = reports[-1]
-    if (latest_swollen and start is not None and spell is not None
-            and spell[1] == latest_day):
-        return (spell[1] - spell[0]).days, True
-    if spell is not None and not (latest_swollen and last_day == latest_day) and ctx.fresh(
-            spell[1]):
-        return (spell[1] - spell[0]).days, False
+            if end is None:
+                end = day
+            start = day
+            continue
+        if end is not None and start is not None:  # a spell [start, end] just closed
+            verdict = _spell_verdict(latest, end, start, floor)
+            if verdict is not None or latest:
+                return verdict
+            end = start = None
+        if day < floor:
+            return None
+    if end is not None and start is not None:
+        return _spell_verdict(bool(latest), end, start, floor)
+    return None
+
+
+def _spell_verdict(latest: bool | None, end: date, start: date,
+                   floor: date) -> tuple[int, bool] | None:
+    days = (end - start).days
+    if latest:  # the newest spell is still going on
+        return (days, True) if days >= SWELLING_MAX_DAYS else None
+    if days >= SWELLING_MAX_DAYS and end >= floor:
+        return days, False
     return None
 
 
