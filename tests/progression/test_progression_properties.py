@@ -152,3 +152,22 @@ def test_simulation_makes_progress_when_all_is_well() -> None:
     rng = random.Random(7)
     h, _ = simulate(rng, days=84, start_level=3, pain_rate=0.0, flag_rate=0.0)
     assert h.level > 8, h.level
+
+
+@SETTINGS
+@given(seeds)
+def test_start_always_gives_a_valid_first_step(seed: int) -> None:
+    from progression import RedFlag, start
+
+    h, today = _history(seed)
+    rng = random.Random(seed)
+    flags = frozenset(rng.sample(list(RedFlag), rng.choice((0, 0, 0, 1))))
+    tests = h.reassessments[-1] if h.reassessments and rng.random() < 0.7 else None
+    d = start(h.profile, flags, tests, today)
+    assert d.reasons
+    if flags:
+        assert d.action is Action.REFER
+    else:
+        assert d.reasons[0].as_dict()["level"] == d.level <= 8
+        if h.profile.rest_pain or h.profile.walk_pain:
+            assert d.stage == 0

@@ -325,3 +325,42 @@ def test_reduced_prescription_is_shorter() -> None:
     full = prescription_for(S2 + 1, h.profile)
     assert d.prescription.running_minutes < full.running_minutes
     assert d.session_date >= day(6)  # reassess 48 h after the session
+
+
+def test_step_back_at_the_bottom_becomes_a_reduced_repeat() -> None:
+    h = History(profile(), 0, day(0), checkins=(checkin(day(1), 0, pain_during=6),))
+    d = decide(h, day(2))
+    assert d.action is Action.REPEAT and d.level == 0 and d.prescription.reduced
+    assert d.reasons[0].code is ReasonCode.PAIN_DURING_OVER_CEILING
+
+
+def test_cross_training_log_does_not_hide_the_run_and_its_morning() -> None:
+    run = checkin(day(1), S2)
+    cross = checkin(day(2), S2, outcome=Outcome.CROSS, pain_during=0)
+    h = History(profile(), S2, day(0), checkins=(run, cross),
+                mornings=(morning(day(1), pain=Compare.WORSE),))
+    d = decide(h, day(3))
+    assert d.action is Action.STEP_BACK
+    assert d.reasons[0].code is ReasonCode.WORSE_ON_WAKING
+
+
+def test_future_records_are_ignored() -> None:
+    base = History(profile(), S2, day(0), checkins=(checkin(day(1), S2),),
+                   mornings=(morning(day(1)),))
+    future = History(profile(), S2, day(0),
+                     checkins=(checkin(day(1), S2), checkin(day(9), S2, sharp=True)),
+                     mornings=(morning(day(1)),),
+                     red_flags=(RedFlagReport(day(9), frozenset({RedFlag.CLOT_SIGNS})),))
+    assert decide(base, day(3)) == decide(future, day(3))
+
+
+def test_stage_5_keeps_easy_days_between_intensity_sessions() -> None:
+    lvl = S5 + 1
+    h = History(profile(runs=4), lvl, day(0), checkins=(checkin(day(3), lvl),),
+                mornings=(morning(day(3)),))
+    d = decide(h, day(4))
+    if d.session_date <= day(5):
+        assert d.prescription.level != lvl
+        assert ReasonCode.EASY_BETWEEN_HARD in [r.code for r in d.reasons]
+    else:
+        assert d.prescription.level == lvl
