@@ -437,7 +437,11 @@ def _flags_value(flags: frozenset[RedFlag]) -> str:
 # ---------------------------------------------------------------- decide
 def decide(history: History, today: date) -> Decision:
     """The next step for the runner, given everything logged up to and including `today`."""
-    ctx = _Ctx(history, today)
+    return _decide(_Ctx(history, today))
+
+
+def _decide(ctx: _Ctx) -> Decision:
+    today = ctx.today
     level = ctx.level
     rules = ctx.rules
     one_down = clamp_level(level - 1)
@@ -680,8 +684,11 @@ def _progress_or_hold(ctx: _Ctx) -> Decision:
 
     greens = 0
     pending: date | None = None
-    for c in ctx.checkins:
-        if c.level != level or c.day < ctx.level_since:
+    since = ctx.level_since
+    for c in reversed(ctx.checkins):
+        if c.day < since:
+            break
+        if c.level != level:
             continue
         if _is_green(ctx, c):
             greens += 1
@@ -787,11 +794,11 @@ def plan_week(history: History, today: date) -> tuple[DayPlan, ...]:
     following valid days (runs never back to back in stages 2-3, at most 4 runs in any
     7 days, preferred days respected, weekly running cap applied); cross-training or
     recovery on the other days, strength on strength days."""
-    d = decide(history, today)
     ctx = _Ctx(history, today)
+    d = _decide(ctx)
     profile = history.profile
     days = [today + timedelta(days=i) for i in range(7)]
-    if d.action is Action.REFER:
+    if d.action in (Action.REFER, Action.REST):  # no sessions until the next decision
         return tuple(DayPlan(day, d.prescription, False) for day in days)
     level = d.level
     stage = d.stage
@@ -808,7 +815,6 @@ def plan_week(history: History, today: date) -> tuple[DayPlan, ...]:
             if stage == 5 and d.prescription.stage == 5:
                 planned_hard.append(d.session_date)
     cursor = d.session_date + timedelta(days=1)
-    rest_until = d.session_date if d.action is Action.REST else today
     while cursor <= days[-1]:
         if running:
             nd, rx, _, easy = _place_run(ctx, level, cursor, d.prescription.reduced,
@@ -834,9 +840,7 @@ def plan_week(history: History, today: date) -> tuple[DayPlan, ...]:
             rx = planned_rx
         else:
             strength = is_strength_day(day, stage)
-            if d.action is Action.REST and day <= rest_until:
-                rx = rest_prescription(level, profile)
-            elif running:
+            if running:
                 rx = cross_prescription(level, profile, strength=strength)
             else:
                 rx = recovery_prescription(level, profile, strength=strength)
