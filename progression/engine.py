@@ -695,6 +695,24 @@ def _progress_or_hold(ctx: _Ctx) -> Decision:
         elif (c.outcome is Outcome.DONE and c.day not in ctx.morning_by_run_day
               and (today - c.day).days <= 1):
             pending = c.day
+    # safety net: never move up within a day of a session with warning pain, whatever its level
+    ceiling = ctx.rules.pain_ceiling
+    for c in reversed(ctx.checkins):
+        if (today - c.day).days > 1:
+            break
+        if c.outcome is Outcome.SKIPPED:
+            continue
+        if c.sharp_or_limp:
+            holds.append(_r(ReasonCode.SHARP_OR_LIMP, day=c.day.isoformat()))
+        elif c.pain_during > ceiling:
+            holds.append(_r(ReasonCode.PAIN_DURING_OVER_CEILING, pain=c.pain_during,
+                            ceiling=ceiling))
+        elif c.pain_after > ceiling:
+            holds.append(_r(ReasonCode.PAIN_AFTER_OVER_CEILING, pain=c.pain_after,
+                            ceiling=ceiling))
+        else:
+            continue
+        break
     needed = spec.greens_needed
     if greens < needed:
         holds.append(_r(ReasonCode.MORE_GREEN_SESSIONS_NEEDED, count=greens, needed=needed))

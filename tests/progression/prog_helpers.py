@@ -104,8 +104,11 @@ def random_history(rng: random.Random, days: int = 84) -> tuple[History, date]:
         if rng.random() < 0.01:
             flags.append(RedFlagReport(day, frozenset(rng.sample(list(RedFlag),
                                                                  rng.randint(0, 2)))))
-    rng.shuffle(checkins)  # decide must sort defensively
     today = D0 + timedelta(days=days)
+    if rng.random() < 0.3:  # a session logged on the decision day itself
+        checkins.append(CheckIn(today, Outcome.DONE, 30, rng.randint(0, 8), rng.randint(0, 8),
+                                rng.random() < 0.2, 1, Swelling.NONE, 4, 3, None, lvl))
+    rng.shuffle(checkins)  # decide must sort defensively
     h = History(prof, level, today - timedelta(days=rng.randint(0, 30)), tuple(checkins),
                 tuple(mornings), tuple(reassess), tuple(changes), tuple(flags))
     return h, today
