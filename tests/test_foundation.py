@@ -59,3 +59,71 @@ async def test_command_menu_is_published_in_every_language(double, db):
     assert set(ru) >= {"checkin", "today", "delete"}
     en = {c["command"]: c["description"] for c in double.commands(TOKEN, language_code="en")}
     assert ru["checkin"] != en["checkin"]
+
+
+async def test_start_answers_in_russian_for_a_russian_telegram(double, db):
+    from locales import translator
+
+    ru = translator("ru")
+    async with running_bot(double, db):
+        chat = Chat(double, 1005, language="ru")
+        [reply] = await chat.say("/start")
+    assert ru.gettext("Shall we begin?") in reply.text
+    assert ru.gettext("Shall we begin?") != "Shall we begin?"
+
+
+async def test_blocking_and_unblocking_are_remembered(double, db):
+    from tests.conftest import TOKEN
+
+    async with running_bot(double, db):
+        chat = Chat(double, 1006)
+        await chat.say("/help")
+        double.member_change(TOKEN, 1006, "kicked")
+        await double.wait_idle(TOKEN)
+        await _wait_for_blocked(db, 1006, True)
+        double.member_change(TOKEN, 1006, "member")
+        await double.wait_idle(TOKEN)
+        await _wait_for_blocked(db, 1006, False)
+
+
+async def _wait_for_blocked(db, user_id, expected):
+    import asyncio
+
+    for _ in range(100):
+        async with db.session() as session:
+            runner = (
+                await session.execute(select(Runner).where(Runner.telegram_user_id == user_id))
+            ).scalar_one()
+        if runner.blocked is expected:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"blocked never became {expected}")
+
+
+async def test_an_error_gets_a_kind_reply_not_a_traceback(double, db, monkeypatch):
+    from conversations import actions
+
+    async def broken(ctx):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setitem(actions.COMMAND_ACTIONS, "why", broken)
+    async with running_bot(double, db):
+        chat = Chat(double, 1007)
+        [reply] = await chat.say("/why")
+    assert "something went wrong on my side" in reply.text
+    assert "Traceback" not in reply.text and "exploded" not in reply.text
+
+
+async def test_the_token_never_reaches_a_log_line(double, db, caplog):
+    import logging
+
+    from tests.conftest import TOKEN
+
+    caplog.set_level(logging.DEBUG)
+    async with running_bot(double, db):
+        chat = Chat(double, 1008)
+        await chat.say("/help")
+        await chat.say("/language")
+    assert "getUpdates" in caplog.text  # httpx and PTB did log the requests
+    assert TOKEN not in caplog.text
+    assert TOKEN.split(":")[1] not in caplog.text

@@ -1,0 +1,79 @@
+"""The command line an operator meets first: help, a missing or bad token, migrations, and
+the playground a newcomer tries without a Telegram account."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def runcoach(
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL")}
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=base,
+        input=stdin,
+        cwd=cwd or ROOT,
+        timeout=timeout,
+    )
+
+
+def test_help_lists_the_subcommands() -> None:
+    result = runcoach("--help")
+    assert result.returncode == 0
+    for word in ("run", "migrate", "playground"):
+        assert word in result.stdout
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token", "12:short"])
+def test_run_without_a_valid_token_says_so_in_one_line_and_exits_2(
+    token: str, tmp_path: Path
+) -> None:
+    result = runcoach("run", env={"TELEGRAM_BOT_TOKEN": token}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_token_from_a_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=oops\n")
+    result = runcoach("run", cwd=tmp_path)
+    assert result.returncode == 2 and "does not look like a bot token" in result.stderr
+
+
+def test_migrate_creates_the_sqlite_database(tmp_path: Path) -> None:
+    result = runcoach("migrate", env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "x.sqlite3").exists()
+
+
+def test_playground_chats_in_the_terminal(tmp_path: Path) -> None:
+    script = "/help\n/language\n#4\n/help\n/quit\n"
+    result = runcoach(
+        "playground",
+        "--database",
+        f"sqlite+aiosqlite:///{tmp_path}/p.sqlite3",
+        stdin=script,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "bot> Here is what I can do" in out
+    assert "[4] Deutsch" in out
+    assert "Hier ist, was ich kann" in out  # the language button was pressed by number
