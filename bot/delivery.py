@@ -101,6 +101,8 @@ def delivered_for_sure_not(exc: BaseException) -> bool:
     """True when ``exc`` proves the request was not carried out by Telegram."""
     if isinstance(exc, RetryAfter):
         return True
+    if isinstance(exc, BadRequest):  # a NetworkError subclass in PTB, but an answer
+        return False
     if isinstance(exc, NetworkError):  # TimedOut is a NetworkError too
         cause = exc.__cause__
         if cause is None or isinstance(cause, TelegramError):
@@ -108,6 +110,13 @@ def delivered_for_sure_not(exc: BaseException) -> bool:
             return not isinstance(exc, TimedOut)
         return isinstance(cause, _NOT_SENT)
     return False
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    wait = getattr(exc, "_retry_after", None)  # the public attribute warns in PTB 22
+    if wait is None:
+        wait = exc.retry_after
+    return float(wait if isinstance(wait, int | float) else wait.total_seconds())
 
 
 async def send_one(bot: Any, chat_id: int, out: Out) -> int:
@@ -161,8 +170,7 @@ async def send_outs(
                 log.info("chat %s blocked the bot; stopping sends", chat_id)
                 return Sent(Result.BLOCKED, ids, str(exc))
             except RetryAfter as exc:
-                wait = exc.retry_after
-                seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+                seconds = retry_after_seconds(exc)
                 failures += 1
                 if failures >= tries or seconds > max_retry_after:
                     return Sent(_not_sent(ids), ids, f"429 retry_after={seconds}")

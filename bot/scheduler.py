@@ -24,9 +24,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as monotonic
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -189,8 +190,8 @@ class Scheduler:
                 claims = await schedule.reclaim_expired(session, self.now(), self.lease, self.batch)
             if not claims:
                 return
-            stats.reclaimed += sum(len(c.ids) for c in claims)
-            await self._fan_out([self._retake(c, stats) for c in claims])
+            stats.reclaimed += len(claims)
+            await self._fan_out([partial(self._retake, c, stats) for c in claims])
 
     async def _due(self, stats: TickStats) -> None:
         after: tuple[datetime, int] | None = None
@@ -208,23 +209,26 @@ class Scheduler:
             stats.looked_at += len(rows) - len(gone)
             parked = set(gone)
             live = [r.id for r in rows if r.id not in parked]
-            await self._fan_out([self._runner(rid, stats) for rid in live])
+            await self._fan_out([partial(self._runner, rid, stats) for rid in live])
             if len(rows) < self.batch:
                 return
             # page on from the last row read, whatever became of it: no row is read twice
             after = (rows[-1].next_due_at, rows[-1].id)
 
-    async def _fan_out(self, work: Iterable[Awaitable[None]]) -> None:
+    async def _fan_out(self, work: list[Callable[[], Awaitable[None]]]) -> None:
+        """Run ``work`` with at most ``concurrency`` at a time. A task group: if one of
+        them dies (cancellation, a fatal error) the others are cancelled with it, as in a
+        dying process; a claimed message they leave behind is retried after its lease."""
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(item: Awaitable[None]) -> None:
+        async def one(item: Callable[[], Awaitable[None]]) -> None:
             async with gate:
                 if self.running():
-                    await item
-                else:
-                    _close(item)
+                    await item()
 
-        await asyncio.gather(*(one(item) for item in work))
+        async with asyncio.TaskGroup() as group:
+            for item in work:
+                group.create_task(one(item))
 
     # ------------------------------------------------------------------ one runner
 
@@ -285,7 +289,7 @@ class Scheduler:
                     runner.next_due_at = due_at
                     return None
             kinds.append(DAILY)
-            kinds += await self._extra_kinds(session, runner, today)
+            kinds += await self._extra_kinds(session, runner, today, kinds)
             if self._late(local_now, now, due_at):
                 dropped = await schedule.claim(
                     session, runner.id, kinds, today, now, status=schedule.DROPPED
@@ -311,7 +315,9 @@ class Scheduler:
                 return None
             return Job(runner.id, runner.chat_id, ids, outs, 0, today, list(ids))
 
-    async def _extra_kinds(self, session: AsyncSession, runner: Runner, today: date) -> list[str]:
+    async def _extra_kinds(
+        self, session: AsyncSession, runner: Runner, today: date, due: list[str]
+    ) -> list[str]:
         kinds: list[str] = []
         yesterday = today - timedelta(days=1)
         if await schedule.ran_on(
@@ -320,11 +326,18 @@ class Scheduler:
             kinds.append(MORNING)
         if today.weekday() == runner.reassess_weekday:
             kinds.append(WEEKLY)
-        last = await schedule.last_checkin_day(session, runner.id)
-        if last is None:
-            since = runner.consent_at or runner.created_at
-            last = since.astimezone(schedule.zone_of(runner)).date() if since else today
-        quiet = today - last >= timedelta(days=NUDGE_AFTER_DAYS)
+        if WELCOME_BACK in due:
+            return kinds  # back from a pause: the welcome is enough
+        # quiet since the last check-in, onboarding or return from a pause
+        since = runner.consent_at or runner.created_at
+        quiet_since = [since.astimezone(schedule.zone_of(runner)).date() if since else today]
+        for day in (
+            await schedule.last_checkin_day(session, runner.id),
+            await schedule.latest_delivery_day(session, runner.id, WELCOME_BACK),
+        ):
+            if day is not None:
+                quiet_since.append(day)
+        quiet = today - max(quiet_since) >= timedelta(days=NUDGE_AFTER_DAYS)
         if quiet and not await schedule.has_delivery(
             session, runner.id, NUDGE, today - timedelta(days=NUDGE_AFTER_DAYS - 1), today
         ):
@@ -430,12 +443,6 @@ class Scheduler:
                 await schedule.finish(session, ids, schedule.UNCERTAIN, now, sent.message_id)
             else:
                 await schedule.finish(session, ids, schedule.FAILED, now, sent.message_id)
-
-
-def _close(item: Awaitable[None]) -> None:
-    close = getattr(item, "close", None)
-    if close is not None:
-        close()
 
 
 # ---------------------------------------------------------------------- PTB wiring

@@ -49,13 +49,22 @@ def zone_of(runner: Runner) -> ZoneInfo:
 
 
 def local_reminder(zone: ZoneInfo, day: date, minute: int) -> datetime:
-    """The UTC instant of ``minute`` after local midnight on ``day``.
+    """The UTC instant when the local clock on ``day`` reaches ``minute`` after midnight.
 
-    A time that does not exist (spring forward) is read with the offset from before the
-    change, so 02:30 becomes 03:30 local; a time that happens twice (fall back) is the first."""
+    A wall time that does not exist (spring forward: 02:30 in Berlin on the last Sunday of
+    March) falls due when the clock jumps past it (03:00 local); a wall time that happens
+    twice (fall back) falls due the first time."""
     minute = max(0, min(int(minute), 24 * 60 - 1))
-    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
-    return local.astimezone(UTC)
+    wall = datetime.combine(day, time(minute // 60, minute % 60))
+    instant = wall.replace(tzinfo=zone).astimezone(UTC)  # fold=0: the offset before a change
+    if instant.astimezone(zone).replace(tzinfo=None) == wall:
+        return instant
+    # In a gap: the earliest instant whose local wall time is at or after ``wall``.
+    probe = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)  # the offset after the change
+    probe = probe.replace(second=0, microsecond=0)
+    while probe.astimezone(zone).replace(tzinfo=None) < wall:
+        probe += timedelta(minutes=1)
+    return probe
 
 
 def local_date(now: datetime, zone: ZoneInfo) -> date:
@@ -229,6 +238,15 @@ async def has_delivery(
         .limit(1)
     )
     return result.first() is not None
+
+
+async def latest_delivery_day(session: AsyncSession, runner_id: int, kind: str) -> date | None:
+    result = await session.execute(
+        select(func.max(DeliveryRow.local_date)).where(
+            DeliveryRow.runner_id == runner_id, DeliveryRow.kind == kind
+        )
+    )
+    return result.scalar_one_or_none()
 
 
 # --------------------------------------------------------------------------- claiming
