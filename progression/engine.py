@@ -6,6 +6,7 @@ comes out. No clock, no I/O, no randomness.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from dataclasses import replace
 from datetime import date, timedelta
@@ -39,6 +40,7 @@ from .ladder import (
     running_minutes_of,
     running_minutes_table,
     stage_of,
+    total_minutes_table,
 )
 from .load import running_minutes_done
 from .models import (
@@ -56,6 +58,7 @@ from .models import (
 )
 
 _RUN_TABLE = running_minutes_table()
+_TOTAL_TABLE = total_minutes_table()
 RUN_WINDOW_DAYS = 56  # running history indexed for cap/deload/spacing (covers 5 weeks back)
 
 # ---- constants (documented in docs/protocol.md)
@@ -170,9 +173,12 @@ class _Ctx:
             rm = c.running_minutes
             if rm is None:
                 lvl = c.level
-                rm = run_table[0 if lvl < 0 else top if lvl > top else lvl]
+                lvl = 0 if lvl < 0 else top if lvl > top else lvl
+                rm = run_table[lvl]
                 if rm and o is shorter:
-                    rm = running_minutes_done(c)
+                    total = _TOTAL_TABLE[lvl]
+                    frac = c.minutes / total if total > 0 and c.minutes > 0 else 0.0
+                    rm = math.floor(rm * (frac if frac < 1.0 else 1.0))
             elif rm < 0:
                 rm = 0
             run_min.append(rm)
@@ -322,8 +328,9 @@ def _week_running(ctx: _Ctx, week_start: date) -> int:
 def _is_deload_week(ctx: _Ctx, week_start: date) -> bool:
     """A lighter week after 3 build weeks (each of the 3 previous weeks ran more than the one
     before it)."""
-    r = [_week_running(ctx, week_start - timedelta(days=7 * k))
-         for k in range(1, BUILD_WEEKS_BEFORE_DELOAD + 2)]
+    wk = (week_start.toordinal() - 1) // 7
+    get = ctx.run_week.get
+    r = [get(wk - k, 0) for k in range(1, BUILD_WEEKS_BEFORE_DELOAD + 2)]
     return r[-1] > 0 and all(r[i] > r[i + 1] for i in range(BUILD_WEEKS_BEFORE_DELOAD))
 
 

@@ -93,6 +93,7 @@ MAX_LEVEL = len(LADDER) - 1
 _STAGE_FIRST: tuple[int, ...] = tuple(
     min(s.index for s in LADDER if s.stage == st) for st in range(6)
 )
+_STAGE: tuple[int, ...] = tuple(s.stage for s in LADDER)
 _RUN_MIN: tuple[int, ...] = tuple(round(_run_minutes(s.segments)) for s in LADDER)
 _TOTAL_MIN: tuple[int, ...] = tuple(round(_total_minutes(s.segments)) for s in LADDER)
 
@@ -112,7 +113,9 @@ def clamp_level(level: int) -> int:
 
 
 def stage_of(level: int) -> int:
-    return LADDER[clamp_level(level)].stage
+    if 0 <= level <= MAX_LEVEL:
+        return _STAGE[level]
+    return _STAGE[clamp_level(level)]
 
 
 def first_level_of_stage(stage: int) -> int:
@@ -120,6 +123,8 @@ def first_level_of_stage(stage: int) -> int:
 
 
 def running_minutes_of(level: int) -> int:
+    if 0 <= level <= MAX_LEVEL:
+        return _RUN_MIN[level]
     return _RUN_MIN[clamp_level(level)]
 
 
