@@ -4,6 +4,7 @@ mood and sleep. Ends with the next session, or a step back, and why."""
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 from conversations import engine, render, today
 from conversations.actions import command
@@ -22,7 +23,7 @@ from conversations.engine import (
     yes_no,
 )
 from locales import N_
-from progression import CheckIn, Outcome, Swelling, decide
+from progression import CheckIn, Outcome, Prescription, SessionKind, Swelling, decide, plan_week
 from storage import records
 
 MOODS = ("😞", "🙁", "😐", "🙂", "😄")
@@ -141,11 +142,21 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-def checkin_from(answers: Answers, ctx: Ctx) -> CheckIn:
+NO_RUN_KINDS = (SessionKind.CROSS, SessionKind.REST, SessionKind.STRENGTH)
+
+
+def checkin_from(answers: Answers, ctx: Ctx, planned: Prescription) -> CheckIn:
+    """The check-in as progression reads it: at the level of the session planned for today
+    (a shortened or easy-day session is a lower level than the runner's own)."""
     skipped = _skipped(answers)
+    outcome = Outcome(answers["outcome"])
+    if outcome is Outcome.DONE and planned.kind in NO_RUN_KINDS and planned.stage > 0:
+        # "Done as planned" on a rest or cross-training day is not a session of the ladder
+        # (in stage 0, cross-training *is* the session).
+        outcome = Outcome.CROSS
     return CheckIn(
         day=ctx.today,
-        outcome=Outcome(answers["outcome"]),
+        outcome=outcome,
         minutes=0 if skipped else int(answers["minutes"]),
         pain_during=0 if skipped else int(answers["pain_during"]),
         pain_after=0 if skipped else int(answers["pain_after"]),
@@ -155,14 +166,16 @@ def checkin_from(answers: Answers, ctx: Ctx) -> CheckIn:
         rpe=0 if skipped else int(answers["rpe"]),
         mood=int(answers.get("mood", 3)),
         sleep_hours=answers.get("sleep"),
-        level=ctx.runner.level,
+        level=planned.level,
     )
 
 
 async def finish(ctx: Ctx, answers: Answers) -> None:
-    checkin = checkin_from(answers, ctx)
+    _, before = await today.current(ctx)
+    planned = plan_week(before, ctx.today)[0].prescription
+    checkin = checkin_from(answers, ctx, planned)
     await records.add_checkin(ctx.session, ctx.runner.id, checkin, answers.get("note"))
-    history = await records.load_history(ctx.session, ctx.runner, ctx.today)
+    history = replace(before, checkins=(*before.checkins, checkin))
     decision = decide(history, ctx.today)
     await today.remember(ctx, decision)
     lines = [ctx._("Thanks, your check-in is saved.")]

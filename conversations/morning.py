@@ -24,8 +24,13 @@ COMPARE_ROW = [
 
 
 def _ask_pain(ctx: Ctx, answers: Answers) -> str:
+    after_yesterday = str(answers.get("run_day")) == (ctx.today - timedelta(days=1)).isoformat()
     return (
-        ctx._("Good morning! A quick check after yesterday's session.")
+        (
+            ctx._("Good morning! A quick check after yesterday's session.")
+            if after_yesterday
+            else ctx._("Good morning! A quick check on how the injured area feels today.")
+        )
         + "\n\n"
         + ctx._("Compared with a usual morning, how is the pain on waking?")
     )
@@ -76,7 +81,8 @@ FLOW = engine.register(Flow(name="morning", title=N_("Morning check"), steps=STE
 
 
 async def last_run_day(session: AsyncSession, runner_id: int, before: date) -> date | None:
-    rows = await records.checkins_between(session, runner_id, before - timedelta(days=2), before)
+    """The most recent session day before ``before`` (within four weeks)."""
+    rows = await records.checkins_between(session, runner_id, before - timedelta(days=28), before)
     runs = [r.day for r in rows if r.outcome in ("done", "shorter") and r.day < before]
     return max(runs) if runs else None
 

@@ -36,6 +36,10 @@ async def compose(ctx: Ctx, kinds: list[str]) -> None:
                 "A quick check-in keeps your plan right for you."
             )
         )
+    if MORNING not in kinds and DAILY in kinds and await today.resting(ctx):
+        # While the plan rests (night pain, lasting swelling), each morning asks how it is:
+        # the rest ends when a morning check comes back clear.
+        kinds = [*kinds, MORNING]
     if MORNING in kinds:
         # The morning-after check is a short conversation; it begins with this message.
         if lines:

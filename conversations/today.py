@@ -59,6 +59,14 @@ async def current(ctx: Ctx) -> tuple[Decision, History]:
     return decision, history
 
 
+async def resting(ctx: Ctx) -> bool:
+    """Whether the current decision is a rest until symptoms settle."""
+    if ctx.runner.status != "active":
+        return False
+    decision, _ = await current(ctx)
+    return decision.action is Action.REST
+
+
 async def remember(ctx: Ctx, decision: Decision) -> None:
     """Store a decision made after new answers (check-in, morning check, reassessment)."""
     await records.save_decision(ctx.session, ctx.runner, decision, ctx.today)

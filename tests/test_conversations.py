@@ -328,3 +328,28 @@ async def test_settings_pause_and_resume(double, db, clock):
         [back] = await chat.say("/resume")
         assert "Welcome back" in back.text
         assert (await _runner(db, 2020)).status == "active"
+
+
+async def test_checkin_counts_at_the_level_planned_for_today(double, db, clock):
+    """A check-in records the level of today's planned session; "done" on a day planned
+    without running counts as cross-training, not as a ladder session."""
+    from conversations.context import Ctx, Services
+    from conversations.today import current
+    from progression import plan_week
+
+    async with running_bot(double, db, clock=clock):
+        chat = Chat(double, 2021)
+        await onboard(chat)
+    runner = await _runner(db, 2021)
+    async with db.session() as session:
+        r = await session.get(Runner, runner.id)
+        ctx = Ctx(services=Services(db=db), session=session, runner=r, now=clock())
+        _, history = await current(ctx)
+        planned = plan_week(history, ctx.today)[0].prescription
+    async with running_bot(double, db, clock=clock):
+        await _checkin(chat)
+    async with db.session() as session:
+        row = (await session.execute(select(CheckInRow))).scalar_one()
+    assert row.level == planned.level
+    expected = "cross" if planned.kind.value in ("cross", "rest") and planned.stage > 0 else "done"
+    assert row.outcome == expected
