@@ -41,7 +41,7 @@ async def export_command(ctx: Ctx) -> None:
     ctx.say(
         ctx._(
             "Your report for a physiotherapist or doctor: injury, stages, reassessments and "
-            "every check-in. I am a coach, not a diagnosis: the report shows what you told me."
+            "every check-in. I am a coach and do not diagnose: the report shows what you told me."
         ),
         document=pdf,
         filename=PDF_NAME,

@@ -295,7 +295,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "run_days",
-        N_("How many days a week would you like to train on your feet?"),
+        N_("How many days a week would you like to walk or run?"),
         int_in(1, 7),
         [[Option(v, v, literal=True) for v in ("2", "3", "4")]],
         hint=N_("For now I plan at most 4 runs a week, never on back-to-back days."),

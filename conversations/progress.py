@@ -56,11 +56,9 @@ def progress_caption(ctx: Ctx, records: store.Records, first: date, last: date) 
             first=ctx.tr.day_month(first), last=ctx.tr.day_month(last)
         )
         + "</b>",
-        ctx.n_(
-            "{n} check-in: {minutes} minutes in total, {run} of them running.",
-            "{n} check-ins: {minutes} minutes in total, {run} of them running.",
-            len(in_window),
-        ).format(n=len(in_window), minutes=minutes, run=run),
+        ctx.n_("{n} check-in.", "{n} check-ins.", len(in_window)).format(n=len(in_window))
+        + " "
+        + ctx._("Minutes in total: {minutes}; running: {run}.").format(minutes=minutes, run=run),
     ]
     found = report.milestones(records, ctx.today)
     if found:

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from conversations.context import Ctx
-from locales import N_
+from locales import N_, N_plural
 from progression import (
     Cue,
     Decision,
@@ -141,7 +141,8 @@ GATES: Mapping[GateCode, str] = {
     GateCode.READINESS: N_("Feeling ready to run"),
 }
 
-REASONS: Mapping[ReasonCode, str] = {
+# A reason's text: a msgid, or (the value that counts, a plural msgid pair).
+REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
     ReasonCode.STARTING_LEVEL: N_("This is where your answers place you to start."),
     ReasonCode.REST_OR_DAILY_PAIN: N_(
         "You still have pain at rest or in daily activities, so we protect the injury first."
@@ -184,8 +185,12 @@ REASONS: Mapping[ReasonCode, str] = {
     ReasonCode.MORNING_CHECK_PENDING: N_(
         "I'm waiting for your morning check before deciding the next step."
     ),
-    ReasonCode.SWELLING_72H: N_(
-        "Swelling has lasted more than 72 hours ({days} days), so we reduce and rest."
+    ReasonCode.SWELLING_72H: (
+        "days",
+        N_plural(
+            "Swelling has lasted more than 72 hours ({days} day), so we reduce and rest.",
+            "Swelling has lasted more than 72 hours ({days} days), so we reduce and rest.",
+        ),
     ),
     ReasonCode.NIGHT_PAIN: N_(
         "Pain at night means full rest until it is gone; then we restart lower."
@@ -195,18 +200,38 @@ REASONS: Mapping[ReasonCode, str] = {
         "Your pain has been creeping up this week ({this_week} against {last_week}), so we rest "
         "and then go lower."
     ),
-    ReasonCode.GAP_7_DAYS: N_(
-        "It has been {days} days since your last run, so we restart one level lower."
+    ReasonCode.GAP_7_DAYS: (
+        "days",
+        N_plural(
+            "It has been {days} day since your last run, so we restart one level lower.",
+            "It has been {days} days since your last run, so we restart one level lower.",
+        ),
     ),
-    ReasonCode.GAP_14_DAYS: N_(
-        "It has been {days} days since your last run, so we restart two levels lower."
+    ReasonCode.GAP_14_DAYS: (
+        "days",
+        N_plural(
+            "It has been {days} day since your last run, so we restart two levels lower.",
+            "It has been {days} days since your last run, so we restart two levels lower.",
+        ),
     ),
-    ReasonCode.GREEN_SESSIONS: N_("{count} sessions in a row went well, so you move up a level."),
+    ReasonCode.GREEN_SESSIONS: (
+        "count",
+        N_plural(
+            "{count} session in a row went well, so you move up a level.",
+            "{count} sessions in a row went well, so you move up a level.",
+        ),
+    ),
     ReasonCode.MORE_GREEN_SESSIONS_NEEDED: N_(
         "{count} of {needed} good sessions at this level so far; one more step of patience."
     ),
-    ReasonCode.MAX_LEVELS_PER_WEEK: N_(
-        "You already moved up {ups} times in the last 7 days; at most {max} a week keeps it safe."
+    ReasonCode.MAX_LEVELS_PER_WEEK: (
+        "ups",
+        N_plural(
+            "You already moved up {ups} time in the last 7 days; at most {max} a week keeps it "
+            "safe.",
+            "You already moved up {ups} times in the last 7 days; at most {max} a week keeps it "
+            "safe.",
+        ),
     ),
     ReasonCode.WEEKLY_MINUTES_CAP: N_(
         "This week's running is capped at {limit} minutes ({used} done), so the session is shorter."
@@ -221,8 +246,12 @@ REASONS: Mapping[ReasonCode, str] = {
     ReasonCode.REASSESSMENT_NEEDED: N_(
         "The next stage needs a fresh weekly reassessment: send /reassess."
     ),
-    ReasonCode.STAGE_STABILITY_NEEDED: N_(
-        "This stage needs to stay stable a little longer ({days} days so far) before the next."
+    ReasonCode.STAGE_STABILITY_NEEDED: (
+        "days",
+        N_plural(
+            "This stage needs to stay stable a little longer ({days} day so far) before the next.",
+            "This stage needs to stay stable a little longer ({days} days so far) before the next.",
+        ),
     ),
     ReasonCode.TOP_OF_LADDER: N_("You have reached the top of the plan: keep it steady."),
     ReasonCode.POOR_RECOVERY: N_(
@@ -235,8 +264,12 @@ REASONS: Mapping[ReasonCode, str] = {
 }
 
 
-def _fmt(ctx: Ctx, msgid: str, values: Mapping[str, Any]) -> str:
-    text = ctx._(msgid)
+def _fmt(ctx: Ctx, msgid: str | tuple[str, tuple[str, str]], values: Mapping[str, Any]) -> str:
+    if isinstance(msgid, tuple):
+        key, (singular, plural) = msgid
+        text = ctx.n_(singular, plural, int(values.get(key, 0)))
+    else:
+        text = ctx._(msgid)
     safe = {
         k: (ctx.tr.number(v) if isinstance(v, int | float) else html.escape(str(v)))
         for k, v in values.items()
@@ -321,7 +354,7 @@ def prescription(ctx: Ctx, p: Prescription, *, cues: bool = True) -> str:
         )
         if p.running_minutes:
             total += ctx.n_(
-                ", {n} of them running", ", {n} of them running", p.running_minutes
+                ", {n} minute running", ", {n} minutes running", p.running_minutes
             ).format(n=p.running_minutes)
         lines.append(total)
     if p.rpe_max and p.kind not in (SessionKind.REST,):

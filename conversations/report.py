@@ -95,7 +95,7 @@ RED_FLAGS: Mapping[str, str] = {
     "cannot_bear_weight": N_("Could not bear weight"),
     "bony_tenderness": N_("Pinpoint bone tenderness"),
     "numb_tingling": N_("Intense pain with numbness or tingling"),
-    "night_pain": N_("Pain waking them at night"),
+    "night_pain": N_("Night pain"),
 }
 
 NOT_A_DIAGNOSIS = N_(

@@ -36,6 +36,11 @@ def N_(message: str) -> str:
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural message pair for extraction without translating it now."""
+    return singular, plural
+
+
 def normalize(code: str | None) -> str | None:
     """Map a Telegram ``language_code`` (``ru``, ``de-AT``, ``pt-br``) to a supported language."""
     if not code:

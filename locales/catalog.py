@@ -29,6 +29,7 @@ KEYWORDS = {
     "N_": None,
     "gettext": None,
     "n_": (1, 2),
+    "N_plural": (1, 2),
     "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
 }
