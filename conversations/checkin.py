@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from conversations import engine, render, today
 from conversations.actions import command
-from conversations.common import SKIP, optional_text, skip_row
+from conversations.common import optional, optional_text, skip_row
 from conversations.context import Ctx
 from conversations.engine import (
     Answers,
@@ -50,12 +50,6 @@ def _mood_parse(ctx: Ctx, text: str, answers: Answers) -> int:
 
 def _sleep_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     return [[Option(v, v, literal=True) for v in ("5", "6", "7", "8", "9")], skip_row()]
-
-
-def _sleep_parse(ctx: Ctx, text: str, answers: Answers) -> float | None:
-    if text == SKIP:
-        return None
-    return float_in(0, 16)(ctx, text, answers)
 
 
 def _ask_minutes(ctx: Ctx, answers: Answers) -> str:
@@ -131,7 +125,12 @@ STEPS: tuple[Step, ...] = (
         skip_if=_skipped,
     ),
     Step("mood", N_("How is your mood today?"), _mood_parse, _mood_options),
-    Step("sleep", N_("How many hours did you sleep last night?"), _sleep_parse, _sleep_options),
+    Step(
+        "sleep",
+        N_("How many hours did you sleep last night?"),
+        optional(float_in(0, 16)),
+        _sleep_options,
+    ),
     Step(
         "note",
         N_("Anything else to note? (optional)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, time, timedelta
+from typing import Any
 
 from conversations.context import Ctx
 from conversations.engine import Answers, Invalid, Option
@@ -87,6 +88,15 @@ def optional_text(limit: int) -> Callable[[Ctx, str, Answers], str | None]:
         return clean
 
     return parse
+
+
+def optional(parse: Callable[[Ctx, str, Answers], Any]) -> Callable[[Ctx, str, Answers], Any]:
+    """The same parser, with the Skip button (or typed "skip") meaning "no answer"."""
+
+    def parse_or_skip(ctx: Ctx, text: str, answers: Answers) -> Any:
+        return None if text == SKIP else parse(ctx, text, answers)
+
+    return parse_or_skip
 
 
 def skip_row() -> list[Option]:

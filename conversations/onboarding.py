@@ -11,6 +11,7 @@ from conversations.basics import DISCLAIMER
 from conversations.common import (
     SKIP,
     injury_date_parse,
+    optional,
     optional_text,
     reminder_options,
     reminder_parse,
@@ -166,12 +167,6 @@ def _walk_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     return [*scale_rows(0, 10), [Option(SKIP, N_("I haven't walked 30 minutes yet"))]]
 
 
-def _walk_parse(ctx: Ctx, text: str, answers: Answers) -> int | None:
-    if text == SKIP:
-        return None
-    return int_in(0, 10)(ctx, text, answers)
-
-
 def _no_tests(answers: Answers) -> bool:
     return answers.get("tests") != "yes"
 
@@ -289,7 +284,7 @@ STEPS: tuple[Step, ...] = (
     Step(
         "walk_test",
         N_("Pain during a 30-minute brisk walk, 0 to 10?"),
-        _walk_parse,
+        optional(int_in(0, 10)),
         _walk_options,
         skip_if=_no_tests,
     ),

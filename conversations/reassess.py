@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conversations import engine, render, today
 from conversations.actions import command
-from conversations.common import SKIP, skip_row
+from conversations.common import SKIP, optional, skip_row
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Option, Step, float_in, int_in, scale_rows
 from locales import N_
@@ -50,20 +50,8 @@ def _ktw_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     return [[Option(v, v, literal=True) for v in ("5", "8", "10", "12", "15")], skip_row()]
 
 
-def _ktw_parse(ctx: Ctx, text: str, answers: Answers) -> float | None:
-    if text == SKIP:
-        return None
-    return float_in(0, 30)(ctx, text, answers)
-
-
 def _walk_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     return [*scale_rows(0, 10), [Option(SKIP, N_("I didn't do the walk"))]]
-
-
-def _walk_parse(ctx: Ctx, text: str, answers: Answers) -> int | None:
-    if text == SKIP:
-        return None
-    return int_in(0, 10)(ctx, text, answers)
 
 
 def _no_ktw_left(answers: Answers) -> bool:
@@ -113,10 +101,16 @@ STEPS: tuple[Step, ...] = (
             "Knee to wall, left: how far can your toes be from the wall with the knee touching "
             "it and the heel down, in cm? (optional)"
         ),
-        _ktw_parse,
+        optional(float_in(0, 30)),
         _ktw_options,
     ),
-    Step("ktw_right", N_("And the right, in cm?"), _ktw_parse, _ktw_options, skip_if=_no_ktw_left),
+    Step(
+        "ktw_right",
+        N_("And the right, in cm?"),
+        optional(float_in(0, 30)),
+        _ktw_options,
+        skip_if=_no_ktw_left,
+    ),
     Step(
         "stiffness_min",
         N_("How many minutes did stiffness last this morning?"),
@@ -126,7 +120,7 @@ STEPS: tuple[Step, ...] = (
     Step(
         "walk_pain",
         N_("Pain during a 30-minute brisk walk this week, 0 to 10?"),
-        _walk_parse,
+        optional(int_in(0, 10)),
         _walk_options,
     ),
     *(_readiness_step(i, q) for i, q in enumerate(READINESS_ITEMS)),

@@ -134,25 +134,11 @@ def continuous_minutes(level: int) -> float:
 
 def running_minutes(row: CheckInRow) -> int:
     """Minutes actually run in a check-in (progression's estimate from the level)."""
-    from progression.enums import Outcome, Swelling
     from progression.load import running_minutes_done
-    from progression.models import CheckIn
+    from storage.records import checkin_of
 
     try:
-        checkin = CheckIn(
-            day=row.day,
-            outcome=Outcome(row.outcome),
-            minutes=row.minutes,
-            pain_during=row.pain_during,
-            pain_after=row.pain_after,
-            sharp_or_limp=row.sharp_or_limp,
-            stiffness=row.stiffness,
-            swelling=Swelling(row.swelling),
-            rpe=row.rpe,
-            mood=row.mood,
-            sleep_hours=row.sleep_hours,
-            level=row.level,
-        )
+        checkin = checkin_of(row)
     except ValueError:  # a code this version does not know: count nothing as running
         return 0
     return min(max(0, row.minutes), running_minutes_done(checkin))
