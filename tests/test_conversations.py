@@ -353,3 +353,21 @@ async def test_checkin_counts_at_the_level_planned_for_today(double, db, clock):
     assert row.level == planned.level
     expected = "cross" if planned.kind.value in ("cross", "rest") and planned.stage > 0 else "done"
     assert row.outcome == expected
+
+
+async def test_a_burst_of_answers_is_handled_in_order(double, db, clock):
+    """Updates of one chat run one at a time in arrival order, even when they come at once."""
+    async with running_bot(double, db, clock=clock):
+        chat = Chat(double, 2022)
+        await onboard(chat)
+        await chat.say("/checkin")
+        mark = double.mark(2022)
+        for value in ("done", "35", "2", "1", "no", "3"):
+            double.send_text(chat.token, 2022, value)
+        await double.wait_for(2022, 6, since=mark)
+    runner = await _runner(db, 2022)
+    answers = (await _conversation(db, runner.id)).answers
+    assert answers == {
+        "outcome": "done", "minutes": 35, "pain_during": 2, "pain_after": 1,
+        "sharp_or_limp": False, "stiffness": 3,
+    }
