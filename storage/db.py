@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -69,11 +70,19 @@ class Database:
         self.url = normalize_url(url)
         self.engine = create_engine(self.url, schema=schema)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Queueing transactions on an asyncio lock keeps the
+        # order fair; otherwise waiting writers sleep in busy-timeout back-off and the slowest
+        # reply gets much slower (bench/checkin.py). PostgreSQL locks per row instead.
+        self._sqlite_lock = asyncio.Lock() if is_sqlite(self.url) else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Commit when the block ends cleanly, roll back when it raises."""
-        async with self.sessions() as session, session.begin():
+        if self._sqlite_lock is None:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_lock, self.sessions() as session, session.begin():
             yield session
 
     async def migrate(self) -> None:

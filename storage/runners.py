@@ -6,6 +6,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,14 +72,22 @@ async def set_blocked_by_chat(session: AsyncSession, chat_id: int) -> None:
     )
 
 
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
+
+
 async def remember_update(session: AsyncSession, runner_id: int, key: str) -> bool:
     """Record that an update was handled; False when it had been handled already."""
-    try:
-        async with session.begin_nested():
-            session.add(InboxRow(runner_id=runner_id, key=key))
-    except IntegrityError:
-        return False
-    return True
+    statement = (
+        dialect_insert(session, InboxRow)
+        .values(runner_id=runner_id, key=key, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["runner_id", "key"])
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def prune_inbox(session: AsyncSession, older_than: datetime) -> None:
