@@ -1,11 +1,12 @@
 """Sending scheduled messages: paced, retried when that is safe, never doubled.
 
-Telegram allows about 30 messages per second overall. PTB's ``AIORateLimiter`` (configured
-in bot/app.py) guards every call and honours 429 answers, but its leaky bucket lets a burst
-of ``overall_max_rate`` messages through at once from idle, so a fan-out that starts cold
-sends ~2x the rate in its first second. The scheduler therefore spaces its own sends evenly
-with :class:`Pacer` (one message every ``1/rate`` seconds), which keeps every one-second
-window at or under the limit.
+Telegram allows about 30 messages per second overall. PTB's ``AIORateLimiter`` honours 429
+answers, but its leaky bucket lets ``overall_max_rate`` messages through at once from idle
+(so ~2x the rate in the first second of a fan-out), and after a 429 it releases everything
+that queued up during the pause at once, which earns the next 429. :class:`Pacer` spaces
+sends evenly instead (one every ``1/rate`` seconds, never more than ``rate`` in any second),
+and :class:`PacedRateLimiter` puts it under every request of the bot. With the
+``AIORateLimiter`` still in place, the scheduler paces its own sends with a Pacer.
 
 Errors, and what they mean for "exactly once":
 
@@ -25,11 +26,13 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from telegram._utils.types import JSONDict
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -40,6 +43,7 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import BaseRateLimiter
 
 from conversations.context import Out
 from conversations.dispatch import markup
@@ -53,29 +57,90 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class Pacer:
-    """Evenly spaced send slots shared by every sender of the process (None rate: no wait)."""
+    """Send slots for every sender of the process: evenly spaced (``1/rate`` apart, on a
+    fixed grid so wake-up latency does not add up) and never more than ``rate * per``
+    requests released in any ``per`` seconds, counting the moments they really went out.
+    ``rate`` None: no waiting at all."""
 
     def __init__(
-        self, rate: float | None = DEFAULT_RATE, clock: Callable[[], float] = time.monotonic
+        self,
+        rate: float | None = DEFAULT_RATE,
+        per: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rate = rate
+        self.per = per
         self._clock = clock
-        self._next = 0.0
         self._lock = asyncio.Lock()
+        self._next = 0.0
+        self.interval = 1.0 / rate if rate else 0.0
+        self._released: deque[float] = deque(maxlen=max(1, int((rate or 1) * per)))
 
     async def wait(self) -> None:
         if not self.rate:
             return
         async with self._lock:
             now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + 1.0 / self.rate
+            if self._next < now - self.interval:  # idle for a while: no catching up in a burst
+                self._next = now
+            slot = self._next
+            self._next = slot + self.interval  # the grid; a late release does not shift it
+            released = self._released
+            if len(released) == released.maxlen:  # a late release must not make a burst
+                slot = max(slot, released[0] + self.per)
             if slot > now:
                 await asyncio.sleep(slot - now)
+            released.append(self._clock())
 
     def pause(self, seconds: float) -> None:
         """Telegram asked us to wait (429): nobody in this process sends before then."""
         self._next = max(self._next, self._clock() + seconds)
+
+
+class PacedRateLimiter(BaseRateLimiter[int]):
+    """A PTB rate limiter built on :class:`Pacer`: every request to a chat waits for its
+    evenly spaced slot (no burst from idle, unlike ``AIORateLimiter``'s leaky bucket), and a
+    429 pauses the whole process for ``retry_after`` before the request is tried again (at
+    most ``max_retries`` times), with the spacing kept afterwards, so the queue does not
+    rush out at once when the pause ends. Meant for ``ApplicationBuilder().rate_limiter``;
+    the scheduler then needs no pacing of its own."""
+
+    def __init__(self, rate: float = DEFAULT_RATE, max_retries: int = 3) -> None:
+        self.pacer = Pacer(rate)
+        self.max_retries = max_retries
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        paced = data.get("chat_id") is not None  # what Telegram counts: messages to chats
+        attempt = 0
+        while True:
+            if paced:
+                await self.pacer.wait()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt >= retries:
+                    raise
+                attempt += 1
+                seconds = retry_after_seconds(exc) + 0.1
+                log.info("Telegram asked to wait %.1f s (429); every send waits", seconds)
+                self.pacer.pause(seconds)
+                if not paced:
+                    await asyncio.sleep(seconds)
 
 
 class Result(enum.Enum):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as monotonic
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import DEFAULT_RATE, Pacer, Result, send_outs
+from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_outs
 from conversations.context import Ctx, Out, Services
 from conversations.prompts import DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
 from storage import runners as runner_store
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "runcoach-scheduler-tick"
 Compose = Callable[[Ctx, list[str]], Awaitable[None]]
+Work = Callable[[], Awaitable[None]]
 
 NUDGE_AFTER_DAYS = 3  # no check-in for this many days → a nudge, at most one per this period
 RAN = ("done", "shorter")  # check-in outcomes that earn a morning-after check
@@ -123,6 +124,8 @@ class Scheduler:
         self.bot = bot
         self.services = services
         self.cutoff = time(min(max(cutoff_hour, 0), 23))
+        if isinstance(getattr(bot, "rate_limiter", None), PacedRateLimiter):
+            rate = None  # the bot paces every request already
         self.pacer = Pacer(rate)
         self.batch = batch
         self.concurrency = concurrency
@@ -185,50 +188,63 @@ class Scheduler:
                 return
 
     async def _reclaim(self, stats: TickStats) -> None:
-        while self.running():
-            async with self.services.db.session() as session:
-                claims = await schedule.reclaim_expired(session, self.now(), self.lease, self.batch)
-            if not claims:
-                return
-            stats.reclaimed += len(claims)
-            await self._fan_out([partial(self._retake, c, stats) for c in claims])
+        async def pages() -> AsyncIterator[list[Work]]:
+            while self.running():
+                async with self.services.db.session() as session:
+                    claims = await schedule.reclaim_expired(
+                        session, self.now(), self.lease, self.batch
+                    )
+                if not claims:
+                    return
+                stats.reclaimed += len(claims)
+                yield [partial(self._retake, c, stats) for c in claims]
+
+        await self._pipeline(pages())
 
     async def _due(self, stats: TickStats) -> None:
-        after: tuple[datetime, int] | None = None
-        while self.running():
-            now = self.now()
-            found = monotonic.perf_counter()
-            async with self.services.db.session() as session:
-                rows = await schedule.due_runners(session, now, self.batch, after)
-                stats.find_seconds += monotonic.perf_counter() - found
-                gone = [r.id for r in rows if r.blocked or r.status not in schedule.SCHEDULED]
-                await schedule.park(session, gone)
-            if not rows:
-                return
-            stats.parked += len(gone)
-            stats.looked_at += len(rows) - len(gone)
-            parked = set(gone)
-            live = [r.id for r in rows if r.id not in parked]
-            await self._fan_out([partial(self._runner, rid, stats) for rid in live])
-            if len(rows) < self.batch:
-                return
-            # page on from the last row read, whatever became of it: no row is read twice
-            after = (rows[-1].next_due_at, rows[-1].id)
+        async def pages() -> AsyncIterator[list[Work]]:
+            after: tuple[datetime, int] | None = None
+            while self.running():
+                now = self.now()
+                found = monotonic.perf_counter()
+                async with self.services.db.session() as session:
+                    rows = await schedule.due_runners(session, now, self.batch, after)
+                    stats.find_seconds += monotonic.perf_counter() - found
+                    gone = [r.id for r in rows if r.blocked or r.status not in schedule.SCHEDULED]
+                    await schedule.park(session, gone)
+                if not rows:
+                    return
+                stats.parked += len(gone)
+                stats.looked_at += len(rows) - len(gone)
+                parked = set(gone)
+                yield [partial(self._runner, r.id, stats) for r in rows if r.id not in parked]
+                if len(rows) < self.batch:
+                    return
+                # page on from the last row read, whatever became of it: no row twice
+                after = (rows[-1].next_due_at, rows[-1].id)
 
-    async def _fan_out(self, work: list[Callable[[], Awaitable[None]]]) -> None:
-        """Run ``work`` with at most ``concurrency`` at a time. A task group: if one of
-        them dies (cancellation, a fatal error) the others are cancelled with it, as in a
-        dying process; a claimed message they leave behind is retried after its lease."""
-        gate = asyncio.Semaphore(self.concurrency)
+        await self._pipeline(pages())
 
-        async def one(item: Callable[[], Awaitable[None]]) -> None:
-            async with gate:
+    async def _pipeline(self, pages: AsyncIterator[list[Work]]) -> None:
+        """Run the work of every page on ``concurrency`` workers; the next page is read while
+        the last one is still being sent (the queue holds at most one page: flat memory).
+
+        A task group: if one worker dies (cancellation, a fatal error) the others stop with
+        it, as in a dying process; a message they had claimed is retried after its lease."""
+        queue: asyncio.Queue[Work | None] = asyncio.Queue(maxsize=self.batch)
+
+        async def worker() -> None:
+            while (item := await queue.get()) is not None:
                 if self.running():
                     await item()
 
         async with asyncio.TaskGroup() as group:
-            for item in work:
-                group.create_task(one(item))
+            workers = [group.create_task(worker()) for _ in range(self.concurrency)]
+            async for page in pages:
+                for item in page:
+                    await queue.put(item)
+            for _ in workers:
+                await queue.put(None)
 
     # ------------------------------------------------------------------ one runner
 
