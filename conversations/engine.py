@@ -192,14 +192,11 @@ async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
         not row.name
         and draft.get("_draft") == flow.name
         and draft.get("_day") == ctx.today.isoformat()
-        and flow.step(str(draft.get("_step", "")))
     ):
-        # Resume what /cancel left today: completed answers are kept.
+        # Resume what /cancel left today: completed answers are kept (answers given now win).
         answers = {k: v for k, v in draft.items() if not k.startswith("_")} | answers
-        step = flow.step(str(draft["_step"]))
         prefix = ctx._("Picking up where you left off.") + "\n\n"
-    else:
-        step = flow.next_step(None, answers)
+    step = flow.next_step(None, answers)
     if step is None:
         await flow.finish(ctx, answers)
         return
