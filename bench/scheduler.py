@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -162,7 +161,7 @@ async def bench_due_query(db: Database, runners: int, batch: int) -> None:
     await populate(db, runners, NOW)
     note(f"populated {runners} runners in {time.perf_counter() - started:.1f} s")
     for label, now in (
-        ("tick", NOW + timedelta(minutes=1)),
+        ("tick", NOW + timedelta(minutes=15, seconds=30)),  # reminders are on quarter hours
         ("after_1h", NOW + timedelta(hours=1)),
     ):
         timings = []
@@ -206,7 +205,7 @@ async def bench_due_query(db: Database, runners: int, batch: int) -> None:
                     "EXPLAIN SELECT id, status, blocked, next_due_at FROM runners "
                     "WHERE next_due_at <= :now ORDER BY next_due_at, id LIMIT :n"
                 ),
-                {"now": (NOW + timedelta(minutes=1)).replace(tzinfo=None), "n": batch},
+                {"now": (NOW + timedelta(minutes=15, seconds=30)).replace(tzinfo=None), "n": batch},
             )
             note("plan: " + " | ".join(r[0].strip() for r in plan))
 
@@ -214,27 +213,56 @@ async def bench_due_query(db: Database, runners: int, batch: int) -> None:
 # --------------------------------------------------------------------------- 2. the fan-out
 
 
-class ThreadedDouble:
-    """The Bot API double on its own thread and event loop, like a remote server."""
+class RemoteDouble:
+    """The Bot API double in a process of its own, like Telegram: its timing is not disturbed
+    by the bot's work, and its memory is not the bot's. Controlled over stdin/stdout."""
 
-    def __init__(self) -> None:
-        self.double = BotApiDouble()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+    def __init__(self, rate: float | None = None) -> None:
+        command = [sys.executable, __file__, "--double-child"]
+        if rate:
+            command += ["--rate", str(rate)]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
 
-    def __enter__(self) -> BotApiDouble:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.double.start(), self.loop).result(10)
-        return self.double
+    def ask(self, command: str) -> Any:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
 
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.double.stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+    def close(self) -> None:
+        self.ask("quit")
+        self.process.wait(10)
+
+
+async def double_child(rate: float | None) -> None:
+    async with BotApiDouble() as double:
+        if rate:
+            double.enforce_rate(rate)
+        print(double.base_url, flush=True)
+        loop = asyncio.get_running_loop()
+        seen = 0.0
+        while True:
+            command = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+            if command == "times":  # arrival times of messages sent since the last call
+                times = sorted(
+                    m.date
+                    for chat in list(double._sent.values())
+                    for m in chat
+                    if m.method == "sendMessage" and m.date > seen
+                )
+                seen = times[-1] if times else seen
+                print(json.dumps({"times": times, "stats": dict(double.stats)}), flush=True)
+            else:
+                print(json.dumps({"bye": True}), flush=True)
+                return
 
 
 async def fan_out(
-    db: Database, double: BotApiDouble, count: int, *, paced: bool, skip: int = 0, days: int = 1
+    db: Database, double: RemoteDouble, count: int, *, paced: bool, skip: int = 0, days: int = 1
 ) -> None:
     """``count`` runners due at the same minute, sent through the real Application's bot
     (AIORateLimiter as configured in bot/app.py) by the scheduler."""
@@ -258,7 +286,6 @@ async def fan_out(
             )
         ).all()
         ids = [row.id for row in picked]
-        chats = {row.chat_id for row in picked}
         # only these are due; everybody else is looked at next month
         await session.execute(update(Runner).values(next_due_at=due + timedelta(days=30)))
         await session.execute(
@@ -284,24 +311,26 @@ async def fan_out(
     scheduler = Scheduler(
         bot, services, rate=DEFAULT_RATE, concurrency=int(os.environ.get("BENCH_CONCURRENCY", "16"))
     )
-    sent_before = double.stats["sent"]
-    limited_before = double.stats["too_many_requests"]
+    before = double.ask("times")["stats"]
     started = time.perf_counter()
+    sent = 0
     try:
-        while double.stats["sent"] - sent_before < len(ids):
+        while sent < len(ids):
             stats = await scheduler.tick()
+            sent += stats.sent
             if stats.looked_at == 0 and stats.reclaimed == 0:
                 break
     finally:
         await closing()
     elapsed = time.perf_counter() - started
-    sent = double.stats["sent"] - sent_before
-    stamps = sorted(m.date for chat in chats for m in double.sent(chat))
+    answer = double.ask("times")
+    stamps = answer["times"]
+    limited = answer["stats"].get("too_many_requests", 0) - before.get("too_many_requests", 0)
     window = stamps[-1] - stamps[0] if len(stamps) > 1 else elapsed
     label = "fanout" if paced else "fanout_aioratelimiter"
     figure(f"{label}_messages", sent, "messages")
     figure(f"{label}_rate", (len(stamps) - 1) / window if window else 0.0, "messages/s")
-    figure(f"{label}_429_answers", double.stats["too_many_requests"] - limited_before, "answers")
+    figure(f"{label}_429_answers", limited, "answers")
     figure(f"{label}_seconds", elapsed, "s")
     # the fastest any one-second window was, as the double counts it
     peak = 0
@@ -324,7 +353,7 @@ def rss_kib() -> tuple[int, int]:
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
-async def rss_child(url: str, catch_up_minutes: int) -> None:
+async def rss_child(url: str, api_url: str | None, catch_up_minutes: int) -> None:
     """The bot process: the Application, the scheduler and a double; a full tick that
     schedules every runner (all never scheduled), then a tick after ``catch_up_minutes``
     of downtime that sends every prompt that fell due."""
@@ -339,16 +368,22 @@ async def rss_child(url: str, catch_up_minutes: int) -> None:
     def clock() -> datetime:
         return now
 
-    async with BotApiDouble() as double:
-        services = Services(db=db, clock=clock)
-        settings = Settings(token=TOKEN, api_url=double.base_url, database_url=db.url)
-        app = build_application(settings, services=services, rate_limit=False)
-        await app.initialize()
-        scheduler = Scheduler(app.bot, services, rate=None)
-        first = await scheduler.tick()
-        now = NOW + timedelta(minutes=catch_up_minutes)
-        second = await scheduler.tick()
-        await app.shutdown()
+    local = None
+    if api_url is None:  # no double given: one in this process (its memory counts too)
+        local = BotApiDouble()
+        await local.start()
+        api_url = local.base_url
+    services = Services(db=db, clock=clock)
+    settings = Settings(token=TOKEN, api_url=api_url, database_url=db.url)
+    app = build_application(settings, services=services, rate_limit=False)
+    await app.initialize()
+    scheduler = Scheduler(app.bot, services, rate=None)
+    first = await scheduler.tick()
+    now = NOW + timedelta(minutes=catch_up_minutes)
+    second = await scheduler.tick()
+    await app.shutdown()
+    if local is not None:
+        await local.stop()
     await db.dispose()
     current, peak = rss_kib()
     print(
@@ -372,11 +407,14 @@ async def bench_rss(url: str | None, sizes: list[int], catch_up_minutes: int) ->
             schema = getattr(db, "bench_schema", None)
             if schema:
                 env["BENCH_SCHEMA"] = schema
+            double = RemoteDouble()
             child = subprocess.run(  # noqa: ASYNC221 - nothing else runs meanwhile
                 [
                     sys.executable,
                     __file__,
                     "--rss-child",
+                    "--api-url",
+                    double.base_url,
                     "--database",
                     db.url,
                     "--catch-up-minutes",
@@ -387,6 +425,7 @@ async def bench_rss(url: str | None, sizes: list[int], catch_up_minutes: int) ->
                 env=env,
                 check=False,
             )
+            double.close()
             if child.returncode != 0:
                 raise SystemExit(f"memory child failed:\n{child.stderr[-3000:]}")
             result = json.loads(child.stdout.strip().splitlines()[-1])
@@ -409,12 +448,14 @@ async def main(args: argparse.Namespace) -> None:
     if args.fanout:
         async with database(url) as db:
             await populate(db, int((args.fanout + args.current) * 1.15) + 100, NOW)
-            with ThreadedDouble() as double:
-                double.enforce_rate(30)
+            double = RemoteDouble(rate=30)
+            try:
                 if args.current:
                     await fan_out(db, double, args.current, paced=False)
                     await asyncio.sleep(2)
                 await fan_out(db, double, args.fanout, paced=True, skip=args.current, days=2)
+            finally:
+                double.close()
     sizes = [int(s) for s in args.rss_runners.split(",") if s]
     if sizes:
         await bench_rss(url, sizes, args.catch_up_minutes)
@@ -435,12 +476,17 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--rss-runners", default="100,100000", help="sizes for the memory test")
     parser.add_argument("--catch-up-minutes", type=int, default=15)
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--double-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     arguments = parse()
-    if arguments.rss_child:
-        asyncio.run(rss_child(arguments.database, arguments.catch_up_minutes))
+    if arguments.double_child:
+        asyncio.run(double_child(arguments.rate))
+    elif arguments.rss_child:
+        asyncio.run(rss_child(arguments.database, arguments.api_url, arguments.catch_up_minutes))
     else:
         asyncio.run(main(arguments))

@@ -235,14 +235,21 @@ class Scheduler:
 
         async def worker() -> None:
             while (item := await queue.get()) is not None:
-                if self.running():
+                if not self.running():
+                    continue
+                try:
                     await item()
+                except Exception:  # e.g. the database went away while recording a send
+                    log.exception("scheduler: a delivery could not be completed")
 
         async with asyncio.TaskGroup() as group:
             workers = [group.create_task(worker()) for _ in range(self.concurrency)]
-            async for page in pages:
-                for item in page:
-                    await queue.put(item)
+            try:
+                async for page in pages:
+                    for item in page:
+                        await queue.put(item)
+            except Exception:  # the next page could not be read: finish what is in hand
+                log.exception("scheduler: could not read who is due; the next tick retries")
             for _ in workers:
                 await queue.put(None)
 

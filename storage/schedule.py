@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,7 +149,7 @@ async def unscheduled_runners(session: AsyncSession, limit: int) -> list[Runner]
         .where(
             Runner.next_due_at.is_(None),
             Runner.status.in_(SCHEDULED),
-            Runner.blocked.is_(False),
+            Runner.blocked == false(),  # "= false", not "IS false": the index can use it
         )
         .limit(limit)
     )

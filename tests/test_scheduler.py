@@ -645,3 +645,34 @@ async def test_two_schedulers_against_one_postgres(double: BotApiDouble, pg_db: 
                 per_day[rid].add(d.local_date)
     for chat, rid in zip(chats, ids, strict=True):
         assert sent_count(double, chat) == len(per_day[rid]) == 2  # one each morning
+
+
+# ------------------------------------------------------------------------- the rate limiter
+
+
+async def test_paced_rate_limiter_stays_under_30_per_second_and_honours_429(
+    double: BotApiDouble,
+) -> None:
+    """45 messages at once through the recommended limiter: no 429 from a double enforcing
+    30/s, evenly spaced; a 429 answer is waited out and the message sent once."""
+    from telegram.ext import ExtBot
+
+    from bot.delivery import PacedRateLimiter
+
+    double.enforce_rate(30)
+    bot = ExtBot(TOKEN, base_url=double.base_url, rate_limiter=PacedRateLimiter())
+    await bot.initialize()
+    try:
+        started = asyncio.get_running_loop().time()
+        await asyncio.gather(*(bot.send_message(800 + i, "hi") for i in range(45)))
+        elapsed = asyncio.get_running_loop().time() - started
+        assert double.stats["too_many_requests"] == 0
+        assert 44 / 29 - 0.1 <= elapsed < 3.0
+        double.enforce_rate(None)
+        double.fail_next("sendMessage", status=429, retry_after=1, chat_id=900)
+        await bot.send_message(900, "once")
+        assert sent_count(double, 900) == 1 and double.stats["too_many_requests"] == 1
+    finally:
+        await bot.shutdown()
+    scheduler = Scheduler(bot, Services(db=None, clock=Clock()))  # type: ignore[arg-type]
+    assert scheduler.pacer.rate is None  # the bot paces: the scheduler does not pace twice
