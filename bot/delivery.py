@@ -86,7 +86,9 @@ class Pacer:
             slot = self._next
             self._next = slot + self.interval  # the grid; a late release does not shift it
             released = self._released
-            if len(released) == released.maxlen:  # a late release must not make a burst
+            if released:  # after a stall, no two requests back to back
+                slot = max(slot, released[-1] + 0.9 * self.interval)
+            if len(released) == released.maxlen:  # and never more than rate*per per ``per``
                 slot = max(slot, released[0] + self.per)
             if slot > now:
                 await asyncio.sleep(slot - now)
