@@ -10,7 +10,6 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -18,6 +17,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot.delivery import PacedRateLimiter
 from bot.logs import install_redaction
 from bot.settings import Settings
 from conversations import Services
@@ -128,9 +128,10 @@ def build_application(
         .post_init(_post_init)
     )
     if rate_limit:
-        builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=29, max_retries=3)  # type: ignore[arg-type]
-        )
+        # Telegram's ~30 messages/s, spaced evenly and paused whole on a 429. PTB's
+        # AIORateLimiter bursts from idle and releases its queue at once after a 429, which
+        # earns the next 429 (measured in bench/scheduler.py; see docs/performance.md).
+        builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data["services"] = services
     application.bot_data["settings"] = settings

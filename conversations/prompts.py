@@ -41,9 +41,18 @@ async def compose(ctx: Ctx, kinds: list[str]) -> None:
         # the rest ends when a morning check comes back clear.
         kinds = [*kinds, MORNING]
     if MORNING in kinds:
-        # The morning-after check is a short conversation; it begins with this message.
+        # The morning-after check is a short conversation; it begins with its own message.
+        # Today's session follows when it ends; a reassessment day keeps its button.
+        keyboard = None
+        if WEEKLY in kinds:
+            lines.append(
+                ctx._(
+                    "It's reassessment day: a few quick tests tell us if you're ready to move on."
+                )
+            )
+            keyboard = [[(ctx._("Start reassessment"), data("reassess"))]]
         if lines:
-            ctx.say("\n\n".join(lines))
+            ctx.say("\n\n".join(lines), keyboard)
         await today.start_morning_check(ctx)
         return
     if DAILY in kinds or WELCOME_BACK in kinds or NUDGE in kinds:

@@ -9,6 +9,7 @@ from conversations.actions import action, command, data
 from conversations.common import reminder_options, reminder_parse
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Option, Step, choice
+from conversations.prompts import WELCOME_BACK
 from locales import N_
 from storage import schedule
 
@@ -191,6 +192,11 @@ async def resume_command(ctx: Ctx) -> None:
     ctx.runner.status = "active"
     ctx.runner.paused_until = None
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    # The welcome back is given now: the scheduler must not give another today, and counts
+    # quiet days (for a nudge) from here.
+    await schedule.claim(
+        ctx.session, ctx.runner.id, [WELCOME_BACK], ctx.today, ctx.now, status=schedule.SENT
+    )
     text = await today.session_text(ctx)
     from conversations.prompts import daily_buttons
 

@@ -327,7 +327,14 @@ async def test_settings_pause_and_resume(double, db, clock):
         assert "paused" in today.text
         [back] = await chat.say("/resume")
         assert "Welcome back" in back.text
-        assert (await _runner(db, 2020)).status == "active"
+        runner = await _runner(db, 2020)
+        assert runner.status == "active"
+        # the scheduler will not welcome them back a second time today
+        from storage import schedule
+
+        async with db.session() as session:
+            day = await schedule.latest_delivery_day(session, runner.id, "welcome_back")
+        assert day is not None
 
 
 async def test_checkin_counts_at_the_level_planned_for_today(double, db, clock):
@@ -368,6 +375,10 @@ async def test_a_burst_of_answers_is_handled_in_order(double, db, clock):
     runner = await _runner(db, 2022)
     answers = (await _conversation(db, runner.id)).answers
     assert answers == {
-        "outcome": "done", "minutes": 35, "pain_during": 2, "pain_after": 1,
-        "sharp_or_limp": False, "stiffness": 3,
+        "outcome": "done",
+        "minutes": 35,
+        "pain_during": 2,
+        "pain_after": 1,
+        "sharp_or_limp": False,
+        "stiffness": 3,
     }

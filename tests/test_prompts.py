@@ -72,7 +72,9 @@ async def test_morning_kind_opens_the_morning_check(double, db, clock):
         for value in ("done", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"):
             await choose(chat, value)
     clock.advance(days=1)
-    outs = await _compose(db, clock, 6004, [prompts.DAILY, prompts.MORNING])
+    outs = await _compose(db, clock, 6004, [prompts.DAILY, prompts.MORNING, prompts.WEEKLY])
+    assert "reassessment day" in outs[0].text  # the weekly reminder is not lost that day
+    assert outs[0].keyboard == [[("Start reassessment", "a|reassess|")]]
     assert "Good morning" in outs[-1].text
     assert [label for row in outs[-1].keyboard or [] for label, _ in row][:3] == [
         "Better",
