@@ -195,17 +195,9 @@ FLOW = engine.register(Flow(name="checkin", title=N_("Check-in"), steps=STEPS, f
 
 @command("checkin")
 async def begin(ctx: Ctx) -> None:
-    blocked = today.not_active_text(ctx)
-    if blocked:
-        ctx.say(blocked)
-        return
-    await engine.start(ctx, FLOW)
+    await today.start_if_active(ctx, FLOW)
 
 
 async def record_skipped(ctx: Ctx) -> None:
     """The daily prompt's "Skipped today" button: a one-tap check-in."""
-    blocked = today.not_active_text(ctx)
-    if blocked:
-        ctx.say(blocked)
-        return
-    await engine.start(ctx, FLOW, {"outcome": Outcome.SKIPPED.value})
+    await today.start_if_active(ctx, FLOW, {"outcome": Outcome.SKIPPED.value})

@@ -174,8 +174,4 @@ FLOW = engine.register(
 
 @command("reassess")
 async def begin(ctx: Ctx) -> None:
-    blocked = today.not_active_text(ctx)
-    if blocked:
-        ctx.say(blocked)
-        return
-    await engine.start(ctx, FLOW)
+    await today.start_if_active(ctx, FLOW)

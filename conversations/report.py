@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from conversations import render
 from conversations.charts import ChartCheckIn, ChartData, ChartMorning, ChartStage
 from locales import N_, Translator
 from storage.models import CheckInRow, DecisionRow, ReassessmentRow, Runner
@@ -27,26 +28,9 @@ PAIN_FREE_DAYS = 7
 PAIN_FREE_MIN_CHECKINS = 2
 CONTINUOUS_MILESTONE_MIN = 10
 
-# Labels (msgids shared with conversations/render.py and onboarding where they mean the same).
-STAGES: Sequence[str] = (
-    N_("Protect"),
-    N_("Walk"),
-    N_("Walk/run intervals"),
-    N_("Continuous easy running"),
-    N_("Building volume"),
-    N_("Reintroducing intensity"),
-)
-INJURIES: Mapping[str, str] = {
-    "calf_strain": N_("Calf strain"),
-    "hamstring_strain": N_("Hamstring strain"),
-    "quad_strain": N_("Quadriceps strain"),
-    "achilles_tendinopathy": N_("Achilles tendinopathy"),
-    "patellar_tendinopathy": N_("Patellar tendinopathy"),
-    "ankle_sprain": N_("Ankle sprain"),
-    "plantar_fasciitis": N_("Plantar fasciitis"),
-    "shin_pain": N_("Shin pain"),
-    "other": N_("Another soft-tissue injury"),
-}
+# Labels: stages, injuries and gates come from render.py, the rest are the report's own.
+STAGES: Sequence[str] = render.STAGES
+INJURIES: Mapping[str, str] = {k.value: v for k, v in render.INJURIES.items()}
 SIDES: Mapping[str, str] = {"left": N_("Left"), "right": N_("Right"), "both": N_("Both")}
 OUTCOMES: Mapping[str, str] = {
     "done": N_("Session done"),
@@ -77,18 +61,7 @@ STATUSES: Mapping[str, str] = {
     "paused": N_("Paused"),
     "referred": N_("Plan stopped: referred to a clinician"),
 }
-GATES: Mapping[str, str] = {
-    "daily_activities": N_("Daily activities without pain"),
-    "no_swelling": N_("No swelling"),
-    "heel_raises": N_("Single-leg heel raises"),
-    "limb_symmetry": N_("Both legs about equally strong"),
-    "hops_pain_free": N_("Single-leg hops without pain"),
-    "single_leg_squat": N_("Single-leg squats"),
-    "morning_stiffness": N_("Morning stiffness under 10 minutes"),
-    "walk_test": N_("30-minute brisk walk without pain"),
-    "knee_to_wall": N_("Ankle mobility (knee to wall)"),
-    "readiness": N_("Feeling ready to run"),
-}
+GATES: Mapping[str, str] = {k.value: v for k, v in render.GATES.items()}
 RED_FLAGS: Mapping[str, str] = {
     "clot_signs": N_("Signs of a blood clot in the leg"),
     "chest_or_breath": N_("Chest pain or sudden breathlessness"),

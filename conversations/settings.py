@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from conversations import basics, engine, onboarding, today
 from conversations.actions import action, command, data
-from conversations.common import reminder_options, reminder_parse
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Option, Step, choice
 from conversations.prompts import WELCOME_BACK
@@ -60,15 +59,7 @@ REMINDER = engine.register(
     Flow(
         "set_reminder",
         N_("Settings"),
-        (
-            Step(
-                "reminder",
-                N_("What time should I send your daily message?"),
-                reminder_parse,
-                reminder_options,
-                hint=N_("Or type a time, like 06:45."),
-            ),
-        ),
+        (_step("reminder"),),
         _finish_reminder,
     )
 )

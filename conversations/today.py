@@ -36,6 +36,17 @@ def not_active_text(ctx: Ctx) -> str | None:
     return None
 
 
+async def start_if_active(
+    ctx: Ctx, flow: engine.Flow, answers: engine.Answers | None = None
+) -> None:
+    """Begin a flow that needs a running plan; otherwise say why it can't start."""
+    blocked = not_active_text(ctx)
+    if blocked:
+        ctx.say(blocked)
+        return
+    await engine.start(ctx, flow, answers)
+
+
 async def current(ctx: Ctx) -> tuple[Decision, History]:
     """Decide from the stored history; store the decision when it changes the level.
 
