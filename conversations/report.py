@@ -24,6 +24,7 @@ from storage.reports import Records
 CHART_MIN_DAYS = 28  # the chart shows 4 to 8 weeks
 CHART_MAX_DAYS = 56
 HISTORY_DAYS = 14
+KEY_WIDTH = 62  # mm for the summary's labels: long enough for German and Russian
 PAIN_FREE_DAYS = 7
 PAIN_FREE_MIN_CHECKINS = 2
 CONTINUOUS_MILESTONE_MIN = 10
@@ -349,6 +350,9 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
     def day(value: date | None) -> str:
         return tr.date(value) if value is not None else "–"
 
+    def short(value: date) -> str:  # table cells: 28.01.2026 / 1/28/26, never wrapped
+        return tr.date(value, "short")
+
     def num(value: float | int | None) -> str:
         return tr.number(value) if value is not None else "–"
 
@@ -427,9 +431,9 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
     ]
     for key, value in summary:
         pdf.set_font(FONT, "B", 10)
-        pdf.cell(48, 5.6, key)
+        pdf.cell(KEY_WIDTH, 5.6, key)
         pdf.set_font(FONT, "", 10)
-        pdf.multi_cell(width - 48, 5.6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(width - KEY_WIDTH, 5.6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     found = milestones(records, data.today)
     heading(_("Milestones"))
@@ -475,7 +479,7 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
             hop_lsi = symmetry(data.side, r.hops_left, r.hops_right)
             rows.append(
                 [
-                    day(r.day),
+                    short(r.day),
                     f"{r.heel_raises_left} / {r.heel_raises_right}"
                     + (f" ({tr.percent(heel_lsi)})" if heel_lsi is not None else ""),
                     f"{r.hops_left} / {r.hops_right}"
@@ -555,7 +559,7 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
             ],
             [
                 [
-                    day(c.day),
+                    short(c.day),
                     label(tr, OUTCOMES, c.outcome),
                     str(c.minutes),
                     str(c.pain_during),
