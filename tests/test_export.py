@@ -62,7 +62,8 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
         assert tr.date(c.day, "short") in text
     painful = records.checkins[0]
     assert painful.pain_during == 1 and painful.pain_after == 1
-    assert f"{tr.date(painful.day, 'short')} Session done {painful.minutes} 1 1 {painful.rpe}" in text
+    when = tr.date(painful.day, "short")
+    assert f"{when} Session done {painful.minutes} 1 1 {painful.rpe}" in text
     assert "Ноги устали" in text  # the runner's own note, in Cyrillic
     # reassessment with limb symmetry (left injured: 18 / 25 = 72%), gates, red flags
     assert "18 / 25 (72%)" in text and "10 / 12 (83%)" in text
