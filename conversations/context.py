@@ -42,7 +42,6 @@ class Out:
     photo: Attachment | None = None
     document: Attachment | None = None
     filename: str | None = None
-    remove_keyboard_of: int | None = None
 
 
 @dataclass

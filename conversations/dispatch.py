@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 from conversations.context import Ctx, Out, Services
@@ -90,20 +90,11 @@ async def _answer_callback(update: Update) -> None:
         log.debug("callback query %s could not be answered", query.id, exc_info=True)
 
 
-async def _drop_keyboard(bot: Any, chat_id: int, message_id: int) -> None:
-    try:
-        await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-    except BadRequest:  # already gone or unchanged: nothing to do
-        log.debug("keyboard of message %s was already gone", message_id)
-
-
 async def deliver(bot: Any, chat_id: int, outs: list[Out]) -> list[int]:
     """Send the queued messages in order; returns their message ids."""
     ids: list[int] = []
     for out in outs:
         try:
-            if out.remove_keyboard_of is not None:
-                await _drop_keyboard(bot, chat_id, out.remove_keyboard_of)
             if callable(out.photo):
                 out.photo = await asyncio.to_thread(out.photo)
             if callable(out.document):
