@@ -77,3 +77,39 @@ def test_playground_chats_in_the_terminal(tmp_path: Path) -> None:
     assert "bot> Here is what I can do" in out
     assert "[4] Deutsch" in out
     assert "Hier ist, was ich kann" in out  # the language button was pressed by number
+
+
+async def test_run_serves_runners_through_the_configured_api_url(tmp_path: Path) -> None:
+    """`runcoach run` as an operator starts it: settings from the environment, migrations on
+    start, long polling against TELEGRAM_API_URL (here the loopback double), a clean stop."""
+    import asyncio
+    import signal
+
+    from bot.double import BotApiDouble
+    from tests.conftest import TOKEN
+
+    async with BotApiDouble() as double:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+        env.update(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=double.base_url,
+            DATABASE_URL=f"sqlite:///{tmp_path}/run.sqlite3",
+            LOG_LEVEL="INFO",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            double.send_text(TOKEN, 7001, "/start")
+            [reply] = await double.wait_for(7001, 1, timeout=60)
+            assert "Shall we begin?" in (reply.text or "")
+            assert double.commands(TOKEN, language_code="de")  # menus published on start
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert (tmp_path / "run.sqlite3").exists()
+    log = err.decode()
+    assert "runcoach is starting" in log and "Application" in log  # the log lines are there
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log  # the token is not
