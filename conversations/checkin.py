@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from conversations import engine, render, today
 from conversations.actions import command
-from conversations.common import optional, optional_text, skip_row
+from conversations.common import SWELLING_OPTIONS, optional, optional_text, skip_row
 from conversations.context import Ctx
 from conversations.engine import (
     Answers,
@@ -108,13 +108,7 @@ STEPS: tuple[Step, ...] = (
         "swelling",
         N_("Any swelling?"),
         choice(*Swelling),
-        [
-            [
-                Option("none", N_("None")),
-                Option("mild", N_("A little")),
-                Option("visible", N_("Clearly visible")),
-            ]
-        ],
+        SWELLING_OPTIONS,
         skip_if=_skipped,
     ),
     Step(

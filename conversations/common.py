@@ -99,5 +99,14 @@ def optional(parse: Callable[[Ctx, str, Answers], Any]) -> Callable[[Ctx, str, A
     return parse_or_skip
 
 
+SWELLING_OPTIONS: list[list[Option]] = [
+    [
+        Option("none", N_("None")),
+        Option("mild", N_("A little")),
+        Option("visible", N_("Clearly visible")),
+    ]
+]
+
+
 def skip_row() -> list[Option]:
     return [Option(SKIP, N_("Skip"))]

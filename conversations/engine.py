@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from conversations.context import Ctx
@@ -275,7 +274,3 @@ async def leave(ctx: Ctx) -> None:
     """Forget the conversation and any draft (used when a flow is superseded)."""
     row = await store.load_conversation(ctx.session, ctx.runner.id)
     store.save_conversation(row, "", "", {})
-
-
-def iso(value: Any) -> date:
-    return date.fromisoformat(str(value))

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import engine, render, today
+from conversations.common import SWELLING_OPTIONS
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Option, Step, choice, parse_yes_no, yes_no
 from locales import N_
@@ -43,13 +44,7 @@ STEPS: tuple[Step, ...] = (
         "swelling",
         N_("Any swelling this morning?"),
         choice(*Swelling),
-        [
-            [
-                Option("none", N_("None")),
-                Option("mild", N_("A little")),
-                Option("visible", N_("Clearly visible")),
-            ]
-        ],
+        SWELLING_OPTIONS,
     ),
     Step("night_pain", N_("Did pain wake you during the night?"), parse_yes_no, yes_no()),
 )

@@ -195,31 +195,12 @@ async def save_decision(
         runner.level_since = day
 
 
-async def latest_decision(session: AsyncSession, runner_id: int) -> DecisionRow | None:
-    result = await session.execute(
-        select(DecisionRow)
-        .where(DecisionRow.runner_id == runner_id)
-        .order_by(DecisionRow.id.desc())
-        .limit(1)
-    )
-    return result.scalar_one_or_none()
-
-
 async def checkins_between(
     session: AsyncSession, runner_id: int, first: date, last: date
 ) -> list[CheckInRow]:
     result = await session.execute(
         select(CheckInRow)
         .where(CheckInRow.runner_id == runner_id, CheckInRow.day >= first, CheckInRow.day <= last)
-        .order_by(CheckInRow.day, CheckInRow.id)
-    )
-    return list(result.scalars())
-
-
-async def all_checkins(session: AsyncSession, runner_id: int) -> list[CheckInRow]:
-    result = await session.execute(
-        select(CheckInRow)
-        .where(CheckInRow.runner_id == runner_id)
         .order_by(CheckInRow.day, CheckInRow.id)
     )
     return list(result.scalars())
@@ -299,7 +280,3 @@ async def load_history(session: AsyncSession, runner: Runner, today: date) -> Hi
 
 def checkin_of(row: CheckInRow) -> CheckIn:
     return _checkin(row)
-
-
-def flags_of(row: RedFlagRow) -> frozenset[RedFlag]:
-    return _flags(row.flags)

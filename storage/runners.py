@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import conflict_insert
 from storage.models import (
     Base,
     ConversationRow,
@@ -25,10 +24,6 @@ async def get_runner(session: AsyncSession, telegram_user_id: int) -> Runner | N
         select(Runner).where(Runner.telegram_user_id == telegram_user_id)
     )
     return result.scalar_one_or_none()
-
-
-async def get_runner_by_id(session: AsyncSession, runner_id: int) -> Runner | None:
-    return await session.get(Runner, runner_id)
 
 
 async def get_or_create_runner(
@@ -66,23 +61,10 @@ async def set_blocked(session: AsyncSession, telegram_user_id: int, blocked: boo
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def set_blocked_by_chat(session: AsyncSession, chat_id: int) -> None:
-    await session.execute(
-        update(Runner).where(Runner.chat_id == chat_id).values(blocked=True, updated_at=utcnow())
-    )
-
-
-def dialect_insert(session: AsyncSession, table: Any) -> Any:
-    """INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(table)
-    return sqlite_insert(table)
-
-
 async def remember_update(session: AsyncSession, runner_id: int, key: str) -> bool:
     """Record that an update was handled; False when it had been handled already."""
     statement = (
-        dialect_insert(session, InboxRow)
+        conflict_insert(session, InboxRow)
         .values(runner_id=runner_id, key=key, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["runner_id", "key"])
     )
@@ -144,9 +126,3 @@ async def count_rows_for(session: AsyncSession, runner_id: int) -> dict[str, int
             (await session.execute(select(func.count()).where(column == runner_id))).scalar_one()
         )
     return counts
-
-
-def today_for(now: datetime, time_zone: str) -> date:
-    from zoneinfo import ZoneInfo
-
-    return now.astimezone(ZoneInfo(time_zone)).date()

@@ -27,9 +27,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, false, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import conflict_insert
 from storage.models import CheckInRow, DeliveryRow, MorningCheckRow, Runner, utcnow
 
 SCHEDULED = ("active", "paused")  # statuses the scheduler looks after
@@ -252,15 +252,6 @@ async def latest_delivery_day(session: AsyncSession, runner_id: int, kind: str) 
 # --------------------------------------------------------------------------- claiming
 
 
-def _insert(session: AsyncSession) -> Any:
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(DeliveryRow)
-    if name == "sqlite":
-        return sqlite.insert(DeliveryRow)
-    raise NotImplementedError(f"no ON CONFLICT insert for {name}")
-
-
 async def claim(
     session: AsyncSession,
     runner_id: int,
@@ -275,7 +266,7 @@ async def claim(
     if not kinds:
         return {}
     statement = (
-        _insert(session)
+        conflict_insert(session, DeliveryRow)
         .values(
             [
                 {
