@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -241,6 +242,12 @@ class RemoteDouble:
 
 
 async def double_child(rate: float | None) -> None:
+    # The double stands for Telegram and stamps each request as it handles it. It keeps every
+    # message it receives, and as that heap grows Python's full garbage collections stall it
+    # for up to ~80 ms; the requests that arrived meanwhile would be stamped together when it
+    # resumes, as if the bot had sent them in a burst. Telegram's servers do not pause like
+    # that, so the double's cyclic collector is off (reference counting still frees memory).
+    gc.disable()
     async with BotApiDouble() as double:
         if rate:
             double.enforce_rate(rate)
@@ -266,12 +273,14 @@ async def double_child(rate: float | None) -> None:
 async def fan_out(
     db: Database, double: RemoteDouble, count: int, *, paced: bool, skip: int = 0, days: int = 1
 ) -> None:
-    """``count`` runners due at the same minute, sent through the real Application's bot
-    (AIORateLimiter as configured in bot/app.py) by the scheduler."""
-    from telegram.ext import ExtBot
+    """``count`` runners due at the same minute, sent by the scheduler through the bot that
+    bot/app.py builds for ``runcoach run`` (``PacedRateLimiter`` under every request, the heap
+    settled as after start-up). ``paced=False``: PTB's ``AIORateLimiter(29/s)`` instead, with
+    the scheduler's own ``Pacer`` on top: the set-up bot/app.py had first, for comparison."""
+    from telegram.ext import AIORateLimiter, ExtBot
 
-    from bot.app import build_application
-    from bot.delivery import DEFAULT_RATE, PacedRateLimiter
+    from bot.app import build_application, settle_heap
+    from bot.delivery import DEFAULT_RATE
     from bot.scheduler import Scheduler
     from bot.settings import Settings
 
@@ -301,15 +310,18 @@ async def fan_out(
         return due + timedelta(seconds=time.monotonic() - base)
 
     services = Services(db=db, clock=clock)
-    if paced:  # the recommended set-up: one PacedRateLimiter under every request of the bot
-        bot: Any = ExtBot(TOKEN, base_url=double.base_url, rate_limiter=PacedRateLimiter())
+    if paced:  # bot/app.py as ``runcoach run`` builds it
+        settings = Settings(token=TOKEN, api_url=double.base_url, database_url=db.url)
+        app = build_application(settings, services=services, rate_limit=True, freeze_heap=True)
+        await app.initialize()
+        settle_heap()  # what the started bot does in post_init (not run here: no polling)
+        bot: Any = app.bot
+        closing = app.shutdown
+    else:
+        limiter = AIORateLimiter(overall_max_rate=29, max_retries=3)
+        bot = ExtBot(TOKEN, base_url=double.base_url, rate_limiter=limiter)
         await bot.initialize()
         closing = bot.shutdown
-    else:  # bot/app.py as it is: AIORateLimiter(29/s), the scheduler's own Pacer on top
-        settings = Settings(token=TOKEN, api_url=double.base_url, database_url=db.url)
-        app = build_application(settings, services=services, rate_limit=True)
-        await app.initialize()
-        bot, closing = app.bot, app.shutdown
     scheduler = Scheduler(
         bot, services, rate=DEFAULT_RATE, concurrency=int(os.environ.get("BENCH_CONCURRENCY", "16"))
     )
@@ -473,7 +485,7 @@ def parse() -> argparse.Namespace:
         "--current",
         type=int,
         default=0,
-        help="first a fan-out of this many through bot/app.py's AIORateLimiter (comparison)",
+        help="first a fan-out of this many through PTB's AIORateLimiter (comparison)",
     )
     parser.add_argument("--rss-runners", default="100,100000", help="sizes for the memory test")
     parser.add_argument("--catch-up-minutes", type=int, default=15)

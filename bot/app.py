@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable
 from typing import Any
@@ -113,8 +114,10 @@ def build_application(
     services: Services | None = None,
     rate_limit: bool = True,
     with_scheduler: bool = False,
+    freeze_heap: bool = False,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    """Build the bot. ``db``/``services`` let tests and the playground share one database."""
+    """Build the bot. ``db``/``services`` let tests and the playground share one database.
+    ``freeze_heap``: for the long-running bot process, :func:`settle_heap` once started."""
     install_redaction(settings.token)
     db = db or (services.db if services else Database(settings.database_url))
     services = services or Services(db=db, default_language=settings.default_language)
@@ -136,6 +139,7 @@ def build_application(
     application.bot_data["services"] = services
     application.bot_data["settings"] = settings
     application.bot_data["with_scheduler"] = with_scheduler
+    application.bot_data["freeze_heap"] = freeze_heap
     for handler in build_handlers():
         application.add_handler(handler)
     application.add_error_handler(on_error)
@@ -153,3 +157,20 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         from bot.scheduler import install
 
         install(application)
+    if application.bot_data.get("freeze_heap"):
+        settle_heap()
+
+
+def settle_heap() -> None:
+    """Collect once, then leave everything still alive (imported modules, the catalogs, the
+    application) out of later cyclic garbage collections (``gc.freeze``).
+
+    A started bot holds ~125,000 objects that live as long as the process. Python's full
+    (generation 2) collection walks all of them and stalls the event loop for 70-80 ms on a
+    small machine. A request held back that long arrives right before the next ones, and 31
+    messages then reach Telegram within one second: a 429 for an evenly paced fan-out
+    (measured in bench/scheduler.py). Frozen, a full collection walks only what was made
+    since, about 10 ms. Reference counting still frees frozen objects that are dropped."""
+    gc.collect()
+    gc.freeze()
+    log.info("start-up done: %d objects left out of garbage collection", gc.get_freeze_count())

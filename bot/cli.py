@@ -26,7 +26,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.token)
-    application = build_application(settings, with_scheduler=True)
+    application = build_application(settings, with_scheduler=True, freeze_heap=True)
     log.info("runcoach is starting (database: %s)", settings.database_url.split("@")[-1])
     application.run_polling(
         allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"]
