@@ -312,9 +312,9 @@ async def fan_out(
     services = Services(db=db, clock=clock)
     if paced:  # bot/app.py as ``runcoach run`` builds it
         settings = Settings(token=TOKEN, api_url=double.base_url, database_url=db.url)
-        app = build_application(settings, services=services, rate_limit=True, freeze_heap=True)
+        app = build_application(settings, services=services, rate_limit=True)
         await app.initialize()
-        settle_heap()  # what the started bot does in post_init (not run here: no polling)
+        settle_heap()  # as ``runcoach run`` does in post_init (not run here: no polling)
         bot: Any = app.bot
         closing = app.shutdown
     else:

@@ -1225,6 +1225,22 @@ class BotApiDouble:
         assert chat_id is not None
         text, fields = self._text_fields(params, "text", 4096, required=True)
         markup = self._markup(params)
+        return self._post(
+            state, params, chat_id, fields, markup,
+            method="sendMessage", text=text, entities=params.obj("entities"),
+        )  # fmt: skip
+
+    def _post(
+        self,
+        state: _BotState,
+        params: _Params,
+        chat_id: int,
+        fields: JSON,
+        markup: JSON | None,
+        **sent: Any,
+    ) -> JSON:
+        """Store a new bot message (``fields`` on top of the common ones) in the chat, record
+        it as sent (``sent``: the :class:`SentMessage` fields of this kind); its JSON."""
         mid = self._next_message_id(state, chat_id)
         message = self._bot_message_json(state, chat_id, mid, fields)
         if markup and "inline_keyboard" in markup:
@@ -1234,13 +1250,11 @@ class BotApiDouble:
             SentMessage(
                 message_id=mid,
                 chat_id=chat_id,
-                method="sendMessage",
-                text=text,
                 reply_markup=markup,
                 parse_mode=params.string("parse_mode"),
-                entities=params.obj("entities"),
                 bot_id=state.bot_id,
                 params=params.loggable(),
+                **sent,
             )
         )
         return message
@@ -1277,30 +1291,21 @@ class BotApiDouble:
             if upload is not None and upload.content_type:
                 doc["mime_type"] = upload.content_type
             fields["document"] = doc
-        mid = self._next_message_id(state, chat_id)
-        message = self._bot_message_json(state, chat_id, mid, fields)
-        if markup and "inline_keyboard" in markup:
-            message["reply_markup"] = markup
-        state.messages.setdefault(chat_id, {})[mid] = message
-        self._record(
-            SentMessage(
-                message_id=mid,
-                chat_id=chat_id,
-                method="sendPhoto" if kind == "photo" else "sendDocument",
-                text=caption,
-                reply_markup=markup,
-                parse_mode=params.string("parse_mode"),
-                entities=params.obj("caption_entities"),
-                photo=upload.data if upload is not None and kind == "photo" else None,
-                document=upload.data if upload is not None and kind == "document" else None,
-                filename=upload.filename if upload is not None else None,
-                mime_type=upload.content_type if upload is not None else None,
-                file_ref=ref,
-                bot_id=state.bot_id,
-                params=params.loggable(),
-            )
+        return self._post(
+            state,
+            params,
+            chat_id,
+            fields,
+            markup,
+            method="sendPhoto" if kind == "photo" else "sendDocument",
+            text=caption,
+            entities=params.obj("caption_entities"),
+            photo=upload.data if upload is not None and kind == "photo" else None,
+            document=upload.data if upload is not None and kind == "document" else None,
+            filename=upload.filename if upload is not None else None,
+            mime_type=upload.content_type if upload is not None else None,
+            file_ref=ref,
         )
-        return message
 
     def _m_send_photo(self, state: _BotState, params: _Params) -> JSON:
         return self._send_media(state, params, "photo")

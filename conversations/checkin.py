@@ -18,6 +18,7 @@ from conversations.engine import (
     choice,
     float_in,
     int_in,
+    number_row,
     parse_yes_no,
     scale_rows,
     yes_no,
@@ -34,8 +35,7 @@ def _skipped(answers: Answers) -> bool:
 
 
 def _minutes_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    values = ("10", "20", "30", "40", "45", "60")
-    return [[Option(v, v, literal=True) for v in values]]
+    return [number_row(10, 20, 30, 40, 45, 60)]
 
 
 def _mood_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
@@ -49,7 +49,7 @@ def _mood_parse(ctx: Ctx, text: str, answers: Answers) -> int:
 
 
 def _sleep_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    return [[Option(v, v, literal=True) for v in ("5", "6", "7", "8", "9")], skip_row()]
+    return [number_row(5, 6, 7, 8, 9), skip_row()]
 
 
 def _ask_minutes(ctx: Ctx, answers: Answers) -> str:

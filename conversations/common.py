@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from conversations.context import Ctx
-from conversations.engine import Answers, Invalid, Option
+from conversations.engine import Answers, Invalid, Option, number_row
 from locales import N_
 
 SKIP = "skip"
@@ -106,6 +106,9 @@ SWELLING_OPTIONS: list[list[Option]] = [
         Option("visible", N_("Clearly visible")),
     ]
 ]
+
+
+STIFFNESS_OPTIONS: list[list[Option]] = [number_row(0, 5, 10, 20, 30, 60)]  # minutes
 
 
 def skip_row() -> list[Option]:

@@ -139,8 +139,13 @@ def choice(*values: str) -> Callable[[Ctx, str, Answers], str]:
     return parse
 
 
+def number_row(*values: int | str) -> list[Option]:
+    """Buttons that show and answer the numbers themselves (not translated)."""
+    return [Option(str(v), str(v), literal=True) for v in values]
+
+
 def scale_rows(lo: int, hi: int, per_row: int = 6) -> list[list[Option]]:
-    values = [Option(str(v), str(v), literal=True) for v in range(lo, hi + 1)]
+    values = number_row(*range(lo, hi + 1))
     return [values[i : i + per_row] for i in range(0, len(values), per_row)]
 
 

@@ -10,6 +10,7 @@ from conversations import engine, render
 from conversations.basics import DISCLAIMER
 from conversations.common import (
     SKIP,
+    STIFFNESS_OPTIONS,
     injury_date_parse,
     optional,
     optional_text,
@@ -18,7 +19,17 @@ from conversations.common import (
     skip_row,
 )
 from conversations.context import Ctx
-from conversations.engine import Answers, Flow, Invalid, Option, Step, choice, int_in, scale_rows
+from conversations.engine import (
+    Answers,
+    Flow,
+    Invalid,
+    Option,
+    Step,
+    choice,
+    int_in,
+    number_row,
+    scale_rows,
+)
 from conversations.timezones import SHORT_LISTS, city_label, resolve
 from locales import N_
 from progression import Injury, Profile, Reassessment, RedFlag, Side, Swelling, is_urgent, start
@@ -159,8 +170,7 @@ def zone_parse(ctx: Ctx, text: str, answers: Answers) -> str:
 
 
 def _minutes_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    values = ("0", "60", "120", "180", "240", "300")
-    return [[Option(v, v, literal=True) for v in values]]
+    return [number_row(0, 60, 120, 180, 240, 300)]
 
 
 def _walk_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
@@ -278,7 +288,7 @@ STEPS: tuple[Step, ...] = (
         "stiffness_min",
         N_("How many minutes does morning stiffness last?"),
         int_in(0, 240),
-        [[Option(v, v, literal=True) for v in ("0", "5", "10", "20", "30", "60")]],
+        STIFFNESS_OPTIONS,
         skip_if=_no_tests,
     ),
     Step(
@@ -292,7 +302,7 @@ STEPS: tuple[Step, ...] = (
         "run_days",
         N_("How many days a week would you like to walk or run?"),
         int_in(1, 7),
-        [[Option(v, v, literal=True) for v in ("2", "3", "4")]],
+        [number_row(2, 3, 4)],
         hint=N_("For now I plan at most 4 runs a week, never on back-to-back days."),
     ),
     Step("days", N_("Which days suit you best?"), _days_parse, _days_options),

@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from conversations import engine, render, today
 from conversations.actions import command
-from conversations.common import SKIP, optional, skip_row
+from conversations.common import SKIP, STIFFNESS_OPTIONS, optional, skip_row
 from conversations.context import Ctx
-from conversations.engine import Answers, Flow, Option, Step, float_in, int_in, scale_rows
+from conversations.engine import (
+    Answers,
+    Flow,
+    Option,
+    Step,
+    float_in,
+    int_in,
+    number_row,
+    scale_rows,
+)
 from locales import N_
 from progression import GateCode, Reassessment, Swelling, decide, evaluate_gates
 from storage import records
@@ -47,7 +56,7 @@ WORK_ON: dict[GateCode, str] = {
 
 
 def _ktw_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    return [[Option(v, v, literal=True) for v in ("5", "8", "10", "12", "15")], skip_row()]
+    return [number_row(5, 8, 10, 12, 15), skip_row()]
 
 
 def _walk_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
@@ -115,7 +124,7 @@ STEPS: tuple[Step, ...] = (
         "stiffness_min",
         N_("How many minutes did stiffness last this morning?"),
         int_in(0, 240),
-        [[Option(v, v, literal=True) for v in ("0", "5", "10", "20", "30", "60")]],
+        STIFFNESS_OPTIONS,
     ),
     Step(
         "walk_pain",
