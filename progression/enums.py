@@ -85,8 +85,9 @@ class ReasonCode(StrEnum):
     REST_OR_DAILY_PAIN = "rest_or_daily_pain"
     # red flags
     RED_FLAG = "red_flag"
-    RED_FLAG_CLEARED = "red_flag_cleared"
+    RED_FLAG_CLEARED = "red_flag_cleared"  # a clinician cleared the runner: restart lower
     BONE_STRESS_SUSPECTED = "bone_stress_suspected"
+    CLINICIAN_REVIEW_ADVISED = "clinician_review_advised"  # escalation, not a referral
     # session symptoms
     SHARP_OR_LIMP = "sharp_or_limp"
     PAIN_DURING_OVER_CEILING = "pain_during_over_ceiling"
@@ -108,6 +109,7 @@ class ReasonCode(StrEnum):
     # gaps
     GAP_7_DAYS = "gap_7_days"
     GAP_14_DAYS = "gap_14_days"
+    GAP_28_DAYS = "gap_28_days"  # back to the walk/run entry and a reassessment
     # progression
     GREEN_SESSIONS = "green_sessions"
     MORE_GREEN_SESSIONS_NEEDED = "more_green_sessions_needed"
@@ -125,6 +127,10 @@ class ReasonCode(StrEnum):
     RUNS_PER_WEEK_LIMIT = "runs_per_week_limit"
     RECOVERY_DAY = "recovery_day"
     EASY_BETWEEN_HARD = "easy_between_hard"
+    NO_RUN_ON_STEP_BACK_DAY = "no_run_on_step_back_day"  # running resumes tomorrow at the earliest
+    RECENT_WARNING_PAIN = "recent_warning_pain"  # no progress within 48 h of warning pain
+    DAILY_PAIN_LOW = "daily_pain_low"  # low daily pain: hold the stage, no reset
+    NO_VOLUME_AND_INTENSITY_TOGETHER = "no_volume_and_intensity_together"
 
 
 class Cue(StrEnum):

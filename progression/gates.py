@@ -5,7 +5,7 @@ from __future__ import annotations
 from .enums import GateCode, Swelling
 from .injuries import rules_for
 from .ladder import MAX_LEVEL, clamp_level, stage_of
-from .models import Gate, Profile, Reassessment
+from .models import Gate, Profile, Reassessment, Values
 
 HOPS_REQUIRED = 10
 SQUATS_REQUIRED = 10
@@ -19,24 +19,36 @@ def _lsi(a: float, b: float) -> float:
     return 1.0 if hi <= 0 else min(a, b) / hi
 
 
-def _daily(r: Reassessment) -> Gate:
+NOT_TESTED: Values = (("tested", 0),)
+
+
+def _daily(profile: Profile, r: Reassessment) -> Gate:
+    """Daily activities (and rest) within the tissue's tolerated daily pain. Rest pain that was
+    not asked is not assumed to be 0: the gate is then "not tested"."""
     if r.daily_pain is not None:
         pain = r.daily_pain
     elif r.walk_pain is not None:
-        pain = r.walk_pain  # a pain-free 30-min brisk walk implies pain-free daily activities
+        pain = r.walk_pain  # a 30-min brisk walk is at least as hard as daily activities
     else:
-        return Gate(GateCode.DAILY_ACTIVITIES, False, (("tested", 0),))
-    rest = r.rest_pain or 0
-    return Gate(GateCode.DAILY_ACTIVITIES, pain == 0 and rest == 0,
-                (("pain", pain), ("rest_pain", rest), ("max", 0)))
+        return Gate(GateCode.DAILY_ACTIVITIES, False, NOT_TESTED)
+    if r.rest_pain is None:
+        return Gate(GateCode.DAILY_ACTIVITIES, False, NOT_TESTED)
+    ok = rules_for(profile.injury).daily_pain_ok
+    return Gate(GateCode.DAILY_ACTIVITIES, pain <= ok and r.rest_pain <= ok,
+                (("pain", pain), ("rest_pain", r.rest_pain), ("max", ok)))
 
 
 def _no_swelling(r: Reassessment) -> Gate:
+    if r.swelling is None:
+        return Gate(GateCode.NO_SWELLING, False, NOT_TESTED)
     return Gate(GateCode.NO_SWELLING, r.swelling is Swelling.NONE, (("swelling", str(r.swelling)),))
 
 
 def _heel(profile: Profile, r: Reassessment) -> tuple[Gate, Gate]:
     rules = rules_for(profile.injury)
+    if r.heel_raises_left is None or r.heel_raises_right is None:
+        return (Gate(GateCode.HEEL_RAISES, False, NOT_TESTED),
+                Gate(GateCode.LIMB_SYMMETRY, False, NOT_TESTED))
     low = min(r.heel_raises_left, r.heel_raises_right)
     lsi = _lsi(r.heel_raises_left, r.heel_raises_right)
     heel = Gate(GateCode.HEEL_RAISES, low >= rules.heel_raises_min,
@@ -49,6 +61,8 @@ def _heel(profile: Profile, r: Reassessment) -> tuple[Gate, Gate]:
 
 
 def _hops(r: Reassessment) -> Gate:
+    if r.hops_left is None or r.hops_right is None or r.hop_pain is None:
+        return Gate(GateCode.HOPS_PAIN_FREE, False, NOT_TESTED)
     low = min(r.hops_left, r.hops_right)
     return Gate(GateCode.HOPS_PAIN_FREE, low >= HOPS_REQUIRED and r.hop_pain == 0,
                 (("left", r.hops_left), ("right", r.hops_right), ("pain", r.hop_pain),
@@ -56,13 +70,15 @@ def _hops(r: Reassessment) -> Gate:
 
 
 def _stiffness(r: Reassessment) -> Gate:
+    if r.morning_stiffness_min is None:
+        return Gate(GateCode.MORNING_STIFFNESS, False, NOT_TESTED)
     return Gate(GateCode.MORNING_STIFFNESS, r.morning_stiffness_min <= MORNING_STIFFNESS_MAX_MIN,
                 (("minutes", r.morning_stiffness_min), ("below", MORNING_STIFFNESS_MAX_MIN + 1)))
 
 
 def _walk(r: Reassessment) -> Gate:
     if r.walk_pain is None:
-        return Gate(GateCode.WALK_TEST, False, (("tested", 0),))
+        return Gate(GateCode.WALK_TEST, False, NOT_TESTED)
     return Gate(GateCode.WALK_TEST, r.walk_pain == 0, (("pain", r.walk_pain), ("max", 0)))
 
 
@@ -86,7 +102,7 @@ def _optional(profile: Profile, r: Reassessment) -> list[Gate]:
 
 def _readiness(r: Reassessment) -> Gate:
     if r.readiness is None:
-        return Gate(GateCode.READINESS, False, (("tested", 0), ("min", READINESS_MIN)))
+        return Gate(GateCode.READINESS, False, (*NOT_TESTED, ("min", READINESS_MIN)))
     return Gate(GateCode.READINESS, r.readiness >= READINESS_MIN,
                 (("score", r.readiness), ("min", READINESS_MIN)))
 
@@ -106,7 +122,7 @@ def evaluate_gates(profile: Profile, reassessment: Reassessment, level: int) -> 
     if lvl == MAX_LEVEL or stage >= 5:
         return ()
     if stage == 0:
-        return (_daily(r), _no_swelling(r))
+        return (_daily(profile, r), _no_swelling(r))
     heel, sym = _heel(profile, r)
     if stage == 1:
         return (heel, sym, _hops(r), _stiffness(r), _walk(r), *_optional(profile, r))
@@ -118,4 +134,9 @@ def evaluate_gates(profile: Profile, reassessment: Reassessment, level: int) -> 
 
 def all_passed(gates: tuple[Gate, ...]) -> bool:
     return all(g.passed for g in gates)
+
+
+def tested(g: Gate) -> bool:
+    """Whether the gate's result was asked or measured (else show "not tested")."""
+    return dict(g.values).get("tested") != 0
 
