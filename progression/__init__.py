@@ -4,7 +4,7 @@ No telegram, no database, no clock, no I/O: a History and today's date go in, a 
 with machine-readable reasons comes out. See docs/protocol.md.
 """
 
-from .engine import decide, is_urgent, plan_week, start, weekly_cap
+from .engine import decide, is_urgent, plan_week, start, weekly_cap, weekly_limit
 from .enums import (
     Action,
     CheckAgain,
@@ -43,6 +43,7 @@ from .models import (
     History,
     LevelChange,
     MorningCheck,
+    PastDecision,
     Prescription,
     Profile,
     Reason,
@@ -74,6 +75,7 @@ __all__ = [
     "LevelSpec",
     "MorningCheck",
     "Outcome",
+    "PastDecision",
     "Prescription",
     "Profile",
     "Reason",
@@ -103,5 +105,6 @@ __all__ = [
     "start",
     "strength_block",
     "weekly_cap",
+    "weekly_limit",
     "weekly_loads",
 ]

@@ -2,6 +2,12 @@
 
 Pure: today's date and the history come in, a Decision with machine-readable reasons
 comes out. No clock, no I/O, no randomness.
+
+Events (a session with warning pain, a bad morning, night pain that resolved, a long swelling,
+rest pain at a reassessment, a gap, a clinician's clearance) are acted on once: the reason that
+acts on one carries its `event_day`, the stored decision keeps it (`History.past`), and a later
+decision sees that it was handled. A red-flag referral is not an event that fades: it holds
+until the runner confirms a clinician cleared them.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from .injuries import InjuryRules, rules_for
 from .ladder import (
     LADDER,
     MAX_LEVEL,
+    WARM_UP_WALK_MIN,
+    cadence_target,
     clamp_level,
     cross_prescription,
     first_level_of_stage,
@@ -50,10 +58,12 @@ from .models import (
     Gate,
     History,
     MorningCheck,
+    PastDecision,
     Prescription,
     Profile,
     Reason,
     Reassessment,
+    Segment,
     Value,
 )
 
@@ -66,20 +76,43 @@ MAX_UPS_PER_7_DAYS = 2
 MAX_RUNS_PER_WEEK = 4
 GAP_ONE_LEVEL_DAYS = 7
 GAP_TWO_LEVELS_DAYS = 14
+GAP_RESTART_DAYS = 28  # back to the walk/run entry and a reassessment
 SWELLING_MAX_DAYS = 3  # > 72 h
+EVENT_MAX_AGE_DAYS = 7  # a resolved episode older than this is no longer acted on
+WARNING_BLOCK_DAYS = 2  # no progress within 48 h of warning pain in any session
 REASSESSMENT_MAX_AGE_DAYS = 7
 STAGE4_STABLE_DAYS = 14
 WEEKLY_CAP_STEP_MIN = 10
-WEEKLY_CAP_PCT_ABOVE_MIN = 60  # above this weekly volume the step is min(10 min, 10 %)
-WEEKLY_CAP_FLOOR_MIN = 20  # baseline allowance when last week had (almost) no running
+WEEKLY_CAP_PCT = 10  # +10 % a week once 10 % is more than 10 min
+WEEKLY_CAP_PCT_ABOVE_MIN = 60  # novices: above this weekly volume the step is min(10 min, 10 %)
+WEEKLY_CAP_FLOOR_MIN = 20  # novices: baseline allowance when last week had (almost) no running
+LADDER_SHARE_PCT = 75  # stages 2-3: up to 3/4 of the pre-injury weekly volume
+DELOAD_FRACTION = 0.8  # a lighter week runs at most 80 % of the week before
 BUILD_WEEKS_BEFORE_DELOAD = 3
+REST_PAIN_RESET = 3  # rest pain at or above this at a reassessment: back to stage 0
 TREND_WORSE_BY = 1.0  # mean weekly pain rising by >= 1 point
 TREND_MIN_SESSIONS = 2
-TREND_MIN_MEAN = 2.0  # ...and this week's mean pain is at least 2/10
+TREND_MIN_OVER_GREEN = 3  # ...with at least 3 sessions above the green limit in the 2 weeks
+ESCALATE_STEP_BACKS = 3  # step-backs in ESCALATE_WINDOW_DAYS that call for a clinician review
+ESCALATE_WINDOW_DAYS = 28
+ESCALATE_NO_PROGRESS_DAYS = 28
+ESCALATE_MIN_SESSIONS = 4  # sessions logged in those 4 weeks (the runner was training)
 POOR_SLEEP_HOURS = 5.0
 POOR_MOOD = 1
-STAGE5_EASY_LEVEL = first_level_of_stage(4) + 4  # 45 min easy between intensity sessions
+STAGE5_EASY_LEVEL = first_level_of_stage(5) - 1  # the longest easy run, trimmed by the cap
 _RUNNING_STAGES_NO_B2B = (2, 3)
+
+# Events of one run (its check-in and the next morning): one step back per run, whichever
+# sign came first.
+RUN_EVENTS = frozenset({
+    ReasonCode.SHARP_OR_LIMP,
+    ReasonCode.PAIN_DURING_OVER_CEILING,
+    ReasonCode.PAIN_AFTER_OVER_CEILING,
+    ReasonCode.SWELLING_AFTER_SESSION,
+    ReasonCode.SYMPTOMS_AFTER_PROGRESS,
+    ReasonCode.WORSE_ON_WAKING,
+})
+_STOPS = (Action.STEP_BACK, Action.REST, Action.REFER)
 
 
 def is_urgent(flags: frozenset[RedFlag]) -> bool:
@@ -89,6 +122,11 @@ def is_urgent(flags: frozenset[RedFlag]) -> bool:
 
 def _r(code: ReasonCode, **values: Value) -> Reason:
     return Reason(code, tuple(values.items()))
+
+
+def _ev(code: ReasonCode, event_day: date, **values: Value) -> Reason:
+    """A reason that acts on an event: carries the event's day so it is acted on once."""
+    return Reason(code, (*values.items(), ("event_day", event_day.isoformat())))
 
 
 @lru_cache(maxsize=4096)
@@ -101,18 +139,26 @@ def _week_start(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
+def _wk(d: date) -> int:
+    return (d.toordinal() - 1) // 7
+
+
 class _Ctx:
     """Sorted, pre-indexed view of a History at `today` (built once per decide call)."""
 
     __slots__ = (
         "changes",
         "checkins",
+        "deload_weeks",
+        "handled",
+        "handled_run_days",
         "injury",
-        "last_step_back",
+        "last_run_day",
         "level",
         "level_since",
         "morning_by_run_day",
         "mornings",
+        "past",
         "profile",
         "reassessments",
         "red_flags",
@@ -143,8 +189,18 @@ class _Ctx:
         self.reassessments: list[Reassessment] = sorted(
             (r for r in h.reassessments if r.day <= today), key=key)
         self.changes = sorted((c for c in h.level_changes if c.day <= today), key=key)
+        # stable sort: same-day reports keep the order they were recorded in
         self.red_flags = sorted((f for f in h.red_flags if f.day <= today), key=key)
-        self.morning_by_run_day: dict[date, MorningCheck] = {m.run_day: m for m in self.mornings}
+        self.past: list[PastDecision] = sorted((p for p in h.past if p.day <= today), key=key)
+        self.handled = frozenset(e for p in self.past for e in p.events)
+        self.handled_run_days = frozenset(d for c, d in self.handled if c in RUN_EVENTS)
+        self.deload_weeks = frozenset(_wk(p.day) for p in self.past
+                                      if ReasonCode.DELOAD_WEEK in p.codes)
+        # the first answer about a run stands: a later morning check does not overwrite it
+        by_run: dict[date, MorningCheck] = {}
+        for m in self.mornings:
+            by_run.setdefault(m.run_day, m)
+        self.morning_by_run_day = by_run
         # running data is only needed for the recent weeks (cap, deload, spacing) and the
         # last run day (gaps): index the last RUN_WINDOW_DAYS only
         checkins = self.checkins
@@ -187,19 +243,26 @@ class _Ctx:
                 if day != last_day:
                     run_days.append(day)
                     last_day = day
-                    wk = (day.toordinal() - 1) // 7
+                    wk = _wk(day)
                 run_week[wk] = run_week.get(wk, 0) + rm
         self.run_days = run_days
         self.run_week = run_week
         self.run_min = run_min
-        sb = [c.day for c in self.changes if c.action is Action.STEP_BACK]
-        self.last_step_back: date | None = sb[-1] if sb else None
+        last_run = run_days[-1] if run_days else None
+        if h.last_run_day is not None and h.last_run_day <= today and (
+                last_run is None or h.last_run_day > last_run):
+            last_run = h.last_run_day
+        self.last_run_day: date | None = last_run
 
-    def fresh(self, day: date) -> bool:
-        """An event not yet acted upon: after the current level started, after a step back."""
-        if day < self.level_since:
-            return False
-        return self.last_step_back is None or day > self.last_step_back
+    def stopped_today(self) -> bool:
+        """A step back, rest or referral was decided today (no run today then)."""
+        today = self.today
+        for p in reversed(self.past):
+            if p.day < today:
+                return False
+            if p.action in _STOPS or p.events:
+                return True
+        return False
 
 
 _day_key = attrgetter("day")
@@ -207,6 +270,8 @@ _day_key = attrgetter("day")
 
 # ---------------------------------------------------------------- helpers
 def _is_green(ctx: _Ctx, c: CheckIn) -> bool:
+    """Done as planned, within the tissue's green limit, no sharp pain, limp or swelling, and
+    settled by the next morning."""
     g = ctx.rules.green_pain_max
     if c.outcome is not Outcome.DONE or c.sharp_or_limp or c.swelling is not Swelling.NONE:
         return False
@@ -219,6 +284,35 @@ def _is_green(ctx: _Ctx, c: CheckIn) -> bool:
 def _settled(m: MorningCheck) -> bool:
     return (m.pain is not Compare.WORSE and m.stiffness is not Compare.WORSE
             and m.swelling is Swelling.NONE and not m.night_pain)
+
+
+def _warning(ctx: _Ctx, c: CheckIn) -> Reason | None:
+    """Warning signs of a session of any kind (run, walk, cross-training, strength)."""
+    if c.outcome is Outcome.SKIPPED:
+        return None
+    ceiling = ctx.rules.pain_ceiling
+    if c.sharp_or_limp:
+        return _ev(ReasonCode.SHARP_OR_LIMP, c.day, day=c.day.isoformat())
+    if c.pain_during > ceiling:
+        return _ev(ReasonCode.PAIN_DURING_OVER_CEILING, c.day, pain=c.pain_during,
+                   ceiling=ceiling)
+    if c.pain_after > ceiling:
+        return _ev(ReasonCode.PAIN_AFTER_OVER_CEILING, c.day, pain=c.pain_after,
+                   ceiling=ceiling)
+    if c.swelling is Swelling.VISIBLE:
+        return _ev(ReasonCode.SWELLING_AFTER_SESSION, c.day, swelling=str(c.swelling))
+    return None
+
+
+def _recent(ctx: _Ctx, days: int) -> list[CheckIn]:
+    """Non-skipped sessions of the last `days` days and today, newest first."""
+    out: list[CheckIn] = []
+    for c in reversed(ctx.checkins):
+        if (ctx.today - c.day).days > days:
+            break
+        if c.outcome is not Outcome.SKIPPED:
+            out.append(c)
+    return out
 
 
 def _runs_between(ctx: _Ctx, first: date, last: date, planned: list[date]) -> int:
@@ -237,6 +331,10 @@ def _session_logged_on(ctx: _Ctx, d: date) -> bool:
     return any(c.day == d and c.outcome is not Outcome.SKIPPED for c in reversed(ctx.checkins[-4:]))
 
 
+def _runs_cap(ctx: _Ctx) -> int:
+    return min(MAX_RUNS_PER_WEEK, max(1, ctx.profile.run_days_per_week))
+
+
 def _run_blockers(ctx: _Ctx, stage: int, d: date, planned: list[date]) -> tuple[bool, bool]:
     """(back-to-back problem, weekly run count reached) for a run on day d."""
     one = d - timedelta(days=1)
@@ -244,8 +342,7 @@ def _run_blockers(ctx: _Ctx, stage: int, d: date, planned: list[date]) -> tuple[
         b2b = _ran_on(ctx, one, planned)
     else:  # stages 4-5: never three days in a row
         b2b = _ran_on(ctx, one, planned) and _ran_on(ctx, d - timedelta(days=2), planned)
-    runs_cap = min(MAX_RUNS_PER_WEEK, max(1, ctx.profile.run_days_per_week))
-    full = _runs_between(ctx, d - timedelta(days=6), one, planned) >= runs_cap
+    full = _runs_between(ctx, d - timedelta(days=6), one, planned) >= _runs_cap(ctx)
     return b2b, full
 
 
@@ -275,6 +372,11 @@ def _base_level(ctx: _Ctx, level: int, d: date, planned: list[date]) -> int:
 MIN_CAPPED_RUN_MIN = 10
 
 
+def _capped_stage(ctx: _Ctx, stage: int) -> bool:
+    """The weekly running cap applies to every running stage."""
+    return stage >= 2
+
+
 def _place_run(ctx: _Ctx, level: int, earliest: date, reduced: bool, planned: list[date],
                planned_minutes: dict[date, int], planned_hard: list[date],
                ) -> tuple[date, Prescription, tuple[int, int, int, int] | None, bool]:
@@ -287,23 +389,39 @@ def _place_run(ctx: _Ctx, level: int, earliest: date, reduced: bool, planned: li
     info: tuple[int, int, int, int] | None = None
     rx = _rx(level, ctx.injury, reduced, is_strength_day(d, stage))
     easy = False
+    if not _capped_stage(ctx, stage):
+        return d, rx, None, False
     for attempt in range(3):
         base = _base_level(ctx, level, d, planned_hard)
         easy = base != level
         rx = _rx(base, ctx.injury, reduced, is_strength_day(d, stage))
-        limit, used, last = _cap_for(ctx, d, planned_minutes)
+        limit, used, last = _cap_for(ctx, d, planned_minutes, stage)
         remaining = limit - used
         if rx.running_minutes <= remaining:
             return d, rx, info, easy
         info = (limit, used, rx.running_minutes, last)
-        fit = _fit_level(base, remaining)
-        capped = _rx(fit, ctx.injury, reduced, is_strength_day(d, stage))
-        capped = replace(capped, capped=True, cues=(*capped.cues, Cue.CAPPED_SESSION))
-        enough = capped.running_minutes >= max(MIN_CAPPED_RUN_MIN, rx.running_minutes // 2)
-        if enough or attempt == 2:
+        capped = _capped_rx(ctx, base, rx, remaining)
+        if capped.running_minutes >= MIN_CAPPED_RUN_MIN or attempt == 2:
             return d, capped, info, easy
         d = _next_run_date(ctx, level, _week_start(d) + timedelta(days=7), planned)
     return d, rx, info, easy  # pragma: no cover
+
+
+def _capped_rx(ctx: _Ctx, level: int, rx: Prescription, remaining: int) -> Prescription:
+    """The session shortened to the running minutes left this week. From continuous running
+    on it is an easy continuous run of those minutes (whole 5 minutes); before that, the
+    longest lower walk/run level that fits."""
+    stage = stage_of(level)
+    if stage >= 3 and remaining >= MIN_CAPPED_RUN_MIN:
+        minutes = remaining - remaining % 5
+        segs = (Segment("walk", WARM_UP_WALK_MIN), Segment("run", minutes))
+        if stage == 5:  # no quality work in a shortened session: an easy run
+            rx = _rx(STAGE5_EASY_LEVEL, ctx.injury, rx.reduced, bool(rx.strength))
+        return replace(rx, segments=segs, total_minutes=round(WARM_UP_WALK_MIN) + minutes,
+                       running_minutes=minutes, capped=True,
+                       cues=(*rx.cues, Cue.CAPPED_SESSION))
+    fit = _rx(_fit_level(level, remaining), ctx.injury, rx.reduced, bool(rx.strength))
+    return replace(fit, capped=True, cues=(*fit.cues, Cue.CAPPED_SESSION))
 
 
 def _session_date(ctx: _Ctx, level: int, earliest: date, reasons: list[Reason]) -> date:
@@ -322,20 +440,30 @@ def _needs_recovery_day(ctx: _Ctx, d: date, planned: list[date]) -> bool:
 
 
 def _week_running(ctx: _Ctx, week_start: date) -> int:
-    return ctx.run_week.get((week_start.toordinal() - 1) // 7, 0)
+    return ctx.run_week.get(_wk(week_start), 0)
 
 
 def _is_deload_week(ctx: _Ctx, week_start: date) -> bool:
     """A lighter week after 3 build weeks (each of the 3 previous weeks ran more than the one
-    before it)."""
-    wk = (week_start.toordinal() - 1) // 7
+    before it), never two lighter weeks in a row."""
+    wk = _wk(week_start)
+    if wk - 1 in ctx.deload_weeks or wk - BUILD_WEEKS_BEFORE_DELOAD <= _wk(_stage4_since(ctx)):
+        return False  # never two in a row; build weeks count from the start of stage 4
     get = ctx.run_week.get
     r = [get(wk - k, 0) for k in range(1, BUILD_WEEKS_BEFORE_DELOAD + 2)]
     return r[-1] > 0 and all(r[i] > r[i + 1] for i in range(BUILD_WEEKS_BEFORE_DELOAD))
 
 
-def weekly_cap(last_week: int) -> int:
-    """Allowed running minutes this week given last week's (conservative 10 min / 10 %)."""
+def weekly_cap(last_week: int, pre_injury: int = 0) -> int:
+    """Allowed running minutes this week given last week's.
+
+    With a running history (`pre_injury` minutes a week before the injury): restart near half
+    of it, then +10 min or +10 %, whichever is more, up to 10 % above it. Without one (a
+    novice): +10 min on at least 20, and above 60 min no more than +10 %."""
+    if pre_injury > 0:
+        base = max(last_week, pre_injury // 2)
+        step = max(WEEKLY_CAP_STEP_MIN, base * WEEKLY_CAP_PCT // 100)
+        return min(base + step, max(pre_injury * (100 + WEEKLY_CAP_PCT) // 100, last_week))
     base = max(last_week, WEEKLY_CAP_FLOOR_MIN)
     step = WEEKLY_CAP_STEP_MIN
     if last_week > WEEKLY_CAP_PCT_ABOVE_MIN:
@@ -343,12 +471,27 @@ def weekly_cap(last_week: int) -> int:
     return base + step
 
 
-def _cap_for(ctx: _Ctx, d: date, planned: dict[date, int]) -> tuple[int, int, int]:
+def weekly_limit(last_week: int, pre_injury: int, stage: int) -> int:
+    """The weekly cap at a stage. On the walk/run and continuous ladder (stages 2-3) a runner
+    with a running history may run up to 3/4 of their pre-injury volume, since the ladder
+    itself gates each step (2 green sessions a level, 2 levels a week at most)."""
+    cap = weekly_cap(last_week, pre_injury)
+    if stage in (2, 3) and pre_injury > 0:
+        cap = max(cap, pre_injury * LADDER_SHARE_PCT // 100)
+    return cap
+
+
+def _cap_for(ctx: _Ctx, d: date, planned: dict[date, int],
+             stage: int) -> tuple[int, int, int]:
     """(limit, used this calendar week before d, last week's running minutes)."""
     ws = _week_start(d)
     last = _week_running(ctx, ws - timedelta(days=7))
-    if _is_deload_week(ctx, ws - timedelta(days=7)):
-        last = max(last, _week_running(ctx, ws - timedelta(days=14)))
+    base = last
+    if _wk(ws) - 1 in ctx.deload_weeks:  # after a lighter week the engine prescribed
+        base = max(last, _week_running(ctx, ws - timedelta(days=14)))
+    limit = weekly_limit(base, ctx.profile.minutes_per_week_before, stage)
+    if stage >= 4 and ctx.stage >= 4 and _is_deload_week(ctx, ws):
+        limit = min(limit, math.floor(last * DELOAD_FRACTION))
     used = 0
     off = ctx.run_offset
     for i in range(len(ctx.checkins) - 1, off - 1, -1):
@@ -358,7 +501,7 @@ def _cap_for(ctx: _Ctx, d: date, planned: dict[date, int]) -> tuple[int, int, in
         if day < d:
             used += ctx.run_min[i - off]
     used += sum(v for k, v in planned.items() if ws <= k < d)
-    return weekly_cap(last), used, last
+    return limit, used, last
 
 
 def _fit_level(level: int, remaining: int) -> int:
@@ -404,27 +547,28 @@ def _decision(ctx: _Ctx, action: Action, level: int, reasons: list[Reason], *,
     if earliest is None:
         earliest = today + timedelta(days=1) if _session_logged_on(ctx, today) else today
     if running_minutes_of(level) > 0:
+        if (action is Action.STEP_BACK or ctx.stopped_today()
+                or any(r.event is not None for r in reasons)):
+            earliest = max(earliest, today + timedelta(days=1))  # no run on a step-back day
+            if not any(r.code is ReasonCode.NO_RUN_ON_STEP_BACK_DAY for r in reasons):
+                reasons.append(_r(ReasonCode.NO_RUN_ON_STEP_BACK_DAY))
         sdate, rx, info, easy = _place_run(ctx, level, earliest, reduced, [], {}, [])
-        if info is not None and action is Action.PROGRESS:
-            limit, used, planned, last = info
-            reasons[:] = [_r(ReasonCode.WEEKLY_MINUTES_CAP, limit=limit, used=used,
-                             planned=planned, last_week=last)]
-            return _decision(ctx, Action.REPEAT, ctx.level, reasons, earliest=earliest,
-                             reduced=reduced, check=check, check_date=check_date)
         if sdate != earliest:
             b2b, full = _run_blockers(ctx, stage, earliest, [])
             if b2b:
                 reasons.append(_r(ReasonCode.NO_BACK_TO_BACK))
             if full:
-                reasons.append(_r(ReasonCode.RUNS_PER_WEEK_LIMIT, max=min(
-                    MAX_RUNS_PER_WEEK, max(1, ctx.profile.run_days_per_week))))
+                reasons.append(_r(ReasonCode.RUNS_PER_WEEK_LIMIT, max=_runs_cap(ctx)))
         if easy:
             reasons.append(_r(ReasonCode.EASY_BETWEEN_HARD))
-        if info is not None and not any(r.code is ReasonCode.WEEKLY_MINUTES_CAP
-                                        for r in reasons):
+        if info is not None:
             limit, used, planned, last = info
             reasons.append(_r(ReasonCode.WEEKLY_MINUTES_CAP, limit=limit, used=used,
-                              planned=planned, last_week=last))
+                              planned=planned, last_week=last,
+                              pre_injury=ctx.profile.minutes_per_week_before))
+        target = cadence_target(ctx.profile)
+        if target is not None and rx.running_minutes > 0:
+            rx = replace(rx, cadence_target=target)
     else:
         sdate = _session_date(ctx, level, earliest, reasons)
         rx = _rx(level, ctx.injury, reduced, is_strength_day(sdate, stage))
@@ -444,7 +588,117 @@ def _flags_value(flags: frozenset[RedFlag]) -> str:
 # ---------------------------------------------------------------- decide
 def decide(history: History, today: date) -> Decision:
     """The next step for the runner, given everything logged up to and including `today`."""
-    return _decide(_Ctx(history, today))
+    ctx = _Ctx(history, today)
+    d = _decide(ctx)
+    if d.action is not Action.REFER:
+        esc = _escalation(ctx, d)
+        if esc is not None:
+            d = replace(d, reasons=(*d.reasons, esc))
+    return d
+
+
+def _open_referral(ctx: _Ctx) -> list[Reason] | None:
+    """The reasons of a referral still open: a red flag (or, for shin pain, night pain)
+    reported after the last clinician clearance. A clear screen does not close it."""
+    flags: set[RedFlag] = set()
+    since: date | None = None
+    cleared: date | None = None
+    for f in ctx.red_flags:
+        if f.cleared_to_stage is not None:
+            flags, since, cleared = set(), None, f.day
+        elif f.flags:
+            flags |= f.flags
+            since = since or f.day
+    night: date | None = None
+    if ctx.rules.night_pain_refers:
+        for m in ctx.mornings:
+            if m.night_pain and (cleared is None or m.day > cleared):
+                night = night or m.day
+    reasons: list[Reason] = []
+    if flags and since is not None:
+        frozen = frozenset(flags)
+        reasons.append(_r(ReasonCode.RED_FLAG, flags=_flags_value(frozen),
+                          urgent=int(is_urgent(frozen)), since=since.isoformat()))
+    if night is not None:
+        reasons.append(_r(ReasonCode.BONE_STRESS_SUSPECTED, injury=str(ctx.injury),
+                          since=night.isoformat()))
+        reasons.append(_r(ReasonCode.NIGHT_PAIN, day=night.isoformat()))
+    return reasons or None
+
+
+def _clearance(ctx: _Ctx) -> Decision | None:
+    """A clinician's clearance not yet acted on: restart at the first level of the stage it
+    names (walking by default, protect if the clinician asked for less)."""
+    latest = None
+    referred = False
+    for f in ctx.red_flags:
+        if f.cleared_to_stage is not None:
+            latest = f
+        elif f.flags:
+            referred = True
+    if latest is None or latest.cleared_to_stage is None:
+        return None
+    if not referred and ctx.rules.night_pain_refers:
+        referred = any(m.night_pain and m.day <= latest.day for m in ctx.mornings)
+    if not referred or (ReasonCode.RED_FLAG_CLEARED, latest.day) in ctx.handled:
+        return None
+    stage = max(0, min(1, latest.cleared_to_stage))
+    target = first_level_of_stage(stage)
+    reason = _ev(ReasonCode.RED_FLAG_CLEARED, latest.day, stage=stage)
+    if target < ctx.level:
+        return _decision(ctx, Action.STEP_BACK, target, [reason], check=CheckAgain.H48)
+    return _decision(ctx, Action.REPEAT, target, [reason])
+
+
+def _night_pain(ctx: _Ctx) -> tuple[bool, date | None, int]:
+    """(night pain now, the last night of an episode that has since resolved, episodes)."""
+    episodes = 0
+    in_episode = False
+    last_night: date | None = None
+    for m in ctx.mornings:
+        if m.night_pain:
+            if not in_episode:
+                episodes += 1
+            in_episode = True
+            last_night = m.day
+        else:
+            in_episode = False
+    now = bool(ctx.mornings) and ctx.mornings[-1].night_pain
+    return now, (None if now else last_night), episodes
+
+
+def _swelling_spell(ctx: _Ctx) -> tuple[int, bool, date] | None:
+    """(days, ongoing, last swollen day) of the latest swelling spell longer than 72 h.
+
+    Report days come from check-ins and morning checks of the last 3 weeks; a day is swollen
+    when any report of that day mentions swelling; a spell is a run of swollen report days with
+    no swelling-free report day in between."""
+    first = ctx.today - timedelta(days=21)
+    days: dict[date, bool] = {}
+    none = Swelling.NONE
+    for c in reversed(ctx.checkins):
+        if c.day < first:
+            break
+        days[c.day] = days.get(c.day, False) or c.swelling is not none
+    for m in reversed(ctx.mornings):
+        if m.day < first:
+            break
+        days[m.day] = days.get(m.day, False) or m.swelling is not none
+    if not days:
+        return None
+    ordered = sorted(days)
+    j = len(ordered) - 1
+    while j >= 0 and not days[ordered[j]]:
+        j -= 1
+    if j < 0:
+        return None
+    k = j
+    while k > 0 and days[ordered[k - 1]]:
+        k -= 1
+    length = (ordered[j] - ordered[k]).days
+    if length < SWELLING_MAX_DAYS:
+        return None
+    return length, j == len(ordered) - 1, ordered[j]
 
 
 def _decide(ctx: _Ctx) -> Decision:
@@ -454,154 +708,158 @@ def _decide(ctx: _Ctx) -> Decision:
     one_down = clamp_level(level - 1)
     h48 = CheckAgain.H48
     tomorrow = today + timedelta(days=1)
+    fresh_event = ctx.handled.isdisjoint
 
-    # 1. red flags: refer (latest screening wins; an empty report clears)
-    if ctx.red_flags:
-        latest = ctx.red_flags[-1]
-        if latest.flags:
-            return _decision(ctx, Action.REFER, level, [_r(
-                ReasonCode.RED_FLAG, flags=_flags_value(latest.flags),
-                urgent=int(is_urgent(latest.flags)))])
-        if any(f.flags and ctx.fresh(f.day) for f in ctx.red_flags) and ctx.stage > 0:
-            return _decision(ctx, Action.STEP_BACK, 0, [_r(ReasonCode.RED_FLAG_CLEARED)],
-                             check=h48)
+    # 1. an open referral holds until a clinician clears the runner
+    referral = _open_referral(ctx)
+    if referral is not None:
+        return _decision(ctx, Action.REFER, level, referral)
+    cleared = _clearance(ctx)
+    if cleared is not None:
+        return cleared
 
-    # 2. night pain: rest until symptom-free (refer for shin pain), then resume one level lower
-    if ctx.mornings:
-        latest_m = ctx.mornings[-1]
-        if latest_m.night_pain:  # rest until a morning check says it has gone
-            if rules.night_pain_refers:
-                return _decision(ctx, Action.REFER, level, [
-                    _r(ReasonCode.BONE_STRESS_SUSPECTED, injury=str(ctx.injury)),
-                    _r(ReasonCode.NIGHT_PAIN, day=latest_m.day.isoformat())])
-            return _decision(ctx, Action.REST, level,
-                             [_r(ReasonCode.NIGHT_PAIN, day=latest_m.day.isoformat())])
-        if _fresh_night_pain(ctx):
-            return _decision(ctx, Action.STEP_BACK, one_down,
-                             [_r(ReasonCode.NIGHT_PAIN_RESOLVED)], check=h48)
+    # 2. night pain: rest until a morning without it, then once one level lower
+    night_now, night_last, _ = _night_pain(ctx)
+    if night_now:
+        last_m = ctx.mornings[-1]
+        return _decision(ctx, Action.REST, level,
+                         [_r(ReasonCode.NIGHT_PAIN, day=last_m.day.isoformat())])
+    if (night_last is not None and (today - night_last).days <= EVENT_MAX_AGE_DAYS
+            and (ReasonCode.NIGHT_PAIN_RESOLVED, night_last) not in ctx.handled):
+        return _decision(ctx, Action.STEP_BACK, one_down,
+                         [_ev(ReasonCode.NIGHT_PAIN_RESOLVED, night_last)], check=h48,
+                         earliest=tomorrow)
 
-    # 3. swelling lasting more than 72 h: rest, then resume one level lower
-    sw = _swelling_state(ctx)
-    if sw is not None:
-        days, ongoing = sw
+    # 3. swelling lasting more than 72 h: rest, then once one level lower
+    spell = _swelling_spell(ctx)
+    if spell is not None:
+        days, ongoing, end = spell
         if ongoing:
             return _decision(ctx, Action.REST, level, [_r(ReasonCode.SWELLING_72H, days=days)])
-        return _decision(ctx, Action.STEP_BACK, one_down,
-                         [_r(ReasonCode.SWELLING_72H, days=days)], check=h48)
+        if (ReasonCode.SWELLING_72H, end) not in ctx.handled:
+            return _decision(ctx, Action.STEP_BACK, one_down,
+                             [_ev(ReasonCode.SWELLING_72H, end, days=days)], check=h48,
+                             earliest=tomorrow)
 
-    # 3b. pain at rest or in daily activities (weekly reassessment): back to stage 0
+    holds: list[Reason] = []
+    # 4. pain at rest or in daily activities (weekly reassessment): stage 0 only when rest
+    #    pain is 3+ or daily pain is rising; a low, stable daily pain holds the stage
     r = _latest_reassessment(ctx)
-    if (r is not None and ctx.stage > 0 and ctx.fresh(r.day)
-            and ((r.rest_pain or 0) > 0 or (r.daily_pain or 0) > 0)):
-        return _decision(ctx, Action.STEP_BACK, first_level_of_stage(0), [_r(
-            ReasonCode.REST_OR_DAILY_PAIN, rest_pain=r.rest_pain or 0,
-            walk_pain=r.daily_pain or 0)], check=h48)
+    if r is not None and (today - r.day).days <= REASSESSMENT_MAX_AGE_DAYS:
+        ok = rules.daily_pain_ok
+        rest, daily = r.rest_pain, r.daily_pain
+        prev = next((p.daily_pain for p in reversed(ctx.reassessments[:-1])
+                     if p.daily_pain is not None), None)
+        rising = daily is not None and daily > ok and prev is not None and daily > prev
+        reset = (rest is not None and rest >= REST_PAIN_RESET) or rising
+        if reset and ctx.stage > 0 and (ReasonCode.REST_OR_DAILY_PAIN, r.day) not in ctx.handled:
+            return _decision(ctx, Action.STEP_BACK, first_level_of_stage(0), [_ev(
+                ReasonCode.REST_OR_DAILY_PAIN, r.day, rest_pain=rest or 0,
+                walk_pain=daily or 0)], check=h48, earliest=tomorrow)
+        worst = max(rest or 0, daily or 0)
+        if worst > ok:
+            holds.append(_r(ReasonCode.DAILY_PAIN_LOW, pain=worst, max=ok))
 
-    # 4. gap without running: 7+ days one level lower, 14+ days two (not below walk/run entry)
-    if ctx.stage >= 2 and ctx.run_days:
-        ref = max(ctx.run_days[-1], ctx.level_since)
+    # 5. a gap without running: 7+ days one level lower, 14+ two, 28+ back to the walk/run
+    #    entry and a reassessment
+    if ctx.stage >= 2 and ctx.last_run_day is not None:
+        ref = max(ctx.last_run_day, ctx.level_since)
         gap = (today - ref).days - 1  # whole days without running
         floor = first_level_of_stage(2)
-        if gap >= GAP_TWO_LEVELS_DAYS and level > floor:
-            return _decision(ctx, Action.STEP_BACK, max(floor, level - 2),
-                             [_r(ReasonCode.GAP_14_DAYS, days=gap)], check=h48)
-        if gap >= GAP_ONE_LEVEL_DAYS and level > floor:
-            return _decision(ctx, Action.STEP_BACK, max(floor, level - 1),
-                             [_r(ReasonCode.GAP_7_DAYS, days=gap)], check=h48)
+        if level > floor:
+            if gap >= GAP_RESTART_DAYS:
+                return _decision(ctx, Action.STEP_BACK, floor,
+                                 [_ev(ReasonCode.GAP_28_DAYS, ref, days=gap)], check=h48)
+            if gap >= GAP_TWO_LEVELS_DAYS:
+                return _decision(ctx, Action.STEP_BACK, max(floor, level - 2),
+                                 [_ev(ReasonCode.GAP_14_DAYS, ref, days=gap)], check=h48)
+            if gap >= GAP_ONE_LEVEL_DAYS:
+                return _decision(ctx, Action.STEP_BACK, max(floor, level - 1),
+                                 [_ev(ReasonCode.GAP_7_DAYS, ref, days=gap)], check=h48)
 
-    # 5. the latest session at (or below) the current level
-    holds: list[Reason] = []
+    # 6. warning signs in any session of the last 48 h (run, walk, cross-training, strength):
+    #    one step back per session, acted on once
+    recent = _recent(ctx, WARNING_BLOCK_DAYS)
+    for c in recent:
+        warn = _warning(ctx, c)
+        if warn is not None and c.day not in ctx.handled_run_days:
+            return _decision(ctx, Action.STEP_BACK, one_down, [warn], check=h48,
+                             earliest=tomorrow)
+    latest = recent[0] if recent else None
+    green = rules.green_pain_max
+    if (latest is not None and latest.level == level and latest.day >= ctx.level_since
+            and latest.day not in ctx.handled_run_days and _just_progressed(ctx)
+            and _symptomatic(ctx, latest) and _symptoms_resurfaced(ctx, latest)):
+        return _decision(ctx, Action.STEP_BACK, one_down, [_ev(
+            ReasonCode.SYMPTOMS_AFTER_PROGRESS, latest.day, pain_during=latest.pain_during,
+            pain_after=latest.pain_after, swelling=str(latest.swelling))],
+            check=h48, earliest=tomorrow)
+
+    # 7. the next morning: worse on waking steps back once; not settled holds for 48 h
     reduced = False
     check: CheckAgain | None = None
-    last = _latest_session(ctx)
-    if last is not None:
-        ceiling = rules.pain_ceiling
-        green = rules.green_pain_max
-        if last.sharp_or_limp:
-            return _decision(ctx, Action.STEP_BACK, one_down, [_r(
-                ReasonCode.SHARP_OR_LIMP, day=last.day.isoformat())], check=h48,
+    check_date: date | None = None
+    earliest: date | None = None
+    for m in ctx.morning_by_run_day.values():
+        if (today - m.day).days > 1 or m.run_day in ctx.handled_run_days:
+            continue
+        if m.pain is Compare.WORSE or m.swelling is Swelling.VISIBLE:
+            return _decision(ctx, Action.STEP_BACK, one_down, [_ev(
+                ReasonCode.WORSE_ON_WAKING, m.run_day, pain=str(m.pain),
+                stiffness=str(m.stiffness), swelling=str(m.swelling))], check=h48,
                 earliest=tomorrow)
-        if last.pain_during > ceiling:
-            return _decision(ctx, Action.STEP_BACK, one_down, [_r(
-                ReasonCode.PAIN_DURING_OVER_CEILING, pain=last.pain_during, ceiling=ceiling)],
-                check=h48, earliest=tomorrow)
-        if last.pain_after > ceiling:
-            return _decision(ctx, Action.STEP_BACK, one_down, [_r(
-                ReasonCode.PAIN_AFTER_OVER_CEILING, pain=last.pain_after, ceiling=ceiling)],
-                check=h48, earliest=tomorrow)
-        if last.swelling is Swelling.VISIBLE:
-            return _decision(ctx, Action.STEP_BACK, one_down, [_r(
-                ReasonCode.SWELLING_AFTER_SESSION, swelling=str(last.swelling))],
-                check=h48, earliest=tomorrow)
-        symptomatic = (last.pain_during > green or last.pain_after > green
-                       or last.swelling is not Swelling.NONE)
-        if symptomatic and last.level == level and _just_progressed(ctx):
-            return _decision(ctx, Action.STEP_BACK, one_down, [_r(
-                ReasonCode.SYMPTOMS_AFTER_PROGRESS, pain_during=last.pain_during,
-                pain_after=last.pain_after, swelling=str(last.swelling))],
-                check=h48, earliest=tomorrow)
-        m = ctx.morning_by_run_day.get(last.day)
-        if m is not None:
-            if m.pain is Compare.WORSE or m.swelling is Swelling.VISIBLE:
-                return _decision(ctx, Action.STEP_BACK, one_down, [_r(
-                    ReasonCode.WORSE_ON_WAKING, pain=str(m.pain), stiffness=str(m.stiffness),
-                    swelling=str(m.swelling))], check=h48, earliest=tomorrow)
-            if not _settled(m):
-                return _decision(ctx, Action.REPEAT, level, [_r(
-                    ReasonCode.NOT_SETTLED_NEXT_MORNING, pain=str(m.pain),
-                    stiffness=str(m.stiffness), swelling=str(m.swelling))],
-                    reduced=True, check=h48, check_date=max(today, last.day + timedelta(days=2)),
-                    earliest=max(today, last.day + timedelta(days=2)))
-        if last.pain_after > green:
-            holds.append(_r(ReasonCode.SORENESS_AFTER, pain=last.pain_after, safe_max=green))
+        if not _settled(m):
+            holds.append(_r(ReasonCode.NOT_SETTLED_NEXT_MORNING, pain=str(m.pain),
+                            stiffness=str(m.stiffness), swelling=str(m.swelling)))
             reduced = True
-            check = CheckAgain.H24
-        elif last.pain_during > green:
-            holds.append(_r(ReasonCode.PAIN_ACCEPTABLE_ZONE, pain=last.pain_during,
-                            safe_max=green, ceiling=ceiling))
-        if last.outcome is Outcome.SHORTER and last.pain_during > 0:
-            holds.append(_r(ReasonCode.SPLIT_SESSION, minutes=last.minutes))
-        if last.swelling is Swelling.MILD:
-            holds.append(_r(ReasonCode.SWELLING_AFTER_SESSION, swelling=str(last.swelling)))
+            check = h48
+            earliest = check_date = max(today, m.run_day + timedelta(days=2))
 
-    # 6. worsening weekly trend: rest, then a lower level (once a week at most)
+    # 8. symptoms of the latest session within the limits: hold
+    if latest is not None:
+        if latest.pain_after > green:
+            holds.append(_r(ReasonCode.SORENESS_AFTER, pain=latest.pain_after, safe_max=green))
+            reduced = True
+            check = check or CheckAgain.H24
+        elif latest.pain_during > green:
+            holds.append(_r(ReasonCode.PAIN_ACCEPTABLE_ZONE, pain=latest.pain_during,
+                            safe_max=green, ceiling=rules.pain_ceiling))
+        if (latest.outcome is Outcome.SHORTER and latest.pain_during > 0
+                and running_minutes_of(level) > 0 and running_minutes_of(latest.level) > 0):
+            holds.append(_r(ReasonCode.SPLIT_SESSION, minutes=latest.minutes))
+        if latest.swelling is Swelling.MILD:
+            holds.append(_r(ReasonCode.SWELLING_AFTER_SESSION, swelling=str(latest.swelling)))
+
+    # 9. a worsening trend over two weeks: once a week, one level lower
     trend = _pain_trend(ctx)
     if trend is not None:
-        this_w, last_w = trend
-        if this_w - last_w >= TREND_WORSE_BY and this_w >= TREND_MIN_MEAN:
-            reason = _r(ReasonCode.WORSENING_TREND, this_week=round(this_w, 1),
-                        last_week=round(last_w, 1))
-            recent_down = ctx.last_step_back is not None and (
-                today - ctx.last_step_back).days < 7
-            if not recent_down and level > 0:
-                return _decision(ctx, Action.STEP_BACK, one_down, [reason], check=h48,
-                                 earliest=today + timedelta(days=1))
-            holds.append(reason)
+        this_w, last_w, week_start = trend
+        reason = _ev(ReasonCode.WORSENING_TREND, week_start, this_week=round(this_w, 1),
+                     last_week=round(last_w, 1))
+        recent_down = any(p.events and (today - p.day).days < 7 for p in ctx.past)
+        if not recent_down and level > 0 and fresh_event({reason.event}):
+            return _decision(ctx, Action.STEP_BACK, one_down, [reason], check=h48,
+                             earliest=tomorrow)
+        holds.append(_r(ReasonCode.WORSENING_TREND, this_week=round(this_w, 1),
+                        last_week=round(last_w, 1)))
 
-    if holds:
-        return _decision(ctx, Action.REPEAT, level, holds, reduced=reduced, check=check)
-
-    # 7. progression criteria
-    return _progress_or_hold(ctx)
+    # 10. progression criteria
+    return _progress_or_hold(ctx, holds, reduced, check, check_date, earliest)
 
 
-def _fresh_night_pain(ctx: _Ctx) -> bool:
-    for m in reversed(ctx.mornings):
-        if m.day < ctx.level_since:
-            return False
-        if m.night_pain and ctx.fresh(m.day):
-            return True
-    return False
+def _symptomatic(ctx: _Ctx, c: CheckIn) -> bool:
+    green = ctx.rules.green_pain_max
+    return (c.pain_during > green or c.pain_after > green
+            or c.swelling is not Swelling.NONE)
 
 
-def _latest_session(ctx: _Ctx) -> CheckIn | None:
-    for c in reversed(ctx.checkins):
-        if c.outcome is Outcome.SKIPPED or c.outcome is Outcome.CROSS:
-            continue  # the prescribed session is the one that counts
-        if c.level <= ctx.level and c.day >= ctx.level_since:
-            return c
-        return None
-    return None
+def _symptoms_resurfaced(ctx: _Ctx, latest: CheckIn) -> bool:
+    """Symptoms came back after a progress: swelling, or a second session above the green
+    limit at the new level (one session within the ceiling is a hold, not a step back)."""
+    if latest.swelling is not Swelling.NONE:
+        return True
+    return sum(1 for c in ctx.checkins if c.day >= ctx.level_since and c.level == ctx.level
+               and c.outcome is not Outcome.SKIPPED and _symptomatic(ctx, c)) >= 2
 
 
 def _just_progressed(ctx: _Ctx) -> bool:
@@ -611,62 +869,12 @@ def _just_progressed(ctx: _Ctx) -> bool:
     return lc.action is Action.PROGRESS and lc.level == ctx.level
 
 
-def _swelling_state(ctx: _Ctx) -> tuple[int, bool] | None:
-    """(days, ongoing) for a swelling spell longer than 72 h that still needs acting on.
-
-    Report days come from check-ins and morning checks; a day is swollen when any report of
-    that day mentions swelling. A spell is a run of swollen report days with no swelling-free
-    report day in between. Scans backwards and stops as soon as the answer is known."""
-    cs, ms = ctx.checkins, ctx.mornings
-    ci, mi = len(cs) - 1, len(ms) - 1
-    none = Swelling.NONE
-    floor = ctx.level_since
-    if ctx.last_step_back is not None and ctx.last_step_back >= floor:
-        floor = ctx.last_step_back + timedelta(days=1)
-    latest: bool | None = None
-    end: date | None = None
-    start: date | None = None
-    while ci >= 0 or mi >= 0:
-        use_c = mi < 0 or (ci >= 0 and cs[ci].day >= ms[mi].day)
-        day = cs[ci].day if use_c else ms[mi].day
-        swollen = False
-        while ci >= 0 and cs[ci].day == day:
-            swollen = swollen or cs[ci].swelling is not none
-            ci -= 1
-        while mi >= 0 and ms[mi].day == day:
-            swollen = swollen or ms[mi].swelling is not none
-            mi -= 1
-        if latest is None:
-            latest = swollen
-        if swollen:
-            if end is None:
-                end = day
-            start = day
-            continue
-        if end is not None and start is not None:  # a spell [start, end] just closed
-            verdict = _spell_verdict(latest, end, start, floor)
-            if verdict is not None or latest:
-                return verdict
-            end = start = None
-        if day < floor:
-            return None
-    if end is not None and start is not None:
-        return _spell_verdict(bool(latest), end, start, floor)
-    return None
-
-
-def _spell_verdict(latest: bool | None, end: date, start: date,
-                   floor: date) -> tuple[int, bool] | None:
-    days = (end - start).days
-    if latest:  # the newest spell is still going on
-        return (days, True) if days >= SWELLING_MAX_DAYS else None
-    if days >= SWELLING_MAX_DAYS and end >= floor:
-        return days, False
-    return None
-
-
-def _pain_trend(ctx: _Ctx) -> tuple[float, float] | None:
+def _pain_trend(ctx: _Ctx) -> tuple[float, float, date] | None:
+    """(this week's mean pain, last week's, this week's start) when pain rises above the green
+    limit: means up by 1+, this week's mean above the green limit, and 3+ sessions above the
+    green limit across the two weeks with more of them this week."""
     today = ctx.today
+    green = ctx.rules.green_pain_max
     a: list[int] = []
     b: list[int] = []
     for c in reversed(ctx.checkins):
@@ -678,48 +886,80 @@ def _pain_trend(ctx: _Ctx) -> tuple[float, float] | None:
         (a if age < 7 else b).append(max(c.pain_during, c.pain_after))
     if len(a) < TREND_MIN_SESSIONS or len(b) < TREND_MIN_SESSIONS:
         return None
-    return sum(a) / len(a), sum(b) / len(b)
+    this_w, last_w = sum(a) / len(a), sum(b) / len(b)
+    over_a = sum(1 for p in a if p > green)
+    over_b = sum(1 for p in b if p > green)
+    if (this_w - last_w >= TREND_WORSE_BY and this_w > green
+            and over_a + over_b >= TREND_MIN_OVER_GREEN and over_a > over_b):
+        return this_w, last_w, _week_start(today)
+    return None
 
 
-def _progress_or_hold(ctx: _Ctx) -> Decision:
+def _escalation(ctx: _Ctx, d: Decision) -> Reason | None:
+    """Advise a clinician review after 3+ step-backs in 28 days, 4 weeks of training without
+    progress, or night pain that came back."""
     today = ctx.today
-    level = ctx.level
-    spec = LADDER[level]
-    holds: list[Reason] = []
-    check: CheckAgain | None = None
-    check_date: date | None = None
+    window = today - timedelta(days=ESCALATE_WINDOW_DAYS)
+    acted = {e for p in ctx.past if p.day > window for e in p.events}
+    acted |= d.events
+    step_backs = len({e for e in acted if e[0] is not ReasonCode.RED_FLAG_CLEARED})
+    if step_backs >= ESCALATE_STEP_BACKS:
+        return _r(ReasonCode.CLINICIAN_REVIEW_ADVISED, why="step_backs", step_backs=step_backs,
+                  days=ESCALATE_WINDOW_DAYS)
+    _, _, episodes = _night_pain(ctx)
+    if episodes >= 2:
+        return _r(ReasonCode.CLINICIAN_REVIEW_ADVISED, why="night_pain_again",
+                  step_backs=step_backs, days=episodes)
+    if d.action is Action.PROGRESS or ctx.level >= MAX_LEVEL or not ctx.past:
+        return None
+    ups = [p.day for p in ctx.past if p.action is Action.PROGRESS]
+    since = ups[-1] if ups else ctx.past[0].day
+    days = (today - since).days
+    if days >= ESCALATE_NO_PROGRESS_DAYS:
+        sessions = sum(1 for c in ctx.checkins if c.day > window
+                       and c.outcome is not Outcome.SKIPPED)
+        if sessions >= ESCALATE_MIN_SESSIONS:
+            return _r(ReasonCode.CLINICIAN_REVIEW_ADVISED, why="no_progress",
+                      step_backs=step_backs, days=days)
+    return None
 
+
+def _greens(ctx: _Ctx, level: int) -> tuple[int, date | None]:
+    """Green sessions at this level since it started (a capped or reduced version of it
+    counts; in stage 5 only the quality session itself), and a session awaiting its morning."""
     greens = 0
     pending: date | None = None
     since = ctx.level_since
+    exact = stage_of(level) == 5
     for c in reversed(ctx.checkins):
         if c.day < since:
             break
-        if c.level != level:
+        if c.level != level and (exact or c.level > level or c.day <= since):
             continue
         if _is_green(ctx, c):
             greens += 1
         elif (c.outcome is Outcome.DONE and c.day not in ctx.morning_by_run_day
-              and (today - c.day).days <= 1):
+              and (ctx.today - c.day).days <= 1):
             pending = c.day
-    # safety net: never move up within a day of a session with warning pain, whatever its level
-    ceiling = ctx.rules.pain_ceiling
-    for c in reversed(ctx.checkins):
-        if (today - c.day).days > 1:
+    return greens, pending
+
+
+def _progress_or_hold(ctx: _Ctx, holds: list[Reason], reduced: bool,
+                      check: CheckAgain | None, check_date: date | None,
+                      earliest: date | None) -> Decision:
+    today = ctx.today
+    level = ctx.level
+    spec = LADDER[level]
+    greens, pending = _greens(ctx, level)
+    # never move up within 48 h of warning signs in any session, whatever its level or kind
+    for c in _recent(ctx, WARNING_BLOCK_DAYS):
+        warn = _warning(ctx, c)
+        if warn is not None:
+            holds.append(_r(ReasonCode.RECENT_WARNING_PAIN, day=c.day.isoformat(),
+                            pain=max(c.pain_during, c.pain_after)))
             break
-        if c.outcome is Outcome.SKIPPED:
-            continue
-        if c.sharp_or_limp:
-            holds.append(_r(ReasonCode.SHARP_OR_LIMP, day=c.day.isoformat()))
-        elif c.pain_during > ceiling:
-            holds.append(_r(ReasonCode.PAIN_DURING_OVER_CEILING, pain=c.pain_during,
-                            ceiling=ceiling))
-        elif c.pain_after > ceiling:
-            holds.append(_r(ReasonCode.PAIN_AFTER_OVER_CEILING, pain=c.pain_after,
-                            ceiling=ceiling))
-        else:
-            continue
-        break
+    if ctx.stopped_today():
+        holds.append(_r(ReasonCode.NO_RUN_ON_STEP_BACK_DAY))
     needed = spec.greens_needed
     if greens < needed:
         holds.append(_r(ReasonCode.MORE_GREEN_SESSIONS_NEEDED, count=greens, needed=needed))
@@ -741,21 +981,25 @@ def _progress_or_hold(ctx: _Ctx) -> Decision:
             holds.append(_r(ReasonCode.POOR_RECOVERY, sleep_hours=lc.sleep_hours or 0.0,
                             mood=lc.mood))
 
-    reduced = False
     if ctx.stage >= 4 and _is_deload_week(ctx, _week_start(today)):
         holds.append(_r(ReasonCode.DELOAD_WEEK, build_weeks=BUILD_WEEKS_BEFORE_DELOAD))
         reduced = True
 
     passed: list[Reason] = []
     nxt = clamp_level(level + 1)
-    if level < MAX_LEVEL and stage_of(nxt) != ctx.stage:
+    gate_level = level if stage_of(nxt) != ctx.stage else None
+    restart = _restart_gate_day(ctx)
+    if gate_level is None and restart is not None:
+        gate_level = first_level_of_stage(2) - 1  # the ready-to-run tests, again
+    if level < MAX_LEVEL and gate_level is not None:
         r = _latest_reassessment(ctx)
-        if r is None or (today - r.day).days > REASSESSMENT_MAX_AGE_DAYS:
+        stale = r is None or (today - r.day).days > REASSESSMENT_MAX_AGE_DAYS
+        if r is None or stale or (restart is not None and r.day < restart):
             holds.append(_r(ReasonCode.REASSESSMENT_NEEDED,
                             max_age_days=REASSESSMENT_MAX_AGE_DAYS))
             check, check_date = CheckAgain.WEEKLY, today
         else:
-            gates = evaluate_gates(ctx.profile, r, level)
+            gates = evaluate_gates(ctx.profile, r, gate_level)
             failed = [g for g in gates if not g.passed]
             if failed:
                 holds += [_gate_reason(ReasonCode.GATE_FAILED, g) for g in failed]
@@ -770,9 +1014,22 @@ def _progress_or_hold(ctx: _Ctx) -> Decision:
 
     if holds:
         return _decision(ctx, Action.REPEAT, level, holds, reduced=reduced, check=check,
-                         check_date=check_date)
+                         check_date=check_date, earliest=earliest)
     reasons = [_r(ReasonCode.GREEN_SESSIONS, count=greens, needed=needed), *passed]
     return _decision(ctx, Action.PROGRESS, nxt, reasons)
+
+
+def _restart_gate_day(ctx: _Ctx) -> date | None:
+    """After a 28-day gap sent the runner back to the walk/run entry, the ready-to-run tests
+    must be passed again before moving on: the day of that restart, while in stage 2."""
+    if ctx.stage != 2:
+        return None
+    for p in reversed(ctx.past):
+        if ReasonCode.GAP_28_DAYS in p.codes:
+            return p.day
+        if p.action is Action.PROGRESS:
+            return None
+    return None
 
 
 def _gate_reason(code: ReasonCode, g: Gate) -> Reason:
@@ -782,16 +1039,21 @@ def _gate_reason(code: ReasonCode, g: Gate) -> Reason:
 # ---------------------------------------------------------------- onboarding
 def start(profile: Profile, red_flags: frozenset[RedFlag], tests: Reassessment | None,
           today: date) -> Decision:
-    """Starting level and first prescription. Red flags refer; pain at rest or in daily
-    activities starts in stage 0; a pain-free 30-min walk starts at the top of stage 1;
-    passed ready-to-run tests start at the first walk/run level."""
+    """Starting level and first prescription (placement by criteria, not at the bottom).
+
+    Red flags refer. Pain at rest or in daily activities above what the tissue tolerates starts
+    in stage 0 (protect). Otherwise walking; a pain-free 30-min brisk walk skips the walking
+    stage to the ready-to-run tests (the top walking level, retested at once); passed
+    ready-to-run tests start the walk/run ladder."""
     history = History(profile, 0, today)
     ctx = _Ctx(history, today)
     if red_flags:
         return _decision(ctx, Action.REFER, 0, [_r(
-            ReasonCode.RED_FLAG, flags=_flags_value(red_flags), urgent=int(is_urgent(red_flags)))])
+            ReasonCode.RED_FLAG, flags=_flags_value(red_flags),
+            urgent=int(is_urgent(red_flags)), since=today.isoformat())])
     reasons: list[Reason] = []
-    if profile.rest_pain > 0 or profile.walk_pain > 0:
+    ok = ctx.rules.daily_pain_ok
+    if profile.rest_pain > ok or profile.walk_pain > ok:
         level = first_level_of_stage(0)
         reasons.append(_r(ReasonCode.REST_OR_DAILY_PAIN, rest_pain=profile.rest_pain,
                           walk_pain=profile.walk_pain))
@@ -804,7 +1066,7 @@ def start(profile: Profile, red_flags: frozenset[RedFlag], tests: Reassessment |
                 level = first_level_of_stage(2)
                 reasons += [_gate_reason(ReasonCode.GATE_PASSED, g) for g in gates]
             else:
-                if tests.walk_pain == 0:
+                if tests.walk_pain is not None and tests.walk_pain <= ok:
                     level = top_walk
                 reasons += [_gate_reason(ReasonCode.GATE_FAILED, g) for g in gates
                             if not g.passed]

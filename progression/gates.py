@@ -76,10 +76,11 @@ def _stiffness(r: Reassessment) -> Gate:
                 (("minutes", r.morning_stiffness_min), ("below", MORNING_STIFFNESS_MAX_MIN + 1)))
 
 
-def _walk(r: Reassessment) -> Gate:
+def _walk(profile: Profile, r: Reassessment) -> Gate:
     if r.walk_pain is None:
         return Gate(GateCode.WALK_TEST, False, NOT_TESTED)
-    return Gate(GateCode.WALK_TEST, r.walk_pain == 0, (("pain", r.walk_pain), ("max", 0)))
+    ok = rules_for(profile.injury).daily_pain_ok
+    return Gate(GateCode.WALK_TEST, r.walk_pain <= ok, (("pain", r.walk_pain), ("max", ok)))
 
 
 def _optional(profile: Profile, r: Reassessment) -> list[Gate]:
@@ -125,7 +126,7 @@ def evaluate_gates(profile: Profile, reassessment: Reassessment, level: int) -> 
         return (_daily(profile, r), _no_swelling(r))
     heel, sym = _heel(profile, r)
     if stage == 1:
-        return (heel, sym, _hops(r), _stiffness(r), _walk(r), *_optional(profile, r))
+        return (heel, sym, _hops(r), _stiffness(r), _walk(profile, r), *_optional(profile, r))
     core = (heel, sym, _hops(r), _stiffness(r))
     if stage in (2, 3):
         return core

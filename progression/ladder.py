@@ -51,9 +51,11 @@ def _build_ladder() -> tuple[LevelSpec, ...]:
     # Stage 2 - walk/run intervals, x6 after a 5-min walk warm-up (30 min of intervals).
     for run, walk in ((1, 4), (2, 3), (3, 2), (4, 1)):
         seg = Segment("run", run, repeats=6, recovery_minutes=walk, recovery_activity="walk")
-        rows.append((2, f"s2_run{run}_walk{walk}", SessionKind.WALK_RUN, (warm, seg), 4, 3))
-    # Stage 3 - continuous easy 5 -> 30 min (each twice), topped up with run 4/walk 1.
-    for cont in (5, 10, 15, 20, 25, 30):
+        rows.append((2, f"s2_run{run}_walk{walk}", SessionKind.WALK_RUN, (warm, seg), 4, 2))
+    # Stage 3 - continuous easy 10 -> 20 -> 30 min (each twice), topped up with run 4/walk 1
+    # (Ohio State guideline: after run 4/walk 1, continuous runs; a level moves up after 2
+    # green sessions, so 30 min continuous comes about 3-4 weeks after the first jog).
+    for cont in (10, 20, 30):
         segs: list[Segment] = [warm, Segment("run", cont)]
         rest = 30 - cont
         if rest >= 6:
@@ -238,6 +240,7 @@ def prescription_for(
     `decide`/`plan_week` choose those days with `is_strength_day`).
     """
     spec = LADDER[clamp_level(level)]
+    rules = rules_for(profile.injury)
     segs = spec.segments
     if reduced:
         segs = tuple(_reduce_segment(s) for s in segs)
@@ -259,7 +262,22 @@ def prescription_for(
         strength=strength_block(profile.injury, spec.stage) if strength else (),
         cross_training_minutes=cross,
         reduced=reduced,
+        pain_limit=rules.green_pain_max,
+        cadence_target=cadence_target(profile) if running > 0 else None,
     )
+
+
+CADENCE_UP_PCT = (5, 10)  # a cue relative to the runner's own cadence: +5-10 %
+CADENCE_MAX = 190
+
+
+def cadence_target(profile: Profile) -> tuple[int, int] | None:
+    """+5-10 % on the runner's own cadence (when known), never above 190 steps a minute."""
+    spm = profile.cadence_spm
+    if not spm or spm <= 0:
+        return None
+    lo, hi = (min(CADENCE_MAX, round(spm * (100 + p) / 100)) for p in CADENCE_UP_PCT)
+    return (lo, hi) if hi > spm else None
 
 
 def rest_prescription(level: int, profile: Profile, *, refer: bool = False,
@@ -292,6 +310,7 @@ def cross_prescription(level: int, profile: Profile, *, strength: bool) -> Presc
         cues=(Cue.CROSS_TRAIN, Cue.TALK_TEST),
         strength=strength_block(profile.injury, stage) if strength else (),
         cross_training_minutes=minutes,
+        pain_limit=rules_for(profile.injury).green_pain_max,
     )
 
 

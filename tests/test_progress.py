@@ -227,11 +227,10 @@ def test_first_pain_free_week_needs_seven_days_and_two_checkins():
 
 def test_first_continuous_ten_minutes_uses_the_ladder():
     walk_run = _row(TODAY - timedelta(days=4), level=11)  # 4 min run / 1 min walk
-    five = _row(TODAY - timedelta(days=3), level=12)  # 5 min continuous
-    shorter = _row(TODAY - timedelta(days=2), level=13, outcome="shorter")
-    ten = _row(TODAY - timedelta(days=1), level=13)  # 10 min continuous, done in full
-    assert report.first_continuous_run([walk_run, five]) is None
-    assert report.first_continuous_run([walk_run, five, shorter, ten]) == ten.day
+    shorter = _row(TODAY - timedelta(days=2), level=12, outcome="shorter")
+    ten = _row(TODAY - timedelta(days=1), level=12)  # 10 min continuous, done in full
+    assert report.first_continuous_run([walk_run, shorter]) is None
+    assert report.first_continuous_run([walk_run, shorter, ten]) == ten.day
 
 
 def test_stage_milestones_come_from_decisions():

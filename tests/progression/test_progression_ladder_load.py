@@ -71,7 +71,7 @@ def test_walk_run_examples_from_the_notes() -> None:
     assert rx.kind is SessionKind.WALK_RUN and rx.running_minutes == 12
     s3 = [prescription_for(lvl, profile()) for lvl in range(first_level_of_stage(3),
                                                              first_level_of_stage(4))]
-    assert [r.segments[1].minutes for r in s3] == [5, 10, 15, 20, 25, 30]
+    assert [r.segments[1].minutes for r in s3] == [10, 20, 30]
     assert [r.running_minutes for r in s3] == sorted(r.running_minutes for r in s3)
 
 
@@ -118,6 +118,10 @@ def test_weekly_cap_values() -> None:
     assert weekly_cap(60) == 70
     assert weekly_cap(80) == 88  # 10 % once above 60 min
     assert weekly_cap(200) == 210  # never more than +10 min
+    # with a running history: restart near half of it, then +10 min or +10 %, up to +10 %
+    assert weekly_cap(0, 150) == 85  # 75 + 10
+    assert weekly_cap(120, 150) == 132  # +10 % once 10 % is more than 10 min
+    assert weekly_cap(160, 150) == 165  # never past 110 % of the pre-injury volume
 
 
 def test_acwr_is_never_a_reason() -> None:
@@ -189,7 +193,7 @@ def test_stage_1_recovery_day_every_fourth_day() -> None:
 
 
 def test_weekly_cap_trims_or_moves_the_session() -> None:
-    lvl = first_level_of_stage(3) + 5  # 30 min continuous
+    lvl = first_level_of_stage(3) + 2  # 30 min continuous
     last_week = tuple(checkin(D0 - timedelta(days=7 - i), lvl - 1, running=12)
                       for i in (0, 2, 4))  # 36 min last week
     this_week = (checkin(D0, lvl), checkin(D0 + timedelta(days=2), lvl))  # 60 min
@@ -198,8 +202,15 @@ def test_weekly_cap_trims_or_moves_the_session() -> None:
     d = decide(h, D0 + timedelta(days=4))
     assert ReasonCode.WEEKLY_MINUTES_CAP in [r.code for r in d.reasons]
     cap = next(r for r in d.reasons if r.code is ReasonCode.WEEKLY_MINUTES_CAP).as_dict()
-    assert cap["limit"] == 46 and cap["used"] == 60
-    assert d.session_date >= D0 + timedelta(days=7)  # next week
+    # 90 min a week before the injury: on the ladder up to 3/4 of it (67), used 60
+    assert cap["limit"] == 67 and cap["used"] == 60 and cap["pre_injury"] == 90
+    assert d.session_date >= D0 + timedelta(days=7)  # 7 min left: next week
+    # in stage 4 the session is cut to what is left instead of moving
+    lvl4 = first_level_of_stage(4) + 1
+    h4 = replace(h, level=lvl4, checkins=(*last_week, checkin(D0, lvl4, running=30)))
+    d4 = decide(h4, D0 + timedelta(days=2))
+    assert d4.prescription.capped and d4.prescription.running_minutes == 25
+    assert d4.session_date == D0 + timedelta(days=2)
 
 
 def test_deload_week_after_three_build_weeks() -> None:
