@@ -651,7 +651,10 @@ def _clearance(ctx: _Ctx) -> Decision | None:
 
 
 def _night_pain(ctx: _Ctx) -> tuple[bool, date | None, int]:
-    """(night pain now, the last night of an episode that has since resolved, episodes)."""
+    """(night pain now, the last night of an episode that has since resolved, episodes).
+
+    Episodes are counted while the latest one is recent (within the escalation window): a
+    second episode then advises a clinician review."""
     episodes = 0
     in_episode = False
     last_night: date | None = None
@@ -664,6 +667,8 @@ def _night_pain(ctx: _Ctx) -> tuple[bool, date | None, int]:
         else:
             in_episode = False
     now = bool(ctx.mornings) and ctx.mornings[-1].night_pain
+    if last_night is None or (ctx.today - last_night).days > ESCALATE_WINDOW_DAYS:
+        episodes = 0
     return now, (None if now else last_night), episodes
 
 

@@ -326,3 +326,10 @@ def test_swelling_report_keeps_its_meaning() -> None:
     m = MorningCheck(day(1), day(0), Compare.SAME, Compare.SAME, Swelling.VISIBLE)
     h = History(profile(), S2 + 1, day(0), checkins=(checkin(day(0), S2 + 1),), mornings=(m,))
     assert decide(h, day(1)).reasons[0].code is ReasonCode.WORSE_ON_WAKING
+
+
+def test_an_old_night_pain_episode_stops_advising_a_review() -> None:
+    ms = (morning(day(0), night_pain=True, day=day(1)), morning(day(0), day=day(2)),
+          morning(day(5), night_pain=True, day=day(6)), morning(day(5), day=day(7)))
+    d = decide(History(profile(), S2, day(0), mornings=ms), day(40))
+    assert ReasonCode.CLINICIAN_REVIEW_ADVISED not in codes(d)
