@@ -40,7 +40,7 @@ def disclaimer(ctx: Ctx) -> str:
 @command("help")
 async def help_command(ctx: Ctx) -> None:
     lines = [ctx._("Here is what I can do:"), ""]
-    lines += [f"/{name} — {ctx._(description)}" for name, description in COMMANDS]
+    lines += ["/" + name + " — " + ctx._(description) for name, description in COMMANDS]
     lines += ["", "<i>" + disclaimer(ctx) + "</i>"]
     ctx.say("\n".join(lines))
     await engine.reask(ctx, "\n")

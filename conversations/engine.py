@@ -177,7 +177,7 @@ def ask(ctx: Ctx, flow: Flow, step: Step, answers: Answers, version: int, prefix
     )
     text = f"{prefix}<b>{header}</b>\n{question}"
     if step.hint:
-        text += f"\n<i>{ctx._(step.hint)}</i>"
+        text += "\n<i>" + ctx._(step.hint) + "</i>"
     rows: Rows = [
         [(o.label if o.literal else ctx._(o.label), callback(version, o.value)) for o in row]
         for row in ctx.extra["options"]

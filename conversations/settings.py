@@ -94,7 +94,7 @@ def summary(ctx: Ctx) -> str:
         else ctx._("any days")
     )
     lines = [
-        f"<b>{ctx._('Your settings')}</b>",
+        "<b>" + ctx._("Your settings") + "</b>",
         ctx._("Daily message: {time}").format(time=_clock(r.reminder_minute)),
         ctx._("Time zone: {zone}").format(zone=r.time_zone),
         ctx.n_(
