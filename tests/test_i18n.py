@@ -121,3 +121,54 @@ def test_dates_and_numbers_follow_the_locale() -> None:
     assert translator("en").number(1234.5) == "1,234.5"
     assert translator("ru").number(1234.5).replace("\xa0", " ") == "1 234,5"
     assert translator("es").weekday_name(0) == "lunes"
+
+
+def test_short_dates_follow_the_locale() -> None:
+    from datetime import date
+
+    day = date(2026, 11, 30)
+    assert translator("de").day_month(day) == "30. Nov."
+    assert translator("en").day_month(day) == "Nov 30"
+    assert translator("ru").day_month(day) == "30 нояб."
+    assert translator("es").day_month(day) == "30 nov"
+    assert translator("de").weekday_day_month(day) == "Mo., 30. Nov."
+
+
+def test_no_double_full_stop_after_an_abbreviation() -> None:
+    from datetime import date
+
+    ru = translator("ru")
+    sentence = ru.tidy(f"Пауза до {ru.date(date(2026, 3, 2))}.")
+    assert sentence.replace("\u202f", " ") == "Пауза до 2 мар. 2026 г."
+    assert ru.tidy("<b>2026 г.</b>.") == "<b>2026 г.</b>"
+    assert ru.tidy("Подожди... Готово.") == "Подожди... Готово."
+    assert ru.tidy("v1.2.") == "v1.2."
+
+
+@pytest.mark.parametrize(
+    ("lang", "labels"),
+    [
+        ("ru", ["Москва", "Калининград", "Екатеринбург", "Новосибирск", "Владивосток", "Минск"]),
+        (
+            "es",
+            ["Madrid", "Ciudad de México", "Bogotá", "Buenos Aires", "Lima", "Santiago de Chile"],
+        ),
+        ("de", ["Berlin", "Wien", "Zürich", "London", "New York", "Dubai"]),
+        ("en", ["London", "New York", "Chicago", "Los Angeles", "Sydney", "Kolkata"]),
+    ],
+)
+def test_time_zone_buttons_are_in_the_runners_language(lang: str, labels: list[str]) -> None:
+    from conversations.timezones import SHORT_LISTS, zone_label
+
+    assert [zone_label(name, lang) for name in SHORT_LISTS[lang]] == labels
+
+
+def test_time_zone_labels_and_local_city_names() -> None:
+    from conversations.timezones import resolve, zone_label
+
+    assert zone_label("Asia/Kolkata", "de") == "Kalkutta"
+    assert zone_label("Etc/GMT-3", "ru") == "UTC+3"
+    assert zone_label("Etc/GMT+5", "es") == "UTC-5"
+    assert resolve("Калькутта") == "Asia/Kolkata"
+    assert resolve("Kiew") == "Europe/Kyiv"
+    assert resolve("Viena") == "Europe/Vienna"

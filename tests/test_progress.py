@@ -269,10 +269,10 @@ async def test_history_lists_the_last_14_days(double, db, clock: Clock):
     assert lines[0] == "The last 14 days"
     days = [line for line in lines[2:] if " — " in line]
     assert len(days) == 14
-    assert days[0].startswith("Mon 2 Mar — no check-in")  # today: the planned session
-    assert days[1].startswith("Sun 1 Mar — Session done, 36 min, pain 0 during / 0 after, RPE")
-    assert days[2].startswith("Sat 28 Feb — rest")
-    assert days[-1].startswith("Tue 17 Feb")
+    assert days[0].startswith("Mon, Mar 2 — no check-in")  # today: the planned session
+    assert days[1].startswith("Sun, Mar 1 — Session done, 36 min, pain 0 during / 0 after, RPE")
+    assert days[2].startswith("Sat, Feb 28 — rest")
+    assert days[-1].startswith("Tue, Feb 17")
 
 
 async def test_history_for_a_new_runner_and_in_russian(double, db, clock: Clock):
@@ -280,7 +280,7 @@ async def test_history_for_a_new_runner_and_in_russian(double, db, clock: Clock)
     async with running_bot(double, db, clock=clock):
         [ru] = await Chat(double, 2106, language="ru").say("/history")
         [new] = await Chat(double, 2107).say("/history")
-    assert "пн 2 мар." in (ru.plain_text or "")
+    assert "пн, 2 мар." in (ru.plain_text or "")
     new_lines = (new.plain_text or "").splitlines()
     assert sum(1 for line in new_lines if line.endswith("— rest")) == 14
     assert "No check-ins in these two weeks" in new_lines[-1]
