@@ -31,6 +31,10 @@ from storage import runners as store
 log = logging.getLogger(__name__)
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be opened or migrated at start; the message is one line."""
+
+
 class PerChatOrder(BaseUpdateProcessor):
     """Updates of different chats run concurrently; each chat's updates run one at a time,
     in the order Telegram sent them."""
@@ -148,7 +152,16 @@ def build_application(
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = application.bot_data["services"]
-    await services.db.migrate()
+    try:
+        await services.db.migrate()
+    except Exception as exc:
+        raise DatabaseUnavailable(_first_line(exc)) from exc
+    if application.bot_data.get("with_scheduler"):  # `runcoach run`, not a test or playground
+        log.info(
+            "runcoach is starting as @%s (database: %s)",
+            application.bot.username,
+            services.db.engine.url.render_as_string(hide_password=True),
+        )
     try:
         await publish_commands(application)
     except Exception:
@@ -159,6 +172,16 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         install(application)
     if application.bot_data.get("freeze_heap"):
         settle_heap()
+
+
+def _first_line(exc: BaseException) -> str:
+    """The gist of an error for one log or console line (SQLAlchemy appends a URL and the
+    statement on later lines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    cause = exc.__cause__ or exc.__context__
+    if not lines and cause is not None:
+        return _first_line(cause)
+    return lines[0][:200] if lines else type(exc).__name__
 
 
 def settle_heap() -> None:

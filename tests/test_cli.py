@@ -115,3 +115,105 @@ async def test_run_serves_runners_through_the_configured_api_url(tmp_path: Path)
     # the start-up heap is frozen, so full garbage collections do not stall the fan-out
     assert "objects left out of garbage collection" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log  # the token is not
+
+
+def _free_port() -> int:
+    """A local port nothing listens on: connections to it are refused."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _run_until_exit(env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    import asyncio
+
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN")}
+    base.update(LOG_LEVEL="INFO", **env)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=base, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode() + err.decode()
+
+
+def _one_line_without_the_token(output: str) -> str:
+    from tests.conftest import TOKEN
+
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output[-3000:]
+    assert "Traceback" not in output
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
+    return lines[0]
+
+
+async def test_run_with_a_revoked_token_says_so_in_one_line(tmp_path: Path) -> None:
+    from bot.double import BotApiDouble
+    from tests.conftest import TOKEN
+
+    async with BotApiDouble() as double:
+        double.revoke_token(TOKEN)  # getMe answers 401 Unauthorized
+        status, output = await _run_until_exit(
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_URL": double.base_url,
+                "DATABASE_URL": f"sqlite:///{tmp_path}/run.sqlite3",
+            },
+            tmp_path,
+        )
+    line = _one_line_without_the_token(output)
+    assert status == 3
+    assert "refused the token" in line and "@BotFather" in line
+
+
+@pytest.mark.parametrize("where", ["refused", "dns"])
+async def test_run_without_network_says_so_in_one_line(where: str, tmp_path: Path) -> None:
+    from tests.conftest import TOKEN
+
+    api = {
+        "refused": f"http://127.0.0.1:{_free_port()}/bot",
+        "dns": "http://api.telegram.invalid/bot",  # .invalid never resolves (RFC 2606)
+    }[where]
+    status, output = await _run_until_exit(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": api,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/run.sqlite3",
+        },
+        tmp_path,
+    )
+    line = _one_line_without_the_token(output)
+    assert status == 4
+    assert "cannot reach the Telegram Bot API" in line
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+async def test_run_with_the_database_unreachable_says_so_in_one_line(
+    database: str, tmp_path: Path
+) -> None:
+    from bot.double import BotApiDouble
+    from tests.conftest import TOKEN
+
+    url = {
+        "postgresql": f"postgresql://runcoach:s3cret@127.0.0.1:{_free_port()}/runcoach",
+        "sqlite": f"sqlite:///{tmp_path}/no/such/folder/run.sqlite3",
+    }[database]
+    async with BotApiDouble() as double:
+        status, output = await _run_until_exit(
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": double.base_url, "DATABASE_URL": url},
+            tmp_path,
+        )
+    line = _one_line_without_the_token(output)
+    assert status == 5
+    assert "cannot open the database" in line and "s3cret" not in line
+
+
+def test_migrate_with_the_database_unreachable_says_so_in_one_line(tmp_path: Path) -> None:
+    url = f"postgresql://runcoach:s3cret@127.0.0.1:{_free_port()}/runcoach"
+    result = runcoach("migrate", env={"DATABASE_URL": url}, cwd=tmp_path)
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert result.returncode == 5 and len(lines) == 1 and "cannot open the database" in lines[0]
+    assert "s3cret" not in lines[0]
