@@ -119,9 +119,26 @@ def cmd_playground(args: argparse.Namespace) -> int:
         settings = load_settings(require_token=False)
     except SettingsError as exc:
         return _fail(str(exc))
-    from bot.playground import play
+    from pathlib import Path
 
-    return asyncio.run(play(settings, database_url=args.database, language=args.language))
+    from bot.app import DatabaseUnavailable
+    from bot.playground import database_url, play
+
+    if "://" not in args.database:  # a plain file path: make its folder if need be
+        Path(args.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    url = database_url(args.database)
+    try:
+        return asyncio.run(
+            play(
+                settings,
+                database_url=url,
+                language=args.language,
+                files=Path(args.files).expanduser().absolute(),
+            )
+        )
+    except DatabaseUnavailable as exc:
+        return _fail(f"cannot open the database {_safe_url(url)} ({exc}). " + _database_hint(url),
+                     NO_DATABASE)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -139,8 +156,14 @@ def parser() -> argparse.ArgumentParser:
     )
     play.add_argument(
         "--database",
-        default="sqlite+aiosqlite:///runcoach-playground.sqlite3",
-        help="database for the playground (default: runcoach-playground.sqlite3 here)",
+        default="runcoach-playground.sqlite3",
+        help="a SQLite file path or a database URL (default: runcoach-playground.sqlite3 here)",
+    )
+    play.add_argument(
+        "--files",
+        default="runcoach-playground-files",
+        help="folder for the charts, reports and exports the bot sends "
+        "(default: runcoach-playground-files here)",
     )
     play.add_argument(
         "--language", default="en", help="your Telegram language code (en, ru, es, de)"

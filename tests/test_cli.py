@@ -70,6 +70,7 @@ def test_playground_chats_in_the_terminal(tmp_path: Path) -> None:
         "--database",
         f"sqlite+aiosqlite:///{tmp_path}/p.sqlite3",
         stdin=script,
+        cwd=tmp_path,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
@@ -77,6 +78,39 @@ def test_playground_chats_in_the_terminal(tmp_path: Path) -> None:
     assert "bot> Here is what I can do" in out
     assert "[4] Deutsch" in out
     assert "Hier ist, was ich kann" in out  # the language button was pressed by number
+
+
+def test_a_second_playground_run_in_the_same_folder_is_answered(tmp_path: Path) -> None:
+    """The database outlives a run; the double's message ids must not repeat, or the bot
+    takes the new /start for one it already handled and stays silent."""
+    for _ in range(2):
+        result = runcoach("playground", stdin="/start\n/help\n/quit\n", cwd=tmp_path, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert "Shall we begin?" in result.stdout
+        assert "bot> Here is what I can do" in result.stdout
+    assert (tmp_path / "runcoach-playground.sqlite3").exists()
+
+
+def test_playground_takes_a_file_path_and_saves_what_the_bot_sends(tmp_path: Path) -> None:
+    result = runcoach(
+        "playground",
+        "--database",
+        "data/mine.sqlite3",
+        "--files",
+        "out",
+        stdin="/export\n/quit\n",
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    folder = (tmp_path / "out").resolve()
+    assert f"saved in {folder}" in result.stdout
+    saved = sorted(p.name for p in folder.iterdir())
+    assert any(name.endswith(".pdf") for name in saved), saved
+    assert any(name.endswith(".csv") for name in saved), saved
+    for name in saved:
+        assert str(folder / name) in result.stdout  # each file's path is printed
+    assert (tmp_path / "data" / "mine.sqlite3").exists()
 
 
 async def test_run_serves_runners_through_the_configured_api_url(tmp_path: Path) -> None:
