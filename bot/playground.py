@@ -42,8 +42,10 @@ def save(message: SentMessage, folder: Path) -> Path | None:
     data = message.photo if message.photo is not None else message.document
     if data is None:
         return None
-    default = "chart.png" if message.photo is not None else "file"
-    name = Path(message.filename or default).name or default
+    if message.photo is not None:  # a photo arrives without a useful name: name it by type
+        name = "photo.jpg" if data.startswith(b"\xff\xd8") else "photo.png"
+    else:
+        name = Path(message.filename or "file").name or "file"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{message.message_id}-{name}"
     path.write_bytes(data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations import engine
+from conversations import engine, newcomer
 from conversations.actions import action, command, data
 from conversations.context import Ctx
 from locales import LANGUAGE_NAMES, N_, SUPPORTED
@@ -88,16 +88,22 @@ async def cancel_command(ctx: Ctx) -> None:
 
 
 async def unknown_command(ctx: Ctx) -> None:
+    if await newcomer.points_to_start(ctx, ctx._("I don't know that command.") + " "):
+        return
     ctx.say(ctx._("I don't know that command. Send /help to see what I can do."))
     await engine.reask(ctx, "\n")
 
 
 async def not_text(ctx: Ctx) -> None:
+    if await newcomer.points_to_start(ctx, ctx._("I can only read text and buttons.") + " "):
+        return
     if not await engine.reask(ctx, ctx._("I can only read text and buttons.") + "\n\n"):
         ctx.say(ctx._("I can only read text and buttons. Send /help to see what I can do."))
 
 
 async def edited(ctx: Ctx) -> None:
+    if await newcomer.points_to_start(ctx):
+        return
     if not await engine.reask(
         ctx, ctx._("I keep the answer you sent first; edits are not recorded.") + "\n\n"
     ):
@@ -105,10 +111,14 @@ async def edited(ctx: Ctx) -> None:
 
 
 async def free_text(ctx: Ctx, text: str) -> None:
+    if await newcomer.points_to_start(ctx):
+        return
     if not await engine.answer(ctx, text):
         ctx.say(ctx._("I'm not sure what you mean. Send /today, /checkin or /help."))
 
 
 async def stale_button(ctx: Ctx) -> None:
+    if await newcomer.points_to_start(ctx, ctx._("That question has closed.") + " "):
+        return
     if not await engine.reask(ctx, ctx._("That question has closed.") + "\n\n"):
         ctx.say(ctx._("That question has closed."))

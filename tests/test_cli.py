@@ -91,14 +91,26 @@ def test_a_second_playground_run_in_the_same_folder_is_answered(tmp_path: Path) 
     assert (tmp_path / "runcoach-playground.sqlite3").exists()
 
 
-def test_playground_takes_a_file_path_and_saves_what_the_bot_sends(tmp_path: Path) -> None:
-    result = runcoach(
+async def test_playground_takes_a_file_path_and_saves_what_the_bot_sends(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.playground import USER_ID
+    from storage import Database
+    from tests.test_progress import seed_runner
+
+    (tmp_path / "data").mkdir()
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/data/mine.sqlite3")
+    await db.migrate()
+    await seed_runner(db, USER_ID)  # five weeks of check-ins: a chart and a report to send
+    await db.dispose()
+    result = await asyncio.to_thread(
+        runcoach,
         "playground",
         "--database",
         "data/mine.sqlite3",
         "--files",
         "out",
-        stdin="/export\n/quit\n",
+        stdin="/progress\n/export\n/quit\n",
         cwd=tmp_path,
         timeout=120,
     )
@@ -106,6 +118,7 @@ def test_playground_takes_a_file_path_and_saves_what_the_bot_sends(tmp_path: Pat
     folder = (tmp_path / "out").resolve()
     assert f"saved in {folder}" in result.stdout
     saved = sorted(p.name for p in folder.iterdir())
+    assert any(name.endswith(".png") for name in saved), saved
     assert any(name.endswith(".pdf") for name in saved), saved
     assert any(name.endswith(".csv") for name in saved), saved
     for name in saved:
