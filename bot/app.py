@@ -22,7 +22,7 @@ from bot.delivery import PacedRateLimiter
 from bot.logs import install_redaction
 from bot.settings import Settings
 from conversations import Services
-from conversations.basics import COMMANDS
+from conversations.basics import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
 from conversations.handlers import build_handlers
 from locales import SUPPORTED, pick_language, translator
 from storage import Database
@@ -100,6 +100,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("could not tell the runner about the error", exc_info=True)
 
 
+async def publish_descriptions(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """What the empty chat and the bot's profile say, in every supported language (and the
+    default language for others)."""
+    services: Services = application.bot_data["services"]
+    for code in (None, *SUPPORTED):
+        tr = translator(code or services.default_language)
+        await application.bot.set_my_description(tr.gettext(DESCRIPTION), language_code=code)
+        await application.bot.set_my_short_description(
+            tr.gettext(SHORT_DESCRIPTION), language_code=code
+        )
+
+
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """The command menu in every supported language (and the default language for others)."""
     services: Services = application.bot_data["services"]
@@ -166,6 +178,10 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         await publish_commands(application)
     except Exception:
         log.warning("could not publish the command menu", exc_info=True)
+    try:
+        await publish_descriptions(application)
+    except Exception:
+        log.warning("could not publish the bot's description", exc_info=True)
     if application.bot_data.get("with_scheduler"):
         from bot.scheduler import install
 

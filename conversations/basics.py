@@ -27,6 +27,20 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Start or restart")),
 )
 
+# What an empty chat with the bot shows (setMyDescription, up to 512 characters) and the
+# bot's profile and share text (setMyShortDescription, up to 120), per language.
+DESCRIPTION = N_(
+    "runcoach guides you back to running after a calf, hamstring or quadriceps strain, "
+    "Achilles or patellar tendon pain, an ankle sprain, plantar fasciitis or shin pain: a "
+    "session for every day, a quick check-in after each run, weekly tests, and a plan that "
+    "adapts to how your body responds. A coach, not a diagnosis: if something feels wrong, "
+    "see a doctor or physiotherapist. Send /start to begin."
+)
+SHORT_DESCRIPTION = N_(
+    "Back to running after a muscle or tendon injury, gently and step by step. A coach, "
+    "not a diagnosis."
+)
+
 DISCLAIMER = N_(
     "I am a running coach, not a clinician: I cannot diagnose an injury. If something feels "
     "wrong, or you are unsure, see a doctor or physiotherapist."

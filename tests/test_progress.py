@@ -283,3 +283,22 @@ async def test_history_for_a_new_runner_and_in_russian(double, db, clock: Clock)
         [new] = await Chat(double, 2107).say("/history")
     assert "пн, 2 мар." in (ru.plain_text or "")
     assert "Send /start to begin" in (new.plain_text or "")  # no plan yet: /start first
+
+
+async def test_the_chat_shows_an_upload_while_a_chart_or_pdf_renders(double, db, clock: Clock):
+    await seed_runner(db, 2110)
+    chat = Chat(double, 2110)
+    async with running_bot(double, db, clock=clock):
+        [photo] = await chat.say("/progress")
+        pdf, csv = await chat.say("/export", count=2, timeout=30)
+    assert photo.photo is not None and pdf.document is not None and csv.document is not None
+    actions = [action for chat_id, action in double.chat_actions if chat_id == 2110]
+    assert actions[:1] == ["upload_photo"] and "upload_document" in actions
+    methods = [method for method, params in double.calls if method != "getUpdates"]
+    # each action is shown before the file it announces is sent
+    assert methods.index("sendChatAction") < methods.index("sendPhoto")
+    first_document_action = next(
+        i for i, (method, params) in enumerate(double.calls)
+        if method == "sendChatAction" and params.get("action") == "upload_document"
+    )
+    assert first_document_action < [m for m, _ in double.calls].index("sendDocument")
