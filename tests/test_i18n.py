@@ -14,7 +14,8 @@ from locales.catalog import code_problems, problems, source_problems
 ROOT = Path(__file__).resolve().parent.parent
 USER_FACING = [ROOT / "conversations", ROOT / "bot"]
 SEND_CALLS = {"say", "send_message", "reply_text", "edit_message_text", "answer", "send_photo",
-              "send_document", "set_my_commands"}
+              "send_document", "set_my_commands", "set_my_description",
+              "set_my_short_description"}
 # Strings that are allowed as they are: markup and punctuation only.
 LETTERS = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
