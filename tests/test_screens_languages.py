@@ -96,8 +96,8 @@ class Renderer:
         self.documents += [o for o in outs if o.document is not None]
         return outs
 
-    async def say(self, text: str) -> list[Out]:
-        return await self.act(f"type {text!r}", lambda ctx: type_text(ctx, text))
+    async def say(self, text: str, name: str | None = None) -> list[Out]:
+        return await self.act(name or f"type {text!r}", lambda ctx: type_text(ctx, text))
 
     async def press(self, payload: str, name: str | None = None) -> list[Out]:
         return await self.act(name or f"press {payload!r}", lambda ctx: press(ctx, payload))
@@ -122,7 +122,7 @@ class Renderer:
             options = step.options(ctx, answers) if callable(step.options) else step.options
             values = [o.value for row in options for o in row]
             if not _accepts(step, ctx, WRONG, answers):
-                await self.say(WRONG)
+                await self.say(WRONG, f"{flow.name}.{step.name}: a wrong answer")
             if values:
                 value = choose(policy, step.name, values)
                 # (the value differs by language where the buttons do: time zones)
@@ -130,7 +130,7 @@ class Renderer:
                 continue
             typed = next((t for t in TYPED if _accepts(step, ctx, t, answers)), None)
             assert typed is not None, f"{flow.name}.{step.name}: no typed answer fits"
-            await self.say(typed)
+            await self.say(typed, f"{flow.name}.{step.name}")
         raise AssertionError(f"conversation did not end within {limit} answers")
 
 
@@ -170,6 +170,7 @@ async def render_everything(r: Renderer, referral: Renderer) -> None:
     await r.press("a|skipped|")
     await r.say("/history")
     await r.say("/progress")
+    r.clock.advance(days=1)  # the morning after the runs
     for policy in ("common", "high"):
         await r.act("morning check", start_morning_check)
         await r.walk(policy)
@@ -214,7 +215,8 @@ async def render_everything(r: Renderer, referral: Renderer) -> None:
     await r.press("a|delete|yes.1")  # a closed question
     await r.say("/start")  # welcome back
 
-    # A second runner: red flags in onboarding, the referral, then the safety check again.
+    # A second runner: red flags in onboarding and the referral; onboarding again; then,
+    # referred later (as a red flag in a check-in would), the safety check again.
     await referral.say("hello")
     await referral.say("/today")
     await referral.say("/start")
@@ -223,6 +225,15 @@ async def render_everything(r: Renderer, referral: Renderer) -> None:
     await referral.say("/checkin")
     await referral.say("/start")
     await referral.walk("common")
+    await referral.act("referred", _refer)
+    await referral.say("/today")
+    await referral.say("/start")
+    await referral.walk("common")
+    await referral.say("/today")
+
+
+async def _refer(ctx: Ctx) -> None:
+    ctx.runner.status = "referred"
 
 
 # ---------------------------------------------------------------- the PDF report's strings
@@ -396,6 +407,14 @@ async def test_every_screen_is_rendered_without_english_left(db: Database) -> No
             screens, renderer = await _render(db, lang, offset)
             screens.append(report_screen(renderer))
             problems += [f"{lang}: {p}" for p in leftovers(en_screens, screens, known)]
+    answered = {s.name for s in en_screens}
+    unseen = [
+        f"{flow.name}.{step.name}"
+        for flow in engine.FLOWS.values()
+        for step in flow.steps
+        if f"{flow.name}.{step.name}" not in answered
+    ]
+    assert unseen == [], "steps the script never reached"
     template = {m.id if isinstance(m.id, str) else m.id[0] for m in extract() if m.id}
     hidden = sorted(i for i in ids if i not in template)
     assert hidden == [], "messages the extraction does not see"
