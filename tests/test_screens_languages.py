@@ -7,7 +7,7 @@ step by button *values*, so both walks take the same path whatever the language;
 step a wrong answer is sent first, so the error texts are rendered too. Then the commands
 (/today /plan /why /history /progress /settings /help /language /pause /resume /cancel
 /delete, an unknown command, a sticker, an edit, a stale button), every scheduled prompt,
-and the text strings of the PDF report.
+and the text strings of the PDF report and of the progress chart.
 
 A screen fails when it contains a run of three or more consecutive English words that also
 appears, verbatim, in the English rendering of the same screen and in a message of the
@@ -82,6 +82,7 @@ class Renderer:
         self.db, self.clock, self.user_id, self.lang = db, clock, user_id, lang
         self.screens: list[Screen] = []
         self.documents: list[Out] = []
+        self.photos: list[Out] = []
 
     async def act(self, name: str, fn: Callable[[Ctx], Awaitable[Any]]) -> list[Out]:
         async with self.db.session() as session:
@@ -94,6 +95,7 @@ class Renderer:
             outs = list(ctx.out)
         self.screens.append(Screen(name, _texts(outs)))
         self.documents += [o for o in outs if o.document is not None]
+        self.photos += [o for o in outs if o.photo is not None]
         return outs
 
     async def say(self, text: str, name: str | None = None) -> list[Out]:
@@ -279,6 +281,35 @@ def report_screen(r: Renderer) -> Screen:
     return Screen("PDF report", drawn)
 
 
+@contextmanager
+def chart_strings() -> Iterator[list[str]]:
+    """Record every text matplotlib draws on the chart (labels, legends, stage marks)."""
+    from matplotlib.text import Text
+
+    drawn: list[str] = []
+    draw = Text.draw
+
+    def record_draw(self: Text, renderer: Any) -> Any:
+        if self.get_visible() and self.get_text():
+            drawn.append(self.get_text())
+        return draw(self, renderer)
+
+    Text.draw = record_draw  # type: ignore[method-assign]
+    try:
+        yield drawn
+    finally:
+        Text.draw = draw  # type: ignore[method-assign]
+
+
+def chart_screen(r: Renderer) -> Screen:
+    [chart] = [o for o in r.photos][:1]
+    assert callable(chart.photo)
+    with chart_strings() as drawn:
+        chart.photo()
+    assert drawn, "the chart drew no text"
+    return Screen("progress chart", drawn)
+
+
 # ---------------------------------------------------------------- English left over
 def _plain(text: str) -> str:
     text = html.unescape(_TAG.sub(" ", text))
@@ -401,11 +432,11 @@ async def test_every_screen_is_rendered_without_english_left(db: Database) -> No
     problems: list[str] = []
     with looked_up() as ids:
         en_screens, en_renderer = await _render(db, "en", 0)
-        en_screens.append(report_screen(en_renderer))
+        en_screens += [report_screen(en_renderer), chart_screen(en_renderer)]
         assert len(en_screens) > 150, len(en_screens)  # the script really went through the bot
         for offset, lang in enumerate(LANGUAGES, start=1):
             screens, renderer = await _render(db, lang, offset)
-            screens.append(report_screen(renderer))
+            screens += [report_screen(renderer), chart_screen(renderer)]
             problems += [f"{lang}: {p}" for p in leftovers(en_screens, screens, known)]
     answered = {s.name for s in en_screens}
     unseen = [
