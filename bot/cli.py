@@ -68,7 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except InvalidToken:
         # PTB's message repeats the token: never print it.
         return _fail(
-            "Telegram refused the token (401 Unauthorized): it was revoked or mistyped. "
+            "Telegram refused the token: it was revoked, or mistyped. "
             "Get the current one from @BotFather (/token) and set TELEGRAM_BOT_TOKEN.",
             TOKEN_REFUSED,
         )
