@@ -122,7 +122,7 @@ async def test_after_delete_any_message_points_to_start(double, db, clock: Clock
         [menu] = await chat.say("/settings")  # a live keyboard from before the deletion
         await chat.say("/delete")
         [done] = await chat.press(YES)
-        assert "all your data is deleted" in (done.text or "")
+        assert "all your data is deleted" in (done.text or "") and "/start" in (done.text or "")
         for text in ["hello", "/today", "/checkin", "/settings", "/progress", "/export", "/nope"]:
             [reply] = await chat.say(text)
             assert "/start" in (reply.text or ""), (text, reply.text)
