@@ -22,13 +22,17 @@ from bot.delivery import PacedRateLimiter
 from bot.logs import install_redaction
 from bot.settings import Settings
 from conversations import Services
-from conversations.basics import COMMANDS
+from conversations.basics import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
 from conversations.handlers import build_handlers
 from locales import SUPPORTED, pick_language, translator
 from storage import Database
 from storage import runners as store
 
 log = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be opened or migrated at start; the message is one line."""
 
 
 class PerChatOrder(BaseUpdateProcessor):
@@ -96,6 +100,18 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("could not tell the runner about the error", exc_info=True)
 
 
+async def publish_descriptions(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """What the empty chat and the bot's profile say, in every supported language (and the
+    default language for others)."""
+    services: Services = application.bot_data["services"]
+    for code in (None, *SUPPORTED):
+        tr = translator(code or services.default_language)
+        await application.bot.set_my_description(tr.gettext(DESCRIPTION), language_code=code)
+        await application.bot.set_my_short_description(
+            tr.gettext(SHORT_DESCRIPTION), language_code=code
+        )
+
+
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """The command menu in every supported language (and the default language for others)."""
     services: Services = application.bot_data["services"]
@@ -148,17 +164,40 @@ def build_application(
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = application.bot_data["services"]
-    await services.db.migrate()
+    try:
+        await services.db.migrate()
+    except Exception as exc:
+        raise DatabaseUnavailable(_first_line(exc)) from exc
+    if application.bot_data.get("with_scheduler"):  # `runcoach run`, not a test or playground
+        log.info(
+            "runcoach is starting as @%s (database: %s)",
+            application.bot.username,
+            services.db.engine.url.render_as_string(hide_password=True),
+        )
     try:
         await publish_commands(application)
     except Exception:
         log.warning("could not publish the command menu", exc_info=True)
+    try:
+        await publish_descriptions(application)
+    except Exception:
+        log.warning("could not publish the bot's description", exc_info=True)
     if application.bot_data.get("with_scheduler"):
         from bot.scheduler import install
 
         install(application)
     if application.bot_data.get("freeze_heap"):
         settle_heap()
+
+
+def _first_line(exc: BaseException) -> str:
+    """The gist of an error for one log or console line (SQLAlchemy appends a URL and the
+    statement on later lines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    cause = exc.__cause__ or exc.__context__
+    if not lines and cause is not None:
+        return _first_line(cause)
+    return lines[0][:200] if lines else type(exc).__name__
 
 
 def settle_heap() -> None:

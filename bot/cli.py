@@ -12,9 +12,39 @@ from bot.settings import SettingsError, load_settings
 log = logging.getLogger("runcoach")
 
 
-def _fail(message: str) -> int:
-    print(f"runcoach: {message}", file=sys.stderr)
-    return 2
+# Exit statuses: 2 a missing or malformed setting (the token among them); 3 Telegram refused
+# the token; 4 Telegram could not be reached; 5 the database could not be opened.
+BAD_SETTING, TOKEN_REFUSED, NO_NETWORK, NO_DATABASE = 2, 3, 4, 5
+
+
+def _fail(message: str, status: int = BAD_SETTING) -> int:
+    from bot.logs import redact
+
+    print(f"runcoach: {redact(message)}", file=sys.stderr)
+    return status
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password, for a message."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(DATABASE_URL)"
+
+
+def _database_hint(url: str) -> str:
+    from storage.db import is_sqlite
+
+    if is_sqlite(url):
+        return "Check DATABASE_URL and that its folder exists and is writable."
+    return "Check DATABASE_URL and that the database server is running and reachable."
+
+
+def _reason(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:200] if lines else type(exc).__name__
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -22,15 +52,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
-    from bot.app import build_application
+    from urllib.parse import urlsplit
+
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import DatabaseUnavailable, build_application
     from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.token)
     application = build_application(settings, with_scheduler=True, freeze_heap=True)
-    log.info("runcoach is starting (database: %s)", settings.database_url.split("@")[-1])
-    application.run_polling(
-        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"]
-    )
+    try:
+        application.run_polling(
+            allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"]
+        )
+    except InvalidToken:
+        # PTB's message repeats the token: never print it.
+        return _fail(
+            "Telegram refused the token: it was revoked, or mistyped. "
+            "Get the current one from @BotFather (/token) and set TELEGRAM_BOT_TOKEN.",
+            TOKEN_REFUSED,
+        )
+    except NetworkError as exc:
+        host = urlsplit(settings.api_url).netloc or settings.api_url
+        return _fail(
+            f"cannot reach the Telegram Bot API at {host} ({_reason(exc)}). Check the network "
+            "connection, a proxy or firewall, or TELEGRAM_API_URL.",
+            NO_NETWORK,
+        )
+    except DatabaseUnavailable as exc:
+        return _fail(
+            f"cannot open the database {_safe_url(settings.database_url)} ({exc}). "
+            + _database_hint(settings.database_url),
+            NO_DATABASE,
+        )
     return 0
 
 
@@ -48,7 +102,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         finally:
             await db.dispose()
 
-    asyncio.run(migrate())
+    try:
+        asyncio.run(migrate())
+    except Exception as exc:
+        return _fail(
+            f"cannot open the database {_safe_url(settings.database_url)} ({_reason(exc)}). "
+            + _database_hint(settings.database_url),
+            NO_DATABASE,
+        )
     print("runcoach: the database is up to date.")
     return 0
 
@@ -58,9 +119,26 @@ def cmd_playground(args: argparse.Namespace) -> int:
         settings = load_settings(require_token=False)
     except SettingsError as exc:
         return _fail(str(exc))
-    from bot.playground import play
+    from pathlib import Path
 
-    return asyncio.run(play(settings, database_url=args.database, language=args.language))
+    from bot.app import DatabaseUnavailable
+    from bot.playground import database_url, play
+
+    if "://" not in args.database:  # a plain file path: make its folder if need be
+        Path(args.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    url = database_url(args.database)
+    try:
+        return asyncio.run(
+            play(
+                settings,
+                database_url=url,
+                language=args.language,
+                files=Path(args.files).expanduser().absolute(),
+            )
+        )
+    except DatabaseUnavailable as exc:
+        return _fail(f"cannot open the database {_safe_url(url)} ({exc}). " + _database_hint(url),
+                     NO_DATABASE)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -78,8 +156,14 @@ def parser() -> argparse.ArgumentParser:
     )
     play.add_argument(
         "--database",
-        default="sqlite+aiosqlite:///runcoach-playground.sqlite3",
-        help="database for the playground (default: runcoach-playground.sqlite3 here)",
+        default="runcoach-playground.sqlite3",
+        help="a SQLite file path or a database URL (default: runcoach-playground.sqlite3 here)",
+    )
+    play.add_argument(
+        "--files",
+        default="runcoach-playground-files",
+        help="folder for the charts, reports and exports the bot sends "
+        "(default: runcoach-playground-files here)",
     )
     play.add_argument(
         "--language", default="en", help="your Telegram language code (en, ru, es, de)"

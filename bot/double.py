@@ -480,10 +480,24 @@ def _render_md2(text: str) -> str:
 Handler = Callable[[_BotState, _Params], Any]
 
 
+# 2026-01-01T00:00:00Z: the clock-based first id counts tenths of a second from here.
+_ID_EPOCH_NS = 1_767_225_600 * 1_000_000_000
+
+
 class BotApiDouble:
     """Loopback fake of the Telegram Bot API (see module docstring)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, first_id: int | None = None
+    ) -> None:
+        """``first_id``: where message ids (per chat) and callback query ids start. By default
+        it comes from the clock (tenths of a second since 2026), so ids do not repeat across
+        runs, as on Telegram: a bot that keeps its database between runs (the playground)
+        must not take a new run's messages for ones it already handled. Ids stay within 32
+        bits, as Telegram's message ids do, until about 2032."""
+        if first_id is None:
+            first_id = max(1, (time.time_ns() - _ID_EPOCH_NS) // 100_000_000)
+        self.first_id = first_id
         self.host = host
         self.port = port
         self.base_url = ""
@@ -503,7 +517,7 @@ class BotApiDouble:
         self._rate_window: deque[float] = deque()
         self._files: dict[str, _Upload] = {}
         self._file_seq = itertools.count(1)
-        self._callback_seq = itertools.count(1)
+        self._callback_seq = itertools.count(first_id)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
@@ -727,7 +741,7 @@ class BotApiDouble:
         message = state.messages.get(cid, {}).get(message_id)
         if message is None or not message.get("from", {}).get("is_bot"):
             raise KeyError(f"bot message {message_id} not found in chat {cid}")
-        query_id = f"{state.bot_id}{next(self._callback_seq):08d}"
+        query_id = f"{state.bot_id}{next(self._callback_seq):010d}"
         query = {
             "id": query_id,
             "from": self._user_json(user_id, first_name, language_code),
@@ -926,7 +940,7 @@ class BotApiDouble:
         self._notify()
 
     def _next_message_id(self, state: _BotState, chat_id: int) -> int:
-        mid = state.next_message_id.get(chat_id, 1)
+        mid = state.next_message_id.get(chat_id, self.first_id)
         state.next_message_id[chat_id] = mid + 1
         return mid
 

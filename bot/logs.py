@@ -56,8 +56,15 @@ def install_redaction(token: str | None = None) -> None:
     _installed = True
 
 
+def _not_a_start_up_failure(record: logging.LogRecord) -> bool:
+    """PTB logs a failed start (a refused token, no network) with a long traceback, then
+    raises; `runcoach run` turns the raised error into one line, so the log record goes."""
+    return "Network Retry Loop (Bootstrap" not in record.getMessage()
+
+
 def configure_logging(level: str, token: str | None) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_redaction(token)
+    logging.getLogger("telegram.ext").addFilter(_not_a_start_up_failure)
     # httpx logs every request at INFO with its URL; redacted anyway, but it is noise.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_application
@@ -13,6 +14,7 @@ from bot.double import BotApiDouble, SentMessage
 from bot.settings import Settings
 from conversations import Services
 from storage import Database
+from storage.db import normalize_url
 
 PLAYGROUND_TOKEN = "100000:PLAYGROUNDplaygroundPLAYGROUNDplay"
 USER_ID = 4242
@@ -24,13 +26,43 @@ HELP = (
 )
 
 
-def render(message: SentMessage, out: TextIO) -> list[tuple[str, str]]:
-    """Print one bot message; return its buttons in the order they are numbered."""
+DEFAULT_DATABASE = "runcoach-playground.sqlite3"
+DEFAULT_FILES = "runcoach-playground-files"
+
+
+def database_url(value: str) -> str:
+    """A SQLAlchemy URL as typed, or a plain file path for a SQLite database."""
+    if "://" in value:
+        return normalize_url(value)
+    return "sqlite+aiosqlite:///" + str(Path(value).expanduser().resolve())
+
+
+def save(message: SentMessage, folder: Path) -> Path | None:
+    """Write a photo or document the bot sent into ``folder``; returns its path."""
+    data = message.photo if message.photo is not None else message.document
+    if data is None:
+        return None
+    if message.photo is not None:  # a photo arrives without a useful name: name it by type
+        name = "photo.jpg" if data.startswith(b"\xff\xd8") else "photo.png"
+    else:
+        name = Path(message.filename or "file").name or "file"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{message.message_id}-{name}"
+    path.write_bytes(data)
+    return path
+
+
+def render(
+    message: SentMessage, out: TextIO, files: Path | None = None
+) -> list[tuple[str, str]]:
+    """Print one bot message; return its buttons in the order they are numbered. A photo or
+    document is saved into ``files`` and its path printed."""
     text = message.plain_text or ""
+    saved = save(message, files) if files is not None else None
     if message.photo is not None:
-        text = f"[photo: {message.filename or 'image'}] {text}"
+        text = f"[photo: {saved or message.filename or 'image'}] {text}"
     if message.document is not None:
-        text = f"[document: {message.filename or 'file'}] {text}"
+        text = f"[document: {saved or message.filename or 'file'}] {text}"
     prefix = "bot (edited)> " if message.edited else "bot> "
     out.write(prefix + text.replace("\n", "\n     ") + "\n")
     buttons: list[tuple[str, str]] = []
@@ -52,11 +84,13 @@ async def play(
     *,
     database_url: str,
     language: str = "en",
+    files: str | Path = DEFAULT_FILES,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
 ) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
+    folder = Path(files)  # the command line passes an absolute path
     db = Database(database_url)
     async with BotApiDouble() as double:
         local = Settings(
@@ -80,6 +114,7 @@ async def play(
         await app.updater.start_polling(poll_interval=0, timeout=1)
         await app.start()
         stdout.write(HELP)
+        stdout.write(f"Charts, reports and exports are saved in {folder}\n")
         stdout.flush()
         buttons: list[tuple[str, str]] = []
         message_of: dict[str, int] = {}
@@ -90,7 +125,7 @@ async def play(
             while True:
                 messages = double.sent(USER_ID)
                 for message in messages[seen:]:
-                    shown = render(message, stdout)
+                    shown = render(message, stdout, folder)
                     if shown:
                         buttons = shown
                         message_of.clear()
@@ -98,8 +133,23 @@ async def play(
                 seen = len(messages)
                 await asyncio.sleep(0.05)
 
-        task = asyncio.create_task(printer())
         loop = asyncio.get_running_loop()
+
+        async def settled(timeout: float = 60.0) -> None:
+            """Wait until the bot has fetched and handled every update sent so far (a chart or
+            PDF renders before it is sent), then let the printer show the replies."""
+            await asyncio.sleep(0.1)
+            deadline = loop.time() + timeout
+            # PTB's queue and processor have no event to wait on: poll them.
+            while loop.time() < deadline and (  # noqa: ASYNC110
+                double.pending_updates(PLAYGROUND_TOKEN)
+                or not app.update_queue.empty()
+                or app.update_processor.current_concurrent_updates
+            ):
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.15)
+
+        task = asyncio.create_task(printer())
         try:
             while True:
                 line = await loop.run_in_executor(None, stdin.readline)
@@ -121,9 +171,8 @@ async def play(
                     )
                 else:
                     double.send_text(PLAYGROUND_TOKEN, USER_ID, line, language_code=language)
-                await asyncio.sleep(0.3)
-            # let the last replies arrive before leaving
-            await asyncio.sleep(0.5)
+                await settled()
+            await settled()  # the last replies (a PDF takes a moment) arrive before leaving
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -14,8 +14,19 @@ ACTIONS: dict[str, ActionFn] = {}
 
 
 def action(name: str) -> Callable[[ActionFn], ActionFn]:
+    """Register a button's coroutine. Pressed before the runner has a plan (an old button
+    after /delete), a button that needs one points to /start instead; ``fn`` is returned
+    unchanged for direct calls."""
+
     def register(fn: ActionFn) -> ActionFn:
-        ACTIONS[name] = fn
+        async def run(ctx: Ctx, argument: str) -> None:
+            from conversations import newcomer
+
+            if not await newcomer.button_needs_a_plan(ctx, name):
+                await fn(ctx, argument)
+
+        run.__name__ = getattr(fn, "__name__", name)
+        ACTIONS[name] = run
         return fn
 
     return register
@@ -31,9 +42,25 @@ COMMAND_ACTIONS: dict[str, Command] = {}
 
 
 def command(*names: str) -> Callable[[Command], Command]:
+    """Register ``fn`` for these commands. Sent before the runner has a plan, a command that
+    needs one points to /start instead (conversations/newcomer.py); ``fn`` itself is
+    returned unchanged for direct calls."""
+
     def register(fn: Command) -> Command:
         for name in names:
-            COMMAND_ACTIONS[name] = fn
+            COMMAND_ACTIONS[name] = _unless_no_plan(name, fn)
         return fn
 
     return register
+
+
+def _unless_no_plan(name: str, fn: Command) -> Command:
+    async def run(ctx: Ctx) -> None:
+        from conversations import newcomer
+
+        if not await newcomer.command_needs_a_plan(ctx, name):
+            await fn(ctx)
+
+    run.__name__ = getattr(fn, "__name__", name)
+    run.__doc__ = fn.__doc__
+    return run

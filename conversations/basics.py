@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations import engine
+from conversations import engine, newcomer
 from conversations.actions import action, command, data
 from conversations.context import Ctx
 from locales import LANGUAGE_NAMES, N_, SUPPORTED
@@ -27,6 +27,20 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Start or restart")),
 )
 
+# What an empty chat with the bot shows (setMyDescription, up to 512 characters) and the
+# bot's profile and share text (setMyShortDescription, up to 120), per language.
+DESCRIPTION = N_(
+    "runcoach guides you back to running after a calf, hamstring or quadriceps strain, "
+    "Achilles or patellar tendon pain, an ankle sprain, plantar fasciitis or shin pain: a "
+    "session for every day, a quick check-in after each run, weekly tests, and a plan that "
+    "adapts to how your body responds. A coach, not a diagnosis: if something feels wrong, "
+    "see a doctor or physiotherapist. Send /start to begin."
+)
+SHORT_DESCRIPTION = N_(
+    "Back to running after a muscle or tendon injury, gently and step by step. A coach, "
+    "not a diagnosis."
+)
+
 DISCLAIMER = N_(
     "I am a running coach, not a clinician: I cannot diagnose an injury. If something feels "
     "wrong, or you are unsure, see a doctor or physiotherapist."
@@ -40,7 +54,7 @@ def disclaimer(ctx: Ctx) -> str:
 @command("help")
 async def help_command(ctx: Ctx) -> None:
     lines = [ctx._("Here is what I can do:"), ""]
-    lines += [f"/{name} — {ctx._(description)}" for name, description in COMMANDS]
+    lines += ["/" + name + " — " + ctx._(description) for name, description in COMMANDS]
     lines += ["", "<i>" + disclaimer(ctx) + "</i>"]
     ctx.say("\n".join(lines))
     await engine.reask(ctx, "\n")
@@ -88,16 +102,22 @@ async def cancel_command(ctx: Ctx) -> None:
 
 
 async def unknown_command(ctx: Ctx) -> None:
+    if await newcomer.points_to_start(ctx, ctx._("I don't know that command.") + " "):
+        return
     ctx.say(ctx._("I don't know that command. Send /help to see what I can do."))
     await engine.reask(ctx, "\n")
 
 
 async def not_text(ctx: Ctx) -> None:
+    if await newcomer.points_to_start(ctx, ctx._("I can only read text and buttons.") + " "):
+        return
     if not await engine.reask(ctx, ctx._("I can only read text and buttons.") + "\n\n"):
         ctx.say(ctx._("I can only read text and buttons. Send /help to see what I can do."))
 
 
 async def edited(ctx: Ctx) -> None:
+    if await newcomer.points_to_start(ctx):
+        return
     if not await engine.reask(
         ctx, ctx._("I keep the answer you sent first; edits are not recorded.") + "\n\n"
     ):
@@ -105,10 +125,14 @@ async def edited(ctx: Ctx) -> None:
 
 
 async def free_text(ctx: Ctx, text: str) -> None:
+    if await newcomer.points_to_start(ctx):
+        return
     if not await engine.answer(ctx, text):
         ctx.say(ctx._("I'm not sure what you mean. Send /today, /checkin or /help."))
 
 
 async def stale_button(ctx: Ctx) -> None:
+    if await newcomer.points_to_start(ctx, ctx._("That question has closed.") + " "):
+        return
     if not await engine.reask(ctx, ctx._("That question has closed.") + "\n\n"):
         ctx.say(ctx._("That question has closed."))

@@ -91,4 +91,4 @@ class Ctx:
     def say(
         self, text: str, keyboard: list[list[tuple[str, str]]] | None = None, **kwargs: Any
     ) -> None:
-        self.out.append(Out(text=text, keyboard=keyboard, **kwargs))
+        self.out.append(Out(text=self.tr.tidy(text), keyboard=keyboard, **kwargs))

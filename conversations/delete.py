@@ -48,8 +48,8 @@ async def delete_answer(ctx: Ctx, argument: str) -> None:
         return
     # Written before the deletion: the runner object is detached afterwards.
     goodbye = ctx._(
-        "Done: all your data is deleted. If you write to me again, we start from the "
-        "beginning. Take care!"
+        "Done: all your data is deleted. Send /start whenever you want to begin again. "
+        "Take care!"
     )
     await store.forget_runner(ctx.session, ctx.runner.id)
     ctx.say(goodbye)

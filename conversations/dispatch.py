@@ -6,7 +6,6 @@ message never announces something the database did not keep.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
+from conversations import uploads
 from conversations.context import Ctx, Out, Services
 from storage import runners as store
 
@@ -96,9 +96,9 @@ async def deliver(bot: Any, chat_id: int, outs: list[Out]) -> list[int]:
     for out in outs:
         try:
             if callable(out.photo):
-                out.photo = await asyncio.to_thread(out.photo)
+                out.photo = await uploads.rendered(bot, chat_id, out.photo, uploads.PHOTO)
             if callable(out.document):
-                out.document = await asyncio.to_thread(out.document)
+                out.document = await uploads.rendered(bot, chat_id, out.document, uploads.DOCUMENT)
             if out.photo is not None:
                 msg = await bot.send_photo(
                     chat_id,

@@ -177,7 +177,7 @@ def ask(ctx: Ctx, flow: Flow, step: Step, answers: Answers, version: int, prefix
     )
     text = f"{prefix}<b>{header}</b>\n{question}"
     if step.hint:
-        text += f"\n<i>{ctx._(step.hint)}</i>"
+        text += "\n<i>" + ctx._(step.hint) + "</i>"
     rows: Rows = [
         [(o.label if o.literal else ctx._(o.label), callback(version, o.value)) for o in row]
         for row in ctx.extra["options"]
@@ -239,7 +239,10 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
     step = flow.step(row.step) if flow else None
     if flow is None or step is None:
         if button_version is not None:
-            ctx.say(ctx._("That question has closed."))
+            closed = ctx._("That question has closed.")
+            if ctx.runner.status == "new":  # no plan (a newcomer, or after /delete)
+                closed += " " + ctx._("We haven't set up your plan yet. Send /start to begin.")
+            ctx.say(closed)
             return True
         return False
     answers = dict(row.answers or {})

@@ -30,7 +30,7 @@ from conversations.engine import (
     number_row,
     scale_rows,
 )
-from conversations.timezones import SHORT_LISTS, city_label, resolve
+from conversations.timezones import SHORT_LISTS, resolve, zone_label
 from locales import N_
 from progression import Injury, Profile, Reassessment, RedFlag, Side, Swelling, is_urgent, start
 from storage import records
@@ -151,7 +151,7 @@ def _days_parse(ctx: Ctx, text: str, answers: Answers) -> str:
 
 def _zone_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     names = SHORT_LISTS.get(ctx.lang, SHORT_LISTS["en"])
-    items = [Option(n, city_label(n), literal=True) for n in names]
+    items = [Option(n, zone_label(n, ctx.lang), literal=True) for n in names]
     rows = [items[i : i + 3] for i in range(0, len(items), 3)]
     rows.append([Option("UTC", "UTC", literal=True)])
     return rows

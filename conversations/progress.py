@@ -95,7 +95,7 @@ def history_text(ctx: Ctx, records: store.Records, first: date, last: date) -> s
     lines = ["<b>" + ctx._("The last 14 days") + "</b>", ""]
     day = last
     while day >= first:
-        when = html.escape(ctx.tr.date(day, "EEE d MMM"))
+        when = html.escape(ctx.tr.weekday_day_month(day))
         items = by_day.get(day)
         if items:
             what = "; ".join(checkin_line(ctx, c, morning.get(day)) for c in items)

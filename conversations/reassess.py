@@ -161,13 +161,13 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     history = await records.load_history(ctx.session, ctx.runner, ctx.today)
     decision = decide(history, ctx.today)
     await today.remember(ctx, decision)
-    lines = [f"<b>{ctx._('Your results')}</b>"]
+    lines = ["<b>" + ctx._("Your results") + "</b>"]
     lines += [render.gate(ctx, g) for g in gates]
     failed = [g for g in gates if not g.passed]
     if failed:
         lines.append("")
-        lines.append(f"<b>{ctx._('What to work on this week')}</b>")
-        lines += [f"• {ctx._(WORK_ON[g.code])}" for g in failed if g.code in WORK_ON]
+        lines.append("<b>" + ctx._("What to work on this week") + "</b>")
+        lines += ["• " + ctx._(WORK_ON[g.code]) for g in failed if g.code in WORK_ON]
     else:
         lines.append("")
         lines.append(ctx._("Every test passed for the next stage."))

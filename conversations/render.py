@@ -346,7 +346,7 @@ def strength_item(ctx: Ctx, item: StrengthItem) -> str:
 
 
 def prescription(ctx: Ctx, p: Prescription, *, cues: bool = True) -> str:
-    lines = [f"<b>{ctx._(KINDS.get(p.kind, p.kind.value))}</b>"]
+    lines = ["<b>" + ctx._(KINDS.get(p.kind, p.kind.value)) + "</b>"]
     lines += [f"• {segment(ctx, s)}" for s in p.segments]
     if p.total_minutes and p.kind not in (SessionKind.REST,):
         total = ctx.n_("Total: {n} minute", "Total: {n} minutes", p.total_minutes).format(
@@ -373,7 +373,7 @@ def prescription(ctx: Ctx, p: Prescription, *, cues: bool = True) -> str:
         lines += [f"• {strength_item(ctx, item)}" for item in p.strength]
     if cues and p.cues:
         lines.append("")
-        lines += [f"<i>{ctx._(CUES[c])}</i>" for c in p.cues if c in CUES]
+        lines += ["<i>" + ctx._(CUES[c]) + "</i>" for c in p.cues if c in CUES]
     return "\n".join(lines)
 
 
@@ -395,7 +395,7 @@ def decision(ctx: Ctx, d: Decision, *, headline: bool = True) -> str:
         "rest": N_("Time to rest and let it settle."),
         "refer": N_("Please stop the plan and see a clinician."),
     }[d.action.value]
-    lines = [f"<b>{ctx._(head)}</b>"] if headline else []
+    lines = ["<b>" + ctx._(head) + "</b>"] if headline else []
     lines += reasons(ctx, d.reasons)
     if d.action.value != "refer":
         lines.append("")
@@ -410,4 +410,4 @@ def decision(ctx: Ctx, d: Decision, *, headline: bool = True) -> str:
 
 def gate(ctx: Ctx, g: Gate) -> str:
     mark = "✅" if g.passed else "❌"
-    return f"{mark} {ctx._(GATES.get(g.code, g.code.value))}"
+    return mark + " " + ctx._(GATES.get(g.code, g.code.value))

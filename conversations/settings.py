@@ -9,6 +9,7 @@ from conversations.actions import action, command, data
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Option, Step, choice
 from conversations.prompts import WELCOME_BACK
+from conversations.timezones import zone_label
 from locales import N_
 from storage import schedule
 
@@ -94,9 +95,9 @@ def summary(ctx: Ctx) -> str:
         else ctx._("any days")
     )
     lines = [
-        f"<b>{ctx._('Your settings')}</b>",
+        "<b>" + ctx._("Your settings") + "</b>",
         ctx._("Daily message: {time}").format(time=_clock(r.reminder_minute)),
-        ctx._("Time zone: {zone}").format(zone=r.time_zone),
+        ctx._("Time zone: {zone}").format(zone=zone_label(r.time_zone, ctx.lang)),
         ctx.n_(
             "Training: {n} day a week ({days})",
             "Training: {n} days a week ({days})",

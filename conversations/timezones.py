@@ -6,6 +6,11 @@ import re
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel import Locale
+from babel.core import get_global
+
+from locales import SUPPORTED
+
 SHORT_LISTS: dict[str, tuple[str, ...]] = {
     "en": (
         "Europe/London",
@@ -110,12 +115,55 @@ def _by_city() -> dict[str, str]:
 
 
 @cache
+def _by_local_city() -> dict[str, str]:
+    """City names in every supported language, as CLDR spells them (Мюнхен, Viena, Kiew)."""
+    aliases: dict[str, str] = dict(get_global("zone_aliases"))
+    cities: dict[str, str] = {}
+    for name in sorted(available_timezones()):
+        if "/" not in name or name.startswith(("Etc/", "SystemV/", "US/")):
+            continue
+        for lang in SUPPORTED:
+            city = _cldr_city(name, lang)
+            if city:
+                cities.setdefault(city.casefold(), aliases.get(name, name))
+    return cities
+
+
+@cache
 def _by_lower() -> dict[str, str]:
     return {name.casefold(): name for name in available_timezones()}
 
 
 def city_label(name: str) -> str:
     return name.rsplit("/", 1)[-1].replace("_", " ")
+
+
+@cache
+def _cldr_keys() -> dict[str, str]:
+    """IANA name → the (older) name CLDR keys its city names by (Asia/Kolkata → Asia/Calcutta)."""
+    aliases: dict[str, str] = dict(get_global("zone_aliases"))
+    return {canonical: old for old, canonical in aliases.items()}
+
+
+def _cldr_city(name: str, lang: str) -> str | None:
+    zones = Locale.parse(lang).time_zones
+    for key in (name, _cldr_keys().get(name, name)):
+        city = zones.get(key, {}).get("city")
+        if city:
+            return str(city)
+    return None
+
+
+@cache
+def zone_label(name: str, lang: str) -> str:
+    """A zone as a runner reads it in their language: Берлин, Múnich → Berlín, UTC+3."""
+    if name in ("UTC", "Etc/UTC", "Etc/GMT"):
+        return "UTC"
+    fixed = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", name)
+    if fixed:
+        # Etc/GMT-3 is UTC+3: the POSIX sign convention.
+        return f"UTC{'+' if fixed.group(1) == '-' else '-'}{fixed.group(2)}"
+    return _cldr_city(name, lang) or city_label(name)
 
 
 def resolve(text: str) -> str | None:
@@ -149,7 +197,7 @@ def resolve(text: str) -> str | None:
     city = folded.replace("_", " ")
     if city in _by_city():
         return _by_city()[city]
-    return None
+    return _by_local_city().get(folded)
 
 
 def valid(name: str) -> bool:

@@ -124,7 +124,7 @@ async def plan_command(ctx: Ctx) -> None:
         ctx.say(blocked)
         return
     _, history = await current(ctx)
-    lines = [f"<b>{ctx._('Your next 7 days')}</b>"]
+    lines = ["<b>" + ctx._("Your next 7 days") + "</b>"]
     for day in plan_week(history, ctx.today):
         p = day.prescription
         label = ctx.tr.weekday(day.day) + ", " + ctx.tr.day_month(day.day)
@@ -151,7 +151,7 @@ async def why_command(ctx: Ctx) -> None:
         ctx.say(blocked)
         return
     decision, _ = await current(ctx)
-    lines = [f"<b>{ctx._('Why this session')}</b>"]
+    lines = ["<b>" + ctx._("Why this session") + "</b>"]
     lines += [f"• {line}" for line in render.reasons(ctx, decision.reasons)]
     lines.append("")
     lines.append(

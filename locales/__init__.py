@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -29,6 +30,9 @@ LANGUAGE_NAMES: dict[str, str] = {
     "de": "Deutsch",
 }
 CATALOG_DIR = Path(__file__).resolve().parent
+# A sentence's full stop right after an abbreviation's ("2 мар. 2026 г." + "."), also across a
+# closing tag; an ellipsis is left alone.
+_DOUBLE_STOP = re.compile(r"(\w\.(?:</[a-z]+>)*)\.(?!\.)")
 
 
 def N_(message: str) -> str:
@@ -102,7 +106,12 @@ class Translator:
         return format_date(value, format="EEEE", locale=self.lang)
 
     def day_month(self, value: dt.date) -> str:
-        return format_date(value, format="d MMM", locale=self.lang)
+        """Day and short month as the locale writes them: Nov 30, 30 нояб., 30 nov, 30. Nov."""
+        return format_skeleton("MMMd", value, locale=self.lang)
+
+    def weekday_day_month(self, value: dt.date) -> str:
+        """Short weekday, day and month: Mon, Nov 30 · пн, 30 нояб. · lun, 30 nov · Mo., 30. Nov."""
+        return format_skeleton("MMMEd", value, locale=self.lang)
 
     def datetime(self, value: dt.datetime, fmt: str = "medium") -> str:
         return format_datetime(value, format=fmt, locale=self.lang)
@@ -115,6 +124,11 @@ class Translator:
 
     def percent(self, value: float) -> str:
         return format_percent(value, locale=self.lang)
+
+    @staticmethod
+    def tidy(text: str) -> str:
+        """One full stop where a sentence ends in an abbreviation (Russian "г.", German "Nov.")."""
+        return _DOUBLE_STOP.sub(r"\1", text)
 
     def weekday_name(self, weekday: int, width: str = "wide") -> str:
         """Name of weekday 0=Monday..6=Sunday in this language."""

@@ -3,14 +3,17 @@
 * ``extract`` collects every gettext call in the code into ``locales/runcoach.pot``.
 * ``update`` merges the template into each language's ``.po`` (English is filled from the
   source text; the others keep their translations and get new entries to translate).
-* ``check`` lists missing, fuzzy, untranslated and placeholder-mismatched entries (the test
-  suite runs the same check).
+* ``check`` lists missing, fuzzy, untranslated and placeholder-mismatched entries, and every
+  gettext call extraction cannot see: one inside an f-string, or one whose message is built
+  (an f-string, ``+``, ``%``, ``.format``) rather than written as a literal (the test suite
+  runs the same check).
 
 Compiled ``.mo`` files are not kept: the translator compiles the ``.po`` in memory.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import sys
@@ -91,6 +94,82 @@ def update() -> None:
         _write(catalog, po_path(lang), ignore_obsolete=True)
 
 
+# A call that translates a value marked elsewhere (``N_``) is fine: ``_(KINDS[kind])``,
+# ``_(step.hint)``, ``_(GATES.get(code, default))``. Only literals are extracted, though, so a
+# marker (``N_``, ``N_plural``) must always be given literals.
+_LOOKUPS = (ast.Name, ast.Attribute, ast.Subscript)
+_MARKERS = {"N_", "N_plural"}
+
+
+def _keyword(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _is_literal(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _is_lookup(node: ast.AST) -> bool:
+    if isinstance(node, _LOOKUPS):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+    )
+
+
+def _message_args(call: ast.Call, name: str) -> list[ast.expr]:
+    spec = KEYWORDS[name]
+    if spec is None:
+        return call.args[:1]
+    indexes = [i if isinstance(i, int) else i[0] for i in spec]
+    # pgettext's context is argument 1, its message argument 2 (1-based, as Babel counts).
+    return [call.args[i - 1] for i in indexes if i - 1 < len(call.args)]
+
+
+def source_problems(source: str, filename: str) -> list[str]:
+    """Gettext calls in ``source`` whose message extraction would miss."""
+    tree = ast.parse(source, filename)
+    found: list[str] = []
+    in_fstring: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Call) and _keyword(inner) in KEYWORDS:
+                    in_fstring.add(id(inner))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _keyword(node)
+        if name not in KEYWORDS:
+            continue
+        where = f"{filename}:{node.lineno}"
+        if id(node) in in_fstring:
+            found.append(f"code: {where}: {name}() inside an f-string is invisible to extraction")
+            continue
+        for arg in _message_args(node, name):
+            if _is_literal(arg):
+                continue
+            if name in _MARKERS or not _is_lookup(arg):
+                found.append(f"code: {where}: {name}() needs a plain string literal as its message")
+                break
+    return found
+
+
+def code_problems() -> list[str]:
+    found: list[str] = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            found += source_problems(path.read_text(), str(path.relative_to(ROOT)))
+    return found
+
+
 def _placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 
@@ -138,7 +217,7 @@ def problems(lang: str, template: Catalog | None = None) -> list[str]:
 
 def check() -> list[str]:
     template = extract()
-    found: list[str] = []
+    found: list[str] = code_problems()
     for lang in SUPPORTED:
         found += problems(lang, template)
     return found

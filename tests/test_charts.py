@@ -77,7 +77,7 @@ def test_a_single_day():
     fig = build_figure(data, EN)
     assert bars(fig, RUN_BARS) == [12]
     assert bars(fig, OTHER_BARS) == [13]  # stacked: the rest of the 25 minutes
-    assert tick_labels(fig) == ["2 Mar"]
+    assert tick_labels(fig) == ["Mar 2"]
     assert any("Stage 2" in t.get_text() for t in fig.axes[0].texts)
     png = render_progress_chart(data, EN)
     assert png.startswith(PNG_SIGNATURE)
@@ -100,7 +100,7 @@ def test_ninety_days_keep_few_ticks_and_one_bar_per_day():
     assert len(bars(fig, RUN_BARS)) == 90
     labels = tick_labels(fig)
     assert 2 <= len(labels) <= 6
-    assert labels[-1] == "2 Mar"  # the last day is always labelled
+    assert labels[-1] == "Mar 2"  # the last day is always labelled
     png = to_png(fig)
     assert png.startswith(PNG_SIGNATURE)
     assert size(png) == (1200, 900)
@@ -126,7 +126,7 @@ def test_dates_follow_the_runners_language():
     labels = tick_labels(build_figure(data, translator("ru")))
     assert labels[-1].startswith("2 мар")
     labels = tick_labels(build_figure(data, translator("de")))
-    assert labels[-1].startswith("2 März")
+    assert labels[-1].startswith("2. März")
 
 
 def test_tick_positions():

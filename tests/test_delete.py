@@ -113,3 +113,28 @@ async def test_delete_for_a_runner_with_nothing_yet(double, db, clock: Clock):
         await settle(0.2)
     assert await runner_of(db, 2304) is None
     assert set((await counts(db, runner.id)).values()) == {0}
+
+
+async def test_after_delete_any_message_points_to_start(double, db, clock: Clock):
+    await seed_runner(db, 2305)
+    chat = Chat(double, 2305)
+    async with running_bot(double, db, clock=clock):
+        [menu] = await chat.say("/settings")  # a live keyboard from before the deletion
+        await chat.say("/delete")
+        [done] = await chat.press(YES)
+        assert "all your data is deleted" in (done.text or "") and "/start" in (done.text or "")
+        for text in ["hello", "/today", "/checkin", "/settings", "/progress", "/export", "/nope"]:
+            [reply] = await chat.say(text)
+            assert "/start" in (reply.text or ""), (text, reply.text)
+        label, data = menu.buttons()[0][0]
+        assert data is not None
+        [reply] = await chat.press_data(menu.message_id, data)
+        assert "/start" in (reply.text or ""), (label, reply.text)
+        mark = double.mark(2305)
+        double.send_sticker(chat.token, 2305)
+        [reply] = await double.wait_for(2305, 1, since=mark)
+        assert "/start" in (reply.text or "")
+        [help_reply] = await chat.say("/help")  # commands that need no plan still work
+        assert "Here is what I can do" in (help_reply.text or "")
+        [start] = await chat.say("/start")
+        assert "Shall we begin?" in (start.text or "")

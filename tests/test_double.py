@@ -392,3 +392,18 @@ async def test_two_bots_are_separate(double: BotApiDouble) -> None:
         (msg,) = await double.wait_for(USER)
         assert msg.text == "echo: for us"
         assert double.pending_updates(other) == 1
+
+
+def test_ids_do_not_repeat_across_runs() -> None:
+    """A bot that keeps its database between runs (the playground) dedupes updates by message
+    and callback ids: a new double must not hand out the ids of an earlier one."""
+    import time
+
+    first = BotApiDouble()
+    time.sleep(0.25)
+    second = BotApiDouble()
+    assert second.first_id > first.first_id + 1
+    assert second.first_id < 2**31  # message ids fit in 32 bits, as Telegram's do
+    mid = second.send_text(TOKEN, USER, "hi")
+    assert mid == second.first_id
+    assert BotApiDouble(first_id=1).send_text(TOKEN, USER, "hi") == 1

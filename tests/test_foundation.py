@@ -61,6 +61,26 @@ async def test_command_menu_is_published_in_every_language(double, db):
     assert ru["checkin"] != en["checkin"]
 
 
+async def test_description_and_short_description_are_published_in_every_language(double, db):
+    """An empty chat says what the bot is, in the user's language (setMyDescription), and so
+    does the bot's profile (setMyShortDescription)."""
+    from conversations.basics import DESCRIPTION, SHORT_DESCRIPTION
+    from locales import SUPPORTED, translator
+    from tests.conftest import TOKEN
+
+    async with running_bot(double, db):
+        pass
+    assert double.description(TOKEN) == translator("en").gettext(DESCRIPTION)  # the default
+    for lang in SUPPORTED:
+        tr = translator(lang)
+        description = double.description(TOKEN, language_code=lang)
+        short = double.short_description(TOKEN, language_code=lang)
+        assert description == tr.gettext(DESCRIPTION) and "/start" in description
+        assert short == tr.gettext(SHORT_DESCRIPTION)
+        assert 0 < len(description) <= 512 and 0 < len(short) <= 120
+    assert double.description(TOKEN, "de") != double.description(TOKEN, "en")
+
+
 async def test_start_answers_in_russian_for_a_russian_telegram(double, db):
     from locales import translator
 

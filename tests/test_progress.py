@@ -192,7 +192,8 @@ async def test_progress_with_no_checkins_says_so(double, db, clock: Clock):
         [fresh] = await Chat(double, 2103).say("/progress")  # a runner never seen before
     for message in (reply, fresh):
         assert message.method == "sendMessage" and message.photo is None
-        assert "Nothing to chart yet" in (message.text or "")
+    assert "Nothing to chart yet" in (reply.text or "")
+    assert "Send /start to begin" in (fresh.text or "")  # no plan yet: /start first
 
 
 async def test_progress_in_russian_uses_russian_dates(double, db, clock: Clock):
@@ -268,10 +269,10 @@ async def test_history_lists_the_last_14_days(double, db, clock: Clock):
     assert lines[0] == "The last 14 days"
     days = [line for line in lines[2:] if " — " in line]
     assert len(days) == 14
-    assert days[0].startswith("Mon 2 Mar — no check-in")  # today: the planned session
-    assert days[1].startswith("Sun 1 Mar — Session done, 36 min, pain 0 during / 0 after, RPE")
-    assert days[2].startswith("Sat 28 Feb — rest")
-    assert days[-1].startswith("Tue 17 Feb")
+    assert days[0].startswith("Mon, Mar 2 — no check-in")  # today: the planned session
+    assert days[1].startswith("Sun, Mar 1 — Session done, 36 min, pain 0 during / 0 after, RPE")
+    assert days[2].startswith("Sat, Feb 28 — rest")
+    assert days[-1].startswith("Tue, Feb 17")
 
 
 async def test_history_for_a_new_runner_and_in_russian(double, db, clock: Clock):
@@ -279,7 +280,24 @@ async def test_history_for_a_new_runner_and_in_russian(double, db, clock: Clock)
     async with running_bot(double, db, clock=clock):
         [ru] = await Chat(double, 2106, language="ru").say("/history")
         [new] = await Chat(double, 2107).say("/history")
-    assert "пн 2 мар." in (ru.plain_text or "")
-    new_lines = (new.plain_text or "").splitlines()
-    assert sum(1 for line in new_lines if line.endswith("— rest")) == 14
-    assert "No check-ins in these two weeks" in new_lines[-1]
+    assert "пн, 2 мар." in (ru.plain_text or "")
+    assert "Send /start to begin" in (new.plain_text or "")  # no plan yet: /start first
+
+
+async def test_the_chat_shows_an_upload_while_a_chart_or_pdf_renders(double, db, clock: Clock):
+    await seed_runner(db, 2110)
+    chat = Chat(double, 2110)
+    async with running_bot(double, db, clock=clock):
+        [photo] = await chat.say("/progress")
+        pdf, csv = await chat.say("/export", count=2, timeout=30)
+    assert photo.photo is not None and pdf.document is not None and csv.document is not None
+    actions = [action for chat_id, action in double.chat_actions if chat_id == 2110]
+    assert actions[:1] == ["upload_photo"] and "upload_document" in actions
+    methods = [method for method, params in double.calls if method != "getUpdates"]
+    # each action is shown before the file it announces is sent
+    assert methods.index("sendChatAction") < methods.index("sendPhoto")
+    first_document_action = next(
+        i for i, (method, params) in enumerate(double.calls)
+        if method == "sendChatAction" and params.get("action") == "upload_document"
+    )
+    assert first_document_action < [m for m, _ in double.calls].index("sendDocument")
