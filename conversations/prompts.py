@@ -12,7 +12,8 @@ MORNING = "morning"
 WEEKLY = "weekly"
 NUDGE = "nudge"
 WELCOME_BACK = "welcome_back"
-KINDS = (DAILY, MORNING, WEEKLY, NUDGE, WELCOME_BACK)
+CLINICIAN = "clinician"  # referred runners, weekly: has a clinician examined you?
+KINDS = (DAILY, MORNING, WEEKLY, NUDGE, WELCOME_BACK, CLINICIAN)
 
 
 def daily_buttons(ctx: Ctx) -> list[list[tuple[str, str]]]:
@@ -24,8 +25,13 @@ def daily_buttons(ctx: Ctx) -> list[list[tuple[str, str]]]:
 
 async def compose(ctx: Ctx, kinds: list[str]) -> None:
     """Queue the message for the due ``kinds`` (any of KINDS) into ``ctx.out``."""
-    from conversations import today  # the session text lives with /today
+    from conversations import referral, today  # the session text lives with /today
 
+    if CLINICIAN in kinds or ctx.runner.status == "referred":
+        # While referred: no session, no daily prompt; only the clinician question.
+        if CLINICIAN in kinds:
+            ctx.say(referral.weekly_text(ctx), referral.buttons(ctx))
+        return
     lines: list[str] = []
     if WELCOME_BACK in kinds:
         lines.append(ctx._("Welcome back! Your plan picks up gently from here."))

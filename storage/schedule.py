@@ -32,7 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import conflict_insert
 from storage.models import CheckInRow, DeliveryRow, MorningCheckRow, Runner, utcnow
 
-SCHEDULED = ("active", "paused")  # statuses the scheduler looks after
+SCHEDULED = ("active", "paused", "referred")  # statuses the scheduler looks after
+REFERRED = "referred"  # a red flag stopped the plan: only a weekly "seen a clinician?" message
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 DROPPED, BLOCKED, FAILED, UNCERTAIN = "dropped", "blocked", "failed", "uncertain"
 DAILY_KIND = "daily"  # conversations.prompts.DAILY; storage does not import conversations
@@ -76,11 +77,14 @@ def first_due(runner: Runner, now: datetime, *, owed_today: bool = False) -> dat
 
     Active: today's reminder time when it is still ahead (or when today's prompt is owed),
     else tomorrow's. Paused: the reminder time on ``paused_until`` (the tick resumes them),
-    or a daily look when the pause has no end."""
+    or a daily look when the pause has no end. Referred: the reminder time on the next
+    reassessment weekday (one question a week: has a clinician seen you?)."""
     if runner.blocked or runner.status not in SCHEDULED:
         return None
     zone = zone_of(runner)
     today = local_date(now, zone)
+    if runner.status == REFERRED:
+        return next_weekly(runner, now)
     if runner.status == "paused":
         if runner.paused_until is None:
             return now + timedelta(days=1)
@@ -91,6 +95,20 @@ def first_due(runner: Runner, now: datetime, *, owed_today: bool = False) -> dat
     if owed_today:
         return now
     return local_reminder(zone, today + timedelta(days=1), runner.reminder_minute)
+
+
+def next_weekly(runner: Runner, now: datetime, *, after_today: bool = False) -> datetime:
+    """The next reminder time on the runner's reassessment weekday (today's if still ahead)."""
+    zone = zone_of(runner)
+    today = local_date(now, zone)
+    for ahead in range(1 if after_today else 0, 8):
+        day = today + timedelta(days=ahead)
+        if day.weekday() != runner.reassess_weekday:
+            continue
+        at = local_reminder(zone, day, runner.reminder_minute)
+        if at > now or after_today:
+            return at
+    return local_reminder(zone, today + timedelta(days=7), runner.reminder_minute)
 
 
 async def reschedule(session: AsyncSession, runner: Runner, now: datetime) -> None:

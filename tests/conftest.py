@@ -256,8 +256,8 @@ async def onboard(chat: Chat, **overrides: str) -> str:
     replies: list[Any] = []
     for key in step_order:
         last = chat.double.sent(chat.user_id)[-1]
-        if not last.buttons() and "·" not in (last.text or ""):
-            break  # the conversation ended early (a red flag, no consent)
+        if "·" not in (last.text or ""):
+            break  # the conversation ended early (a red flag, no consent): no question header
         if key.startswith(("heel", "hops", "hop_", "stiffness_min", "walk_test")) and (
             answers.get("tests") != "yes"
         ):

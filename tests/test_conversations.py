@@ -58,16 +58,19 @@ async def test_a_red_flag_stops_the_plan_and_refers(double, db, clock):
     async with running_bot(double, db, clock=clock):
         chat = Chat(double, 2002)
         final = await onboard(chat, rf_clot_signs="yes")
-        assert "blood clot" in final and "doctor or physiotherapist" in final
-        assert "emergency" not in final.lower()
+        assert "blood clot" in final and "A doctor needs to assess you today" in final
+        assert "doctor or physiotherapist" not in final
         runner = await _runner(db, 2002)
         assert runner.status == "referred"
         assert await _count(db, DecisionRow, runner.id) == 0
         [reply] = await chat.say("/today")
         assert "stopped until a clinician" in reply.text
-        # A way to re-screen later: /start goes through the safety check again.
-        [question] = await chat.say("/start")
-        assert "breathlessness or chest pain" in question.text
+        # Only a clinician's clearance ends it: /start offers that, not the safety questions.
+        [again] = await chat.say("/start")
+        assert "stopped until a clinician" in again.text
+        assert "breathlessness or chest pain" not in again.text
+        labels = [label for row in again.buttons() for label, _ in row]
+        assert "A clinician examined me and cleared me" in labels
 
 
 async def test_chest_pain_gets_urgent_wording(double, db, clock):
