@@ -17,10 +17,13 @@ KINDS = (DAILY, MORNING, WEEKLY, NUDGE, WELCOME_BACK, CLINICIAN)
 
 
 def daily_buttons(ctx: Ctx) -> list[list[tuple[str, str]]]:
-    return [
+    rows = [
         [(ctx._("Check in"), data("checkin")), (ctx._("Skipped today"), data("skipped"))],
         [(ctx._("Show plan"), data("plan"))],
     ]
+    if ctx.extra.get("reassess_due"):  # the plan waits for a reassessment: offer it now
+        rows.append([(ctx._("Start reassessment"), data("reassess"))])
+    return rows
 
 
 async def compose(ctx: Ctx, kinds: list[str]) -> None:
@@ -67,7 +70,7 @@ async def compose(ctx: Ctx, kinds: list[str]) -> None:
         lines.append(
             ctx._("It's reassessment day: a few quick tests tell us if you're ready to move on.")
         )
-    keyboard = daily_buttons(ctx)
     if WEEKLY in kinds:
-        keyboard.append([(ctx._("Start reassessment"), data("reassess"))])
+        ctx.extra["reassess_due"] = True
+    keyboard = daily_buttons(ctx)
     ctx.say("\n\n".join(lines), keyboard)

@@ -479,8 +479,9 @@ def when(ctx: Ctx, day: date) -> str:
     return ctx.tr.weekday(day) + ", " + ctx.tr.day_month(day)
 
 
-def decision(ctx: Ctx, d: Decision, *, headline: bool = True) -> str:
-    """The next session, when, and why, in plain words."""
+def decision(ctx: Ctx, d: Decision, *, headline: bool = True, escalation: bool = False) -> str:
+    """The next session, when, and why, in plain words. The advice to see a clinician for a
+    review is said once, when it first appears (``escalation``); /today keeps a line."""
     head = {
         "progress": N_("Well done: you move up a level."),
         "repeat": N_("Let's repeat this level."),
@@ -492,7 +493,12 @@ def decision(ctx: Ctx, d: Decision, *, headline: bool = True) -> str:
     if d.action.value == "refer":
         lines.append(referral(ctx, flags_of(d)))
         return "\n".join(lines)
-    lines += reasons(ctx, d.reasons)
+    lines += reasons(
+        ctx,
+        tuple(
+            r for r in d.reasons if escalation or r.code is not ReasonCode.CLINICIAN_REVIEW_ADVISED
+        ),
+    )
     if d.action.value != "refer":
         lines.append("")
         lines.append(

@@ -77,6 +77,22 @@ def new_events(decision: Decision, history: History) -> frozenset[tuple[ReasonCo
     return decision.events - {e for p in history.past for e in p.events}
 
 
+def decision_buttons(ctx: Ctx, decision: Decision) -> list[list[tuple[str, str]]] | None:
+    """The clearance buttons under a referral; none otherwise."""
+    if decision.action is Action.REFER:
+        from conversations import referral
+
+        return referral.buttons(ctx)
+    return None
+
+
+def escalation_is_new(decision: Decision, history: History) -> bool:
+    """Whether the decision advises a clinician review that the last stored one did not."""
+    if not decision.has(ReasonCode.CLINICIAN_REVIEW_ADVISED):
+        return False
+    return not history.past or ReasonCode.CLINICIAN_REVIEW_ADVISED not in history.past[-1].codes
+
+
 async def current(ctx: Ctx) -> tuple[Decision, History]:
     """Decide from the stored history; store the decision when it changes the level, refers,
     or acts on an event not acted on before (a step back at the bottom level included), so
@@ -139,11 +155,18 @@ async def session_text(ctx: Ctx) -> str:
     blocked = not_active_text(ctx)
     if blocked:
         return blocked
-    _, history = await current(ctx)
+    decision, history = await current(ctx)
     today = plan_week(history, ctx.today)[0]
     p = today.prescription
     head = ctx._("Today, {date}").format(date=ctx.tr.day_month(ctx.today))
     lines = [f"<b>{head}</b>"]
+    if decision.has(ReasonCode.CLINICIAN_REVIEW_ADVISED):  # a standing line until it clears
+        lines.append(
+            "<i>" + render.reason(ctx, ReasonCode.CLINICIAN_REVIEW_ADVISED.value, {}) + "</i>"
+        )
+    ctx.extra["reassess_due"] = decision.has(ReasonCode.REASSESSMENT_NEEDED)
+    if ctx.extra["reassess_due"]:
+        lines.append(render.reason(ctx, ReasonCode.REASSESSMENT_NEEDED.value, {}))
     if today.is_run_day or p.kind in (SessionKind.WALK,):
         lines.append(render.prescription(ctx, p))
         lines.append("")
