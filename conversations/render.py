@@ -443,7 +443,8 @@ def prescription(ctx: Ctx, p: Prescription, *, cues: bool = True) -> str:
         )
     if p.cadence_target and p.running_minutes:
         lo, hi = p.cadence_target
-        own = ctx.runner.cadence_spm
+        runner = getattr(ctx, "runner", None)  # rendering without a runner: general cue
+        own = runner.cadence_spm if runner is not None else None
         if own:
             lines.append(
                 ctx._(
