@@ -144,7 +144,7 @@ async def remember(ctx: Ctx, decision: Decision) -> None:
     if decision.action is Action.REFER:
         from conversations import referral
 
-        if not decision.has(ReasonCode.RED_FLAG):
+        if ctx.runner.status != "referred" and not decision.has(ReasonCode.RED_FLAG):
             flags = render.flags_of(decision) or frozenset({RedFlag.NIGHT_PAIN})
             await records.add_red_flags(ctx.session, ctx.runner.id, ctx.today, flags)
         await referral.stop(ctx)

@@ -177,3 +177,34 @@ def test_running_minutes_in_proportion_never_exceed_the_plan() -> None:
     assert done(Outcome.SKIPPED, {}, planned) == (0, 0)
     rest = replace(planned, kind=SessionKind.REST, total_minutes=0, running_minutes=0)
     assert done(Outcome.DONE, {}, rest) == (0, 0)
+
+
+async def test_no_run_on_the_morning_of_a_step_back(double, db, clock):
+    """Issue 10, item 4: after "worse on waking" the stored decision steps back, and /today,
+    /plan and the daily prompt prescribe no run that same day."""
+    from conversations import dispatch, prompts
+    from tests.conftest import choose
+
+    chat = Chat(double, 7506)
+    async with running_bot(double, db, clock=clock) as app:
+        await onboard(chat)
+        await _planned_run_day(db, clock, 7506)
+        await chat.say("/checkin")
+        await answer_flow(chat, db, {"outcome": "done", **CHECKIN})
+        clock.advance(days=1)
+        async with db.session() as session:
+            runner = (
+                await session.execute(select(Runner).where(Runner.telegram_user_id == 7506))
+            ).scalar_one()
+            ctx = Ctx(services=Services(db=db), session=session, runner=runner, now=clock())
+            await prompts.compose(ctx, [prompts.DAILY, prompts.MORNING])
+        await dispatch.deliver(app.bot, 7506, ctx.out)
+        for value in ("worse", "same", "none"):
+            await choose(chat, value)
+        [after] = await choose(chat, "no")
+        [today] = await chat.say("/today")
+        [plan] = await chat.say("/plan")
+    assert "step back" in after.text
+    assert "minutes running" not in today.text and "minute running" not in today.text
+    first_day = plan.text.split("\n")[1]
+    assert "running" not in first_day.replace("pool running", "")
