@@ -162,3 +162,36 @@ async def test_last_run_day_looks_beyond_the_window(db: Database) -> None:
 async def test_no_running_ever_means_no_last_run_day(db: Database) -> None:
     rid = await _runner(db, 7105)
     assert (await _history(db, rid)).last_run_day is None
+
+
+async def test_migration_0003_down_and_up_keeps_every_record(db: Database) -> None:
+    """Downgrading 0003 and upgrading again keeps runners and their records (on SQLite a
+    copy of `runners` would cascade-delete them); results not asked come back down as 0."""
+    from alembic import command
+    from sqlalchemy import func, select, text
+
+    from storage.db import alembic_config
+    from storage.models import ReassessmentRow
+
+    rid = await _runner(db, 7106)
+    async with db.session() as session:
+        session.add(_checkin_row(rid, TODAY, running_minutes=12))
+        session.add(ReassessmentRow(runner_id=rid, day=TODAY, walk_pain=0, gates=[]))
+
+    def run(conn: Any, step: Any, revision: str) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        step(cfg, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run, command.downgrade, "0002")
+    async with db.engine.begin() as conn:
+        assert (await conn.execute(text("select heel_raises_left from reassessments"))).all() == [
+            (0,)
+        ]
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run, command.upgrade, "head")
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(CheckInRow)) == 1
+        assert await session.scalar(select(func.count()).select_from(ReassessmentRow)) == 1
+    assert (await _history(db, rid)).profile.cadence_spm is None

@@ -36,8 +36,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('runners') as batch:
-        batch.drop_column('cadence_spm')
+    if op.get_bind().dialect.name == 'sqlite':
+        # Not a batch copy: recreating `runners` would drop the old table, and with foreign
+        # keys on that deletes every runner's records (ON DELETE CASCADE). SQLite >= 3.35.
+        op.execute(sa.text('ALTER TABLE runners DROP COLUMN cadence_spm'))
+    else:
+        op.drop_column('runners', 'cadence_spm')
     with op.batch_alter_table('red_flags') as batch:
         batch.drop_column('cleared_to_stage')
     with op.batch_alter_table('reassessments') as batch:
