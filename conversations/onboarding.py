@@ -421,7 +421,9 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
             "/plan shows the week ahead and /help everything else."
         ).format(time=f"{runner.reminder_minute // 60:02d}:{runner.reminder_minute % 60:02d}")
     )
-    ctx.say("\n".join(lines))
+    from conversations import today as today_module
+
+    ctx.say("\n".join(lines), today_module.decision_buttons(ctx, decision))
 
 
 async def _reschedule(ctx: Ctx) -> None:

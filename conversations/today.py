@@ -78,11 +78,16 @@ def new_events(decision: Decision, history: History) -> frozenset[tuple[ReasonCo
 
 
 def decision_buttons(ctx: Ctx, decision: Decision) -> list[list[tuple[str, str]]] | None:
-    """The clearance buttons under a referral; none otherwise."""
+    """The clearance buttons under a referral; the reassessment's when the plan waits for one
+    (so it can be done now, not only on the weekly day); none otherwise."""
     if decision.action is Action.REFER:
         from conversations import referral
 
         return referral.buttons(ctx)
+    if decision.has(ReasonCode.REASSESSMENT_NEEDED):
+        from conversations.actions import data
+
+        return [[(ctx._("Start reassessment"), data("reassess"))]]
     return None
 
 

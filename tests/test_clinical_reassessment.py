@@ -154,3 +154,26 @@ async def test_today_offers_the_reassessment_when_the_plan_waits_for_one(
         assert "send /reassess" in reply.text
         [question] = await chat.press("Start reassessment")
     assert SAFETY in question.text
+
+
+async def test_onboarding_offers_the_retest_at_once_when_the_plan_waits_for_it(
+    double, db, clock, monkeypatch
+):
+    """Placed at the top of the walking stage, the ready-to-run retest is offered right away,
+    not only on the weekly day."""
+    import conversations.onboarding as onboarding_module
+
+    real = onboarding_module.start
+
+    def placed(*args: Any) -> Any:
+        d = real(*args)
+        return replace(d, reasons=(*d.reasons, Reason(ReasonCode.REASSESSMENT_NEEDED)))
+
+    monkeypatch.setattr(onboarding_module, "start", placed)
+    chat = Chat(double, 7407)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        final = double.sent(7407)[-1]
+        assert "Start reassessment" in [label for row in final.buttons() for label, _ in row]
+        [question] = await chat.press("Start reassessment")
+    assert SAFETY in question.text
