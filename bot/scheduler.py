@@ -55,7 +55,7 @@ RETRY_DELAY = timedelta(minutes=5)  # a runner whose claim raised is looked at a
 class TickStats:
     scheduled: int = 0  # runners scheduled for the first time
     looked_at: int = 0  # due runners examined
-    parked: int = 0  # runners no longer scheduled (new, referred, blocked)
+    parked: int = 0  # runners no longer scheduled (new, blocked)
     claimed: int = 0  # messages claimed (one per runner and day)
     sent: int = 0
     dropped: int = 0  # after the cut-off, or nothing to say

@@ -2,9 +2,10 @@
 
 Time model: ``runners.next_due_at`` is the UTC instant of the next local reminder time the
 scheduler must look at the runner (computed with zoneinfo, so it follows daylight saving).
-A tick selects ``next_due_at <= now`` through ``ix_runners_due``; active or paused runners
-whose ``next_due_at`` is NULL (never scheduled) are found through the small partial index
-``ix_runners_unscheduled`` and scheduled on first sight.
+A tick selects ``next_due_at <= now`` through ``ix_runners_due``; active, paused or referred
+runners whose ``next_due_at`` is NULL (never scheduled) are found through the small partial
+index ``ix_runners_unscheduled`` and scheduled on first sight. A referred runner is due once a
+week only (the reassessment weekday), for the "has a clinician examined you?" question.
 
 Deliveries: one row per (runner, kind, local date), unique. A row is inserted with
 ``INSERT … ON CONFLICT DO NOTHING RETURNING`` so exactly one process wins it. Life of a row::
@@ -161,7 +162,7 @@ async def due_runners(
 
 
 async def unscheduled_runners(session: AsyncSession, limit: int) -> list[Runner]:
-    """Active or paused runners never scheduled (``next_due_at`` NULL), by the partial index."""
+    """Scheduled-status runners never scheduled (``next_due_at`` NULL), by the partial index."""
     result = await session.execute(
         select(Runner)
         .where(
@@ -175,7 +176,7 @@ async def unscheduled_runners(session: AsyncSession, limit: int) -> list[Runner]
 
 
 async def park(session: AsyncSession, runner_ids: Sequence[int]) -> None:
-    """Stop looking at runners who are no longer scheduled (new, referred, blocked)."""
+    """Stop looking at runners who are no longer scheduled (new, blocked)."""
     if not runner_ids:
         return
     await session.execute(
