@@ -83,9 +83,10 @@ from tests.conftest import ONBOARDING_ANSWERS  # noqa: E402
 TOKEN = "123456:BENCHtokenDoNotLogThis0123456789abcdef"
 BARE_TOKEN = "654321:BAREtokenDoNotLogThis0123456789abcdefg"
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-# /checkin, then typed answers: done, 30 min, pain 2 during, 1 now, no sharp pain,
-# stiffness 1, no swelling, RPE 4, mood 4, 7 h sleep, no note (as tests/test_crash_safety.py).
-CHECKIN = ["/checkin", "done", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"]
+# /checkin, then typed answers: did less (so the minutes are asked), 30 min, pain 2 during,
+# 1 now, no sharp pain, stiffness 1, no swelling, RPE 4, mood 4, 7 h sleep, no note (as
+# tests/test_crash_safety.py; "done as planned" takes the planned minutes without asking).
+CHECKIN = ["/checkin", "shorter", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"]
 SAVED = "check-in is saved"
 FIRST_USER = 700_001
 BARE_FIRST_USER = 800_001

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_outs
 from conversations.context import Ctx, Out, Services
-from conversations.prompts import DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
+from conversations.prompts import CLINICIAN, DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
 from storage import runners as runner_store
 from storage import schedule
 from storage.models import Runner
@@ -55,7 +55,7 @@ RETRY_DELAY = timedelta(minutes=5)  # a runner whose claim raised is looked at a
 class TickStats:
     scheduled: int = 0  # runners scheduled for the first time
     looked_at: int = 0  # due runners examined
-    parked: int = 0  # runners no longer scheduled (new, referred, blocked)
+    parked: int = 0  # runners no longer scheduled (new, blocked)
     claimed: int = 0  # messages claimed (one per runner and day)
     sent: int = 0
     dropped: int = 0  # after the cut-off, or nothing to say
@@ -289,7 +289,14 @@ class Scheduler:
                 zone, today + timedelta(days=1), runner.reminder_minute
             )
             kinds: list[str] = []
-            if runner.status == "paused":
+            if runner.status == schedule.REFERRED:
+                # no sessions while referred: once a week, "has a clinician seen you?"
+                if today.weekday() != runner.reassess_weekday or now < due_at:
+                    runner.next_due_at = schedule.next_weekly(runner, now)
+                    return None
+                kinds.append(CLINICIAN)
+                tomorrow_at = schedule.next_weekly(runner, now, after_today=True)
+            elif runner.status == "paused":
                 until = runner.paused_until
                 if until is None:
                     runner.next_due_at = now + timedelta(days=1)
@@ -311,8 +318,9 @@ class Scheduler:
                 if now < due_at:
                     runner.next_due_at = due_at
                     return None
-            kinds.append(DAILY)
-            kinds += await self._extra_kinds(session, runner, today, kinds)
+            if CLINICIAN not in kinds:
+                kinds.append(DAILY)
+                kinds += await self._extra_kinds(session, runner, today, kinds)
             if self._late(local_now, now, due_at):
                 dropped = await schedule.claim(
                     session, runner.id, kinds, today, now, status=schedule.DROPPED
@@ -321,7 +329,7 @@ class Scheduler:
                 runner.next_due_at = tomorrow_at
                 return None
             ids = await schedule.claim(session, runner.id, kinds, today, now)
-            if ids and DAILY not in ids:
+            if ids and kinds[0] not in ids:
                 # today's message was claimed by another process: do not send a second one
                 await schedule.finish(session, list(ids.values()), schedule.DROPPED, now)
                 ids = {}
@@ -385,7 +393,7 @@ class Scheduler:
                 due_at = schedule.local_reminder(zone, claim.local_date, runner.reminder_minute)
                 if (
                     runner.blocked
-                    or runner.status != "active"
+                    or runner.status != (schedule.REFERRED if CLINICIAN in claim.ids else "active")
                     or local_now.date() != claim.local_date
                     or self._late(local_now, now, due_at)
                 ):

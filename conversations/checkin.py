@@ -34,6 +34,11 @@ def _skipped(answers: Answers) -> bool:
     return answers.get("outcome") == Outcome.SKIPPED.value
 
 
+def _no_minutes_asked(answers: Answers) -> bool:
+    """Skipped, or done as planned: the planned minutes are the minutes done."""
+    return answers.get("outcome") in (Outcome.SKIPPED.value, Outcome.DONE.value)
+
+
 def _minutes_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     return [number_row(10, 20, 30, 40, 45, 60)]
 
@@ -73,7 +78,7 @@ STEPS: tuple[Step, ...] = (
         _ask_minutes,
         int_in(1, 300),
         _minutes_options,
-        skip_if=_skipped,
+        skip_if=_no_minutes_asked,
         hint=N_("Tap one or type the number."),
     ),
     Step(
@@ -138,11 +143,28 @@ STEPS: tuple[Step, ...] = (
 NO_RUN_KINDS = (SessionKind.CROSS, SessionKind.REST, SessionKind.STRENGTH)
 
 
+def minutes_done(outcome: Outcome, answers: Answers, planned: Prescription) -> tuple[int, int]:
+    """(minutes, running minutes) actually done. "Done as planned" is the planned session;
+    "Did less" counts the running in proportion to the minutes done (a session cut short
+    counts for what was done, never for what was prescribed); no running otherwise."""
+    if outcome is Outcome.SKIPPED:
+        return 0, 0
+    if outcome is Outcome.DONE and "minutes" not in answers:
+        running = planned.running_minutes if planned.kind not in NO_RUN_KINDS else 0
+        return planned.total_minutes, running
+    minutes = int(answers["minutes"])
+    if outcome is Outcome.CROSS or planned.kind in NO_RUN_KINDS or not planned.total_minutes:
+        return minutes, 0
+    share = min(1.0, minutes / planned.total_minutes)
+    return minutes, min(planned.running_minutes, round(planned.running_minutes * share))
+
+
 def checkin_from(answers: Answers, ctx: Ctx, planned: Prescription) -> CheckIn:
     """The check-in as progression reads it: at the level of the session planned for today
     (a shortened or easy-day session is a lower level than the runner's own)."""
     skipped = _skipped(answers)
     outcome = Outcome(answers["outcome"])
+    minutes, running = minutes_done(outcome, answers, planned)
     if outcome is Outcome.DONE and planned.kind in NO_RUN_KINDS and planned.stage > 0:
         # "Done as planned" on a rest or cross-training day is not a session of the ladder
         # (in stage 0, cross-training *is* the session).
@@ -150,7 +172,8 @@ def checkin_from(answers: Answers, ctx: Ctx, planned: Prescription) -> CheckIn:
     return CheckIn(
         day=ctx.today,
         outcome=outcome,
-        minutes=0 if skipped else int(answers["minutes"]),
+        minutes=minutes,
+        running_minutes=running,
         pain_during=0 if skipped else int(answers["pain_during"]),
         pain_after=0 if skipped else int(answers["pain_after"]),
         sharp_or_limp=False if skipped else bool(answers["sharp_or_limp"]),
@@ -170,6 +193,7 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     await records.add_checkin(ctx.session, ctx.runner.id, checkin, answers.get("note"))
     history = replace(before, checkins=(*before.checkins, checkin))
     decision = decide(history, ctx.today)
+    new_escalation = today.escalation_is_new(decision, before)
     await today.remember(ctx, decision)
     lines = [ctx._("Thanks, your check-in is saved.")]
     if checkin.sharp_or_limp:
@@ -177,11 +201,11 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     if answers.get("note"):
         lines.append(ctx._("Note: {note}").format(note=html.escape(str(answers["note"]))))
     lines.append("")
-    lines.append(render.decision(ctx, decision))
+    lines.append(render.decision(ctx, decision, escalation=new_escalation))
     if decision.check_again.value == "48h":
         lines.append("")
         lines.append(ctx._("I'll check in with you again in 48 hours."))
-    ctx.say("\n".join(lines))
+    ctx.say("\n".join(lines), today.decision_buttons(ctx, decision))
 
 
 FLOW = engine.register(Flow(name="checkin", title=N_("Check-in"), steps=STEPS, finish=finish))

@@ -8,6 +8,7 @@ from conversations import (  # noqa: F401
     morning,
     progress,
     reassess,
+    referral,
     settings,
     start,
     today,

@@ -62,6 +62,7 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     await records.add_morning(ctx.session, ctx.runner.id, check)
     history = await records.load_history(ctx.session, ctx.runner, ctx.today)
     decision = decide(history, ctx.today)
+    new_escalation = today.escalation_is_new(decision, history)
     await today.remember(ctx, decision)
     settled = check.pain is not Compare.WORSE and check.stiffness is not Compare.WORSE
     head = (
@@ -69,7 +70,10 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
         if settled and check.swelling is Swelling.NONE and not check.night_pain
         else ctx._("Thanks for telling me. Let's adjust.")
     )
-    ctx.say(head + "\n\n" + render.decision(ctx, decision))
+    ctx.say(
+        head + "\n\n" + render.decision(ctx, decision, escalation=new_escalation),
+        today.decision_buttons(ctx, decision),
+    )
 
 
 FLOW = engine.register(Flow(name="morning", title=N_("Morning check"), steps=STEPS, finish=finish))

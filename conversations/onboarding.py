@@ -32,7 +32,7 @@ from conversations.engine import (
 )
 from conversations.timezones import SHORT_LISTS, resolve, zone_label
 from locales import N_
-from progression import Injury, Profile, Reassessment, RedFlag, Side, Swelling, is_urgent, start
+from progression import Injury, Profile, Reassessment, RedFlag, Side, Swelling, start
 from storage import records
 
 RED_FLAGS: tuple[tuple[RedFlag, str], ...] = (
@@ -55,15 +55,6 @@ RED_FLAGS: tuple[tuple[RedFlag, str], ...] = (
     (RedFlag.NUMB_TINGLING, N_("Is there intense pain together with numbness or tingling?")),
     (RedFlag.NIGHT_PAIN, N_("Does the pain wake you up at night?")),
 )
-
-FLAG_MEANING: dict[RedFlag, str] = {
-    RedFlag.CHEST_OR_BREATH: N_("a clot that has travelled to the lungs"),
-    RedFlag.CLOT_SIGNS: N_("a blood clot in the leg (deep-vein thrombosis)"),
-    RedFlag.CANNOT_BEAR_WEIGHT: N_("a fracture"),
-    RedFlag.BONY_TENDERNESS: N_("a fracture or a bone stress injury"),
-    RedFlag.NUMB_TINGLING: N_("pressure on a nerve or inside a muscle compartment"),
-    RedFlag.NIGHT_PAIN: N_("a bone stress injury"),
-}
 
 WEEKDAY_SETS: dict[int, tuple[tuple[int, ...], ...]] = {
     1: ((5,), (6,), (2,)),
@@ -335,33 +326,9 @@ def _end_early(answers: Answers) -> bool:
 
 async def refer(ctx: Ctx, flags: frozenset[RedFlag]) -> None:
     """Stop the plan and send the runner to a clinician, urgently where it must be."""
-    await records.add_red_flags(ctx.session, ctx.runner.id, ctx.today, flags)
-    ctx.runner.status = "referred"
-    lines = []
-    if is_urgent(flags):
-        lines.append(
-            "<b>"
-            + ctx._(
-                "Sudden breathlessness or chest pain needs emergency care now: call your local "
-                "emergency number (112 in Europe, 911 in North America)."
-            )
-            + "</b>"
-        )
-    meanings = sorted({ctx._(FLAG_MEANING[f]) for f in flags})
-    lines.append(
-        ctx._(
-            "What you describe can be a sign of {conditions}. That needs a doctor or "
-            "physiotherapist to look at it, not a running plan."
-        ).format(conditions="; ".join(meanings))
-    )
-    lines.append(
-        ctx._(
-            "I have stopped your plan. When a clinician has checked you and cleared you to "
-            "train, send /start and we will go through the safety check again."
-        )
-    )
-    lines.append("<i>" + ctx._(DISCLAIMER) + "</i>")
-    ctx.say("\n\n".join(lines))
+    from conversations import referral
+
+    await referral.refer(ctx, flags)
 
 
 def profile_from(answers: Answers) -> Profile:
@@ -454,7 +421,9 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
             "/plan shows the week ahead and /help everything else."
         ).format(time=f"{runner.reminder_minute // 60:02d}:{runner.reminder_minute % 60:02d}")
     )
-    ctx.say("\n".join(lines))
+    from conversations import today as today_module
+
+    ctx.say("\n".join(lines), today_module.decision_buttons(ctx, decision))
 
 
 async def _reschedule(ctx: Ctx) -> None:

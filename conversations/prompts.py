@@ -12,20 +12,29 @@ MORNING = "morning"
 WEEKLY = "weekly"
 NUDGE = "nudge"
 WELCOME_BACK = "welcome_back"
-KINDS = (DAILY, MORNING, WEEKLY, NUDGE, WELCOME_BACK)
+CLINICIAN = "clinician"  # referred runners, weekly: has a clinician examined you?
+KINDS = (DAILY, MORNING, WEEKLY, NUDGE, WELCOME_BACK, CLINICIAN)
 
 
 def daily_buttons(ctx: Ctx) -> list[list[tuple[str, str]]]:
-    return [
+    rows = [
         [(ctx._("Check in"), data("checkin")), (ctx._("Skipped today"), data("skipped"))],
         [(ctx._("Show plan"), data("plan"))],
     ]
+    if ctx.extra.get("reassess_due"):  # the plan waits for a reassessment: offer it now
+        rows.append([(ctx._("Start reassessment"), data("reassess"))])
+    return rows
 
 
 async def compose(ctx: Ctx, kinds: list[str]) -> None:
     """Queue the message for the due ``kinds`` (any of KINDS) into ``ctx.out``."""
-    from conversations import today  # the session text lives with /today
+    from conversations import referral, today  # the session text lives with /today
 
+    if CLINICIAN in kinds or ctx.runner.status == "referred":
+        # While referred: no session, no daily prompt; only the clinician question.
+        if CLINICIAN in kinds:
+            ctx.say(referral.weekly_text(ctx), referral.buttons(ctx))
+        return
     lines: list[str] = []
     if WELCOME_BACK in kinds:
         lines.append(ctx._("Welcome back! Your plan picks up gently from here."))
@@ -61,7 +70,7 @@ async def compose(ctx: Ctx, kinds: list[str]) -> None:
         lines.append(
             ctx._("It's reassessment day: a few quick tests tell us if you're ready to move on.")
         )
-    keyboard = daily_buttons(ctx)
     if WEEKLY in kinds:
-        keyboard.append([(ctx._("Start reassessment"), data("reassess"))])
+        ctx.extra["reassess_due"] = True
+    keyboard = daily_buttons(ctx)
     ctx.say("\n\n".join(lines), keyboard)

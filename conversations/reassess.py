@@ -1,24 +1,38 @@
-"""The weekly reassessment: heel raises, hops, ankle mobility, morning stiffness, a brisk walk
-and a short readiness scale. Ends with the stage gates passed or not, and what to work on."""
+"""The weekly reassessment: a red-flag re-screen, swelling and pain at rest, then only the tests
+that fit the stage (heel raises, hops, ankle mobility, morning stiffness, a brisk walk, a short
+readiness scale). Ends with each stage gate passed, not passed or not tested, and what to work
+on. Nothing is shown as passed unless it was asked or measured."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from conversations import engine, render, today
 from conversations.actions import command
-from conversations.common import SKIP, STIFFNESS_OPTIONS, optional, skip_row
+from conversations.common import SKIP, STIFFNESS_OPTIONS, SWELLING_OPTIONS, optional, skip_row
 from conversations.context import Ctx
 from conversations.engine import (
     Answers,
     Flow,
     Option,
     Step,
+    choice,
     float_in,
     int_in,
     number_row,
     scale_rows,
 )
 from locales import N_
-from progression import GateCode, Reassessment, Swelling, decide, evaluate_gates
+from progression import (
+    GateCode,
+    Reassessment,
+    RedFlag,
+    Swelling,
+    decide,
+    evaluate_gates,
+    stage_of,
+)
+from progression.gates import tested
 from storage import records
 
 # A short readiness-to-run scale in the spirit of I-PRRS: six 0-10 items, summed to 0-60.
@@ -63,8 +77,69 @@ def _walk_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     return [*scale_rows(0, 10), [Option(SKIP, N_("I didn't do the walk"))]]
 
 
+def _pain_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    return [*scale_rows(0, 10), skip_row()]
+
+
 def _no_ktw_left(answers: Answers) -> bool:
     return answers.get("ktw_left") is None
+
+
+# ---------------------------------------------------------------- which tests fit the stage
+# The runner's stage is put in the answers when the reassessment begins.
+def _stage(answers: Answers) -> int:
+    return int(answers.get("stage", 1))
+
+
+def _protect(answers: Answers) -> bool:
+    """Stage 0: only daily pain, rest pain and swelling decide; no strength or impact tests."""
+    return _stage(answers) == 0
+
+
+def _no_hops(answers: Answers) -> bool:
+    """No single-leg hops while protecting the injury, or with pain at rest (or not known)."""
+    return _protect(answers) or answers.get("rest_pain") != 0
+
+
+def _not_walking_stage(answers: Answers) -> bool:
+    return _stage(answers) != 1
+
+
+def _before_stage_4(answers: Answers) -> bool:
+    return _stage(answers) < 4
+
+
+# ---------------------------------------------------------------- the red-flag re-screen
+SCREEN: tuple[tuple[RedFlag, str], ...] = (
+    (RedFlag.CHEST_OR_BREATH, N_("Chest pain or sudden breathlessness")),
+    (RedFlag.CLOT_SIGNS, N_("A painful calf that is swollen, warm or red")),
+    (RedFlag.NUMB_TINGLING, N_("Severe pain with numbness or tingling")),
+    (RedFlag.CANNOT_BEAR_WEIGHT, N_("I can't take four steps on the leg")),
+    (RedFlag.BONY_TENDERNESS, N_("Pain at one exact spot on a bone")),
+    (RedFlag.NIGHT_PAIN, N_("Pain that wakes me at night")),
+)
+NONE_OF_THESE = "none"
+
+
+def _screen_question(ctx: Ctx, answers: Answers) -> str:
+    signs = "\n".join("• " + ctx._(label) for _, label in SCREEN)
+    return (
+        ctx._("Weekly reassessment. First, the safety check: do you have any of these now?")
+        + "\n"
+        + signs
+    )
+
+
+def _screen_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    return [
+        [Option(NONE_OF_THESE, N_("None of these"))],
+        *([Option(flag.value, label)] for flag, label in SCREEN),
+    ]
+
+
+def _screen_flag(answers: Answers) -> RedFlag | None:
+    value = answers.get("screen")
+    return None if value in (None, NONE_OF_THESE) else RedFlag(str(value))
 
 
 def _readiness_step(index: int, question: str) -> Step:
@@ -78,31 +153,77 @@ def _readiness_step(index: int, question: str) -> Step:
             )
         return text
 
-    return Step(f"ready_{index}", ask, int_in(0, 10), scale_rows(0, 10))
+    return Step(f"ready_{index}", ask, int_in(0, 10), scale_rows(0, 10), skip_if=_before_stage_4)
 
 
-def _intro(ctx: Ctx, answers: Answers) -> str:
-    return (
-        ctx._("Weekly reassessment. Warm up first with a few minutes of walking.")
-        + "\n\n"
-        + ctx._(
-            "Single-leg heel raises on the left leg: how many, at a steady pace, until you can't?"
-        )
+def _heel_left(ctx: Ctx, answers: Answers) -> str:
+    return ctx._("Warm up first with a few minutes of walking.") + "\n\n" + ctx._(
+        "Single-leg heel raises on the left leg: how many, at a steady pace, until you can't?"
     )
 
 
 STEPS: tuple[Step, ...] = (
-    Step("heel_left", _intro, int_in(0, 100), hint=N_("Type the number.")),
-    Step("heel_right", N_("And on the right leg?"), int_in(0, 100), hint=N_("Type the number.")),
+    Step(
+        "screen",
+        _screen_question,
+        choice(NONE_OF_THESE, *(flag.value for flag, _ in SCREEN)),
+        _screen_options,
+    ),
+    # Swelling is taken from a check-in or morning check of the last two days when there is
+    # one (put in the answers when the reassessment begins); else asked; skipped = not tested.
+    Step(
+        "swelling",
+        N_("Any swelling around the injury today?"),
+        optional(choice(*Swelling)),
+        lambda ctx, answers: [*SWELLING_OPTIONS, skip_row()],
+    ),
+    Step(
+        "rest_pain",
+        N_("Pain at rest today, 0 to 10?"),
+        optional(int_in(0, 10)),
+        _pain_options,
+    ),
+    Step(
+        "daily_pain",
+        N_("Pain in daily activities this week (walking, stairs), 0 to 10?"),
+        optional(int_in(0, 10)),
+        _pain_options,
+        skip_if=lambda answers: not _protect(answers),
+    ),
+    Step(
+        "heel_left",
+        _heel_left,
+        int_in(0, 100),
+        hint=N_("Type the number."),
+        skip_if=_protect,
+    ),
+    Step(
+        "heel_right",
+        N_("And on the right leg?"),
+        int_in(0, 100),
+        hint=N_("Type the number."),
+        skip_if=_protect,
+    ),
     Step(
         "hops_left",
         N_("Try 10 single-leg hops on the left leg. How many were pain-free?"),
         int_in(0, 10),
         scale_rows(0, 10),
+        skip_if=_no_hops,
     ),
-    Step("hops_right", N_("And on the right leg?"), int_in(0, 10), scale_rows(0, 10)),
     Step(
-        "hop_pain", N_("The worst pain while hopping, 0 to 10?"), int_in(0, 10), scale_rows(0, 10)
+        "hops_right",
+        N_("And on the right leg?"),
+        int_in(0, 10),
+        scale_rows(0, 10),
+        skip_if=_no_hops,
+    ),
+    Step(
+        "hop_pain",
+        N_("The worst pain while hopping, 0 to 10?"),
+        int_in(0, 10),
+        scale_rows(0, 10),
+        skip_if=_no_hops,
     ),
     Step(
         "ktw_left",
@@ -112,75 +233,119 @@ STEPS: tuple[Step, ...] = (
         ),
         optional(float_in(0, 30)),
         _ktw_options,
+        skip_if=_protect,
     ),
     Step(
         "ktw_right",
         N_("And the right, in cm?"),
         optional(float_in(0, 30)),
         _ktw_options,
-        skip_if=_no_ktw_left,
+        skip_if=lambda answers: _protect(answers) or _no_ktw_left(answers),
     ),
     Step(
         "stiffness_min",
         N_("How many minutes did stiffness last this morning?"),
         int_in(0, 240),
         STIFFNESS_OPTIONS,
+        skip_if=_protect,
     ),
     Step(
         "walk_pain",
         N_("Pain during a 30-minute brisk walk this week, 0 to 10?"),
         optional(int_in(0, 10)),
         _walk_options,
+        skip_if=_not_walking_stage,
     ),
     *(_readiness_step(i, q) for i, q in enumerate(READINESS_ITEMS)),
 )
 
 
+def _int(answers: Answers, key: str) -> int | None:
+    value = answers.get(key)
+    return None if value is None else int(value)
+
+
 def reassessment_from(ctx: Ctx, answers: Answers) -> Reassessment:
+    """Only what was asked or measured; everything else stays None ("not tested")."""
+    ready = [_int(answers, f"ready_{i}") for i in range(len(READINESS_ITEMS))]
+    scores = [r for r in ready if r is not None]
+    swelling = answers.get("swelling")
     return Reassessment(
         day=ctx.today,
-        heel_raises_left=int(answers["heel_left"]),
-        heel_raises_right=int(answers["heel_right"]),
-        hops_left=int(answers["hops_left"]),
-        hops_right=int(answers["hops_right"]),
-        hop_pain=int(answers["hop_pain"]),
+        heel_raises_left=_int(answers, "heel_left"),
+        heel_raises_right=_int(answers, "heel_right"),
+        hops_left=_int(answers, "hops_left"),
+        hops_right=_int(answers, "hops_right"),
+        hop_pain=_int(answers, "hop_pain"),
         knee_to_wall_left_cm=answers.get("ktw_left"),
         knee_to_wall_right_cm=answers.get("ktw_right"),
-        morning_stiffness_min=int(answers["stiffness_min"]),
-        walk_pain=answers.get("walk_pain"),
-        readiness=sum(int(answers[f"ready_{i}"]) for i in range(len(READINESS_ITEMS))),
-        swelling=Swelling.NONE,
+        morning_stiffness_min=_int(answers, "stiffness_min"),
+        walk_pain=_int(answers, "walk_pain"),
+        readiness=sum(scores) if len(scores) == len(ready) else None,
+        daily_pain=_int(answers, "daily_pain"),
+        rest_pain=_int(answers, "rest_pain"),
+        swelling=Swelling(swelling) if swelling else None,
     )
 
 
 async def finish(ctx: Ctx, answers: Answers) -> None:
+    flag = _screen_flag(answers)
+    if flag is not None:  # a warning sign: the plan stops until a clinician clears it
+        from conversations import referral
+
+        await referral.refer(ctx, frozenset({flag}))
+        return
+    await records.add_red_flags(ctx.session, ctx.runner.id, ctx.today, frozenset())
     result = reassessment_from(ctx, answers)
     profile = records.profile_of(ctx.runner)
     gates = evaluate_gates(profile, result, ctx.runner.level)
     await records.add_reassessment(ctx.session, ctx.runner.id, result, gates)
     history = await records.load_history(ctx.session, ctx.runner, ctx.today)
     decision = decide(history, ctx.today)
+    new_escalation = today.escalation_is_new(decision, history)
     await today.remember(ctx, decision)
     lines = ["<b>" + ctx._("Your results") + "</b>"]
     lines += [render.gate(ctx, g) for g in gates]
-    failed = [g for g in gates if not g.passed]
+    failed = [g for g in gates if not g.passed and tested(g)]
     if failed:
         lines.append("")
         lines.append("<b>" + ctx._("What to work on this week") + "</b>")
         lines += ["• " + ctx._(WORK_ON[g.code]) for g in failed if g.code in WORK_ON]
-    else:
+    elif gates and all(g.passed for g in gates):
         lines.append("")
         lines.append(ctx._("Every test passed for the next stage."))
     lines.append("")
-    lines.append(render.decision(ctx, decision))
-    ctx.say("\n".join(lines))
+    lines.append(render.decision(ctx, decision, escalation=new_escalation))
+    ctx.say("\n".join(lines), today.decision_buttons(ctx, decision))
+
+
+async def recent_swelling(ctx: Ctx) -> Swelling | None:
+    """Swelling reported in a check-in or morning check of the last two days (latest wins)."""
+    first = ctx.today - timedelta(days=2)
+    seen: list[tuple[date, int, str]] = []
+    for c in await records.checkins_between(ctx.session, ctx.runner.id, first, ctx.today):
+        if c.outcome != "skipped":
+            seen.append((c.day, 0, c.swelling))
+    for m in await records.mornings_between(ctx.session, ctx.runner.id, first, ctx.today):
+        seen.append((m.day, 1, m.swelling))  # a morning check comes after that day's check-in
+    return Swelling(max(seen)[2]) if seen else None
 
 
 FLOW = engine.register(
-    Flow(name="reassess", title=N_("Weekly reassessment"), steps=STEPS, finish=finish)
+    Flow(
+        name="reassess",
+        title=N_("Weekly reassessment"),
+        steps=STEPS,
+        finish=finish,
+        end_if=lambda answers: _screen_flag(answers) is not None,
+    )
 )
 
 
 @command("reassess")
 async def begin(ctx: Ctx) -> None:
-    await today.start_if_active(ctx, FLOW)
+    answers: Answers = {"stage": stage_of(ctx.runner.level)}
+    swelling = await recent_swelling(ctx) if ctx.runner.status == "active" else None
+    if swelling is not None:
+        answers["swelling"] = swelling.value
+    await today.start_if_active(ctx, FLOW, answers)

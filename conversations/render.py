@@ -22,10 +22,12 @@ from progression import (
     Prescription,
     Reason,
     ReasonCode,
+    RedFlag,
     Segment,
     SessionKind,
     StrengthItem,
 )
+from progression.gates import tested
 
 STAGES = (
     N_("Protect"),
@@ -148,7 +150,7 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
         "You still have pain at rest or in daily activities, so we protect the injury first."
     ),
     ReasonCode.RED_FLAG: N_("You reported a warning sign that a clinician should check."),
-    ReasonCode.RED_FLAG_CLEARED: N_("The warning signs are cleared, so the plan can restart."),
+    ReasonCode.RED_FLAG_CLEARED: N_("A clinician has cleared you, so the plan restarts gently."),
     ReasonCode.BONE_STRESS_SUSPECTED: N_(
         "Your answers could point to a bone stress problem, which needs a clinician's check."
     ),
@@ -261,7 +263,64 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
     ReasonCode.RUNS_PER_WEEK_LIMIT: N_("At most {max} runs a week for now."),
     ReasonCode.RECOVERY_DAY: N_("Every fourth day is a recovery day."),
     ReasonCode.EASY_BETWEEN_HARD: N_("An easy day follows each harder session."),
+    ReasonCode.GAP_28_DAYS: (
+        "days",
+        N_plural(
+            "It has been {days} day since your last run, so we go back to the start of the "
+            "walk/run intervals and a reassessment.",
+            "It has been {days} days since your last run, so we go back to the start of the "
+            "walk/run intervals and a reassessment.",
+        ),
+    ),
+    ReasonCode.NO_RUN_ON_STEP_BACK_DAY: N_(
+        "No run on the day of a step back: running resumes tomorrow at the earliest."
+    ),
+    ReasonCode.RECENT_WARNING_PAIN: N_(
+        "You had warning pain ({pain}/10) on {day}, so no step up within 48 hours of it."
+    ),
+    ReasonCode.DAILY_PAIN_LOW: N_(
+        "Daily pain of {pain}/10 is within the {max}/10 your injury tolerates: we hold the "
+        "stage instead of starting again."
+    ),
+    ReasonCode.NO_VOLUME_AND_INTENSITY_TOGETHER: N_(
+        "Longer and harder never go up together: one thing changes at a time."
+    ),
+    ReasonCode.CLINICIAN_REVIEW_ADVISED: N_(
+        "Please ask a doctor or physiotherapist to review your injury: the plan alone is not "
+        "getting you further."
+    ),
 }
+
+# The escalation's reason, by its "why" value (the generic text above is the fallback).
+CLINICIAN_REVIEW: Mapping[str, str | tuple[str, tuple[str, str]]] = {
+    "step_backs": (
+        "step_backs",
+        N_plural(
+            "We had to step back {step_backs} time in {days} days. Please ask a doctor or "
+            "physiotherapist to review your injury; keep following the plan meanwhile.",
+            "We had to step back {step_backs} times in {days} days. Please ask a doctor or "
+            "physiotherapist to review your injury; keep following the plan meanwhile.",
+        ),
+    ),
+    "no_progress": (
+        "days",
+        N_plural(
+            "There has been no progress for {days} day. Please ask a doctor or physiotherapist "
+            "to review your injury; keep following the plan meanwhile.",
+            "There has been no progress for {days} days. Please ask a doctor or physiotherapist "
+            "to review your injury; keep following the plan meanwhile.",
+        ),
+    ),
+    "night_pain_again": N_(
+        "Pain at night has come back. Please ask a doctor to review your injury before the "
+        "plan goes any further."
+    ),
+}
+
+PRE_INJURY: tuple[str, str] = N_plural(
+    "Before the injury you ran about {pre_injury} minute a week: we build back towards it.",
+    "Before the injury you ran about {pre_injury} minutes a week: we build back towards it.",
+)
 
 
 def _fmt(ctx: Ctx, msgid: str | tuple[str, tuple[str, str]], values: Mapping[str, Any]) -> str:
@@ -270,14 +329,25 @@ def _fmt(ctx: Ctx, msgid: str | tuple[str, tuple[str, str]], values: Mapping[str
         text = ctx.n_(singular, plural, int(values.get(key, 0)))
     else:
         text = ctx._(msgid)
-    safe = {
-        k: (ctx.tr.number(v) if isinstance(v, int | float) else html.escape(str(v)))
-        for k, v in values.items()
-    }
+    safe = {k: _value(ctx, k, v) for k, v in values.items() if k != "event_day"}
     try:
         return text.format(**safe)
     except (KeyError, IndexError):  # a value progression did not send: say it without numbers
         return text.format_map(_Missing(safe))
+
+
+DATE_KEYS = frozenset({"day", "since"})
+
+
+def _value(ctx: Ctx, key: str, value: Any) -> str:
+    if isinstance(value, int | float):
+        return ctx.tr.number(value)
+    if key in DATE_KEYS and isinstance(value, str):
+        try:
+            return ctx.tr.day_month(date.fromisoformat(value))
+        except ValueError:
+            pass
+    return html.escape(str(value))
 
 
 class _Missing(dict[str, Any]):
@@ -287,10 +357,16 @@ class _Missing(dict[str, Any]):
 
 def reason(ctx: Ctx, code: str, values: Mapping[str, Any]) -> str:
     try:
-        msgid = REASONS[ReasonCode(code)]
+        reason_code = ReasonCode(code)
+        msgid = REASONS[reason_code]
     except (ValueError, KeyError):
         return ""
-    return _fmt(ctx, msgid, values)
+    if reason_code is ReasonCode.CLINICIAN_REVIEW_ADVISED:
+        msgid = CLINICIAN_REVIEW.get(str(values.get("why")), msgid)
+    text = _fmt(ctx, msgid, values)
+    if reason_code is ReasonCode.WEEKLY_MINUTES_CAP and values.get("pre_injury"):
+        text += " " + _fmt(ctx, ("pre_injury", PRE_INJURY), values)
+    return text
 
 
 def reasons(ctx: Ctx, items: list[dict[str, Any]] | tuple[Reason, ...]) -> list[str]:
@@ -359,6 +435,26 @@ def prescription(ctx: Ctx, p: Prescription, *, cues: bool = True) -> str:
         lines.append(total)
     if p.rpe_max and p.kind not in (SessionKind.REST,):
         lines.append(ctx._("Effort: no more than {rpe} out of 10.").format(rpe=p.rpe_max))
+    if p.kind not in (SessionKind.REST,) and p.pain_limit > 0:
+        lines.append(
+            ctx._(
+                "Keep pain at or below {n}/10 during, and settled by the next morning."
+            ).format(n=p.pain_limit)
+        )
+    elif p.kind not in (SessionKind.REST,):  # a limit of 0: pain-free only (shin pain)
+        lines.append(ctx._("Keep it pain-free during, and settled by the next morning."))
+    if p.cadence_target and p.running_minutes:
+        lo, hi = p.cadence_target
+        runner = getattr(ctx, "runner", None)  # rendering without a runner: general cue
+        own = runner.cadence_spm if runner is not None else None
+        if own:
+            lines.append(
+                ctx._(
+                    "Aim for {lo}-{hi} steps a minute, a little quicker than your usual {spm}."
+                ).format(lo=lo, hi=hi, spm=own)
+            )
+        else:
+            lines.append(ctx._("Aim for {lo}-{hi} steps a minute.").format(lo=lo, hi=hi))
     if p.cross_training_minutes and p.kind is not SessionKind.CROSS:
         lines.append(
             ctx.n_(
@@ -373,7 +469,10 @@ def prescription(ctx: Ctx, p: Prescription, *, cues: bool = True) -> str:
         lines += [f"• {strength_item(ctx, item)}" for item in p.strength]
     if cues and p.cues:
         lines.append("")
-        lines += ["<i>" + ctx._(CUES[c]) + "</i>" for c in p.cues if c in CUES]
+        shown = [c for c in p.cues if c in CUES]
+        if p.cadence_target and p.running_minutes:  # the runner's own cadence replaces it
+            shown = [c for c in shown if c is not Cue.CADENCE]
+        lines += ["<i>" + ctx._(CUES[c]) + "</i>" for c in shown]
     return "\n".join(lines)
 
 
@@ -386,8 +485,9 @@ def when(ctx: Ctx, day: date) -> str:
     return ctx.tr.weekday(day) + ", " + ctx.tr.day_month(day)
 
 
-def decision(ctx: Ctx, d: Decision, *, headline: bool = True) -> str:
-    """The next session, when, and why, in plain words."""
+def decision(ctx: Ctx, d: Decision, *, headline: bool = True, escalation: bool = False) -> str:
+    """The next session, when, and why, in plain words. The advice to see a clinician for a
+    review is said once, when it first appears (``escalation``); /today keeps a line."""
     head = {
         "progress": N_("Well done: you move up a level."),
         "repeat": N_("Let's repeat this level."),
@@ -396,7 +496,15 @@ def decision(ctx: Ctx, d: Decision, *, headline: bool = True) -> str:
         "refer": N_("Please stop the plan and see a clinician."),
     }[d.action.value]
     lines = ["<b>" + ctx._(head) + "</b>"] if headline else []
-    lines += reasons(ctx, d.reasons)
+    if d.action.value == "refer":
+        lines.append(referral(ctx, flags_of(d)))
+        return "\n".join(lines)
+    lines += reasons(
+        ctx,
+        tuple(
+            r for r in d.reasons if escalation or r.code is not ReasonCode.CLINICIAN_REVIEW_ADVISED
+        ),
+    )
     if d.action.value != "refer":
         lines.append("")
         lines.append(
@@ -409,5 +517,88 @@ def decision(ctx: Ctx, d: Decision, *, headline: bool = True) -> str:
 
 
 def gate(ctx: Ctx, g: Gate) -> str:
-    mark = "✅" if g.passed else "❌"
-    return mark + " " + ctx._(GATES.get(g.code, g.code.value))
+    """One line per gate: passed, not passed, or not tested (never shown as passed unless it
+    was asked or measured)."""
+    name = ctx._(GATES.get(g.code, g.code.value))
+    if not tested(g):
+        return "➖ " + ctx._("{test}: not tested").format(test=name)
+    return ("✅" if g.passed else "❌") + " " + name
+
+
+# ---------------------------------------------------------------- referral
+# The referral's words, most urgent first. Emergency signs are said alone: nothing after
+# them may sound less urgent.
+EMERGENCY: tuple[tuple[RedFlag, str], ...] = (
+    (
+        RedFlag.CHEST_OR_BREATH,
+        N_(
+            "Chest pain or sudden breathlessness can mean a blood clot in the lungs. Call your "
+            "local emergency number now (112 in Europe, 911 in North America)."
+        ),
+    ),
+    (
+        RedFlag.NUMB_TINGLING,
+        N_(
+            "Severe pain with numbness or tingling, above all after exercise, can mean pressure "
+            "building up inside a muscle (acute compartment syndrome). Get emergency care now: "
+            "go to the emergency department or call your local emergency number."
+        ),
+    ),
+)
+SAME_DAY: tuple[tuple[RedFlag, str], ...] = (
+    (
+        RedFlag.CLOT_SIGNS,
+        N_(
+            "A painful, swollen, warm or red calf can mean a blood clot in the leg (deep-vein "
+            "thrombosis). A doctor needs to assess you today: if you cannot see a doctor "
+            "today, go to urgent care or the emergency department."
+        ),
+    ),
+)
+BONE: frozenset[RedFlag] = frozenset(
+    {RedFlag.CANNOT_BEAR_WEIGHT, RedFlag.BONY_TENDERNESS, RedFlag.NIGHT_PAIN}
+)
+BONE_TEXT = N_(
+    "What you describe can mean a fracture or a bone stress injury. See a doctor before any "
+    "further running or hopping."
+)
+
+
+def flags_of(d: Decision) -> frozenset[RedFlag]:
+    """The warning signs a referral acts on, read from its reasons."""
+    flags: set[RedFlag] = set()
+    for r in d.reasons:
+        values = r.as_dict()
+        if r.code is ReasonCode.RED_FLAG:
+            for name in str(values.get("flags", "")).split(","):
+                try:
+                    flags.add(RedFlag(name.strip()))
+                except ValueError:
+                    continue
+            if values.get("urgent") == 1:
+                flags.add(RedFlag.CHEST_OR_BREATH)
+        elif r.code in (ReasonCode.BONE_STRESS_SUSPECTED, ReasonCode.NIGHT_PAIN):
+            flags.add(RedFlag.NIGHT_PAIN)
+    return frozenset(flags)
+
+
+def referral(ctx: Ctx, flags: frozenset[RedFlag]) -> str:
+    """Why the plan stops and where to go, most urgent first. Chest pain or breathlessness,
+    and severe pain with numbness, send the runner to emergency care and nothing softer
+    follows; a possible clot needs a doctor today; bone signs need a doctor before running."""
+    urgent = [text for flag, text in EMERGENCY if flag in flags]
+    if urgent:
+        lines = ["<b>" + ctx._(text) + "</b>" for text in urgent]
+    else:
+        lines = ["<b>" + ctx._(text) + "</b>" for flag, text in SAME_DAY if flag in flags]
+        if flags & BONE:
+            lines.append(ctx._(BONE_TEXT))
+        if not lines:  # a flag this version does not know: still a doctor first
+            lines.append(ctx._(BONE_TEXT))
+    lines.append(
+        ctx._(
+            "I have stopped your plan until a clinician has examined you. When one has cleared "
+            "you, tap “A clinician examined me and cleared me” here or under /today."
+        )
+    )
+    return "\n\n".join(lines)

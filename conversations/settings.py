@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from conversations import basics, engine, onboarding, today
 from conversations.actions import action, command, data
+from conversations.common import SKIP, optional
 from conversations.context import Ctx
-from conversations.engine import Answers, Flow, Option, Step, choice
+from conversations.engine import Answers, Flow, Option, Step, choice, int_in, number_row
 from conversations.prompts import WELCOME_BACK
 from conversations.timezones import zone_label
 from locales import N_
@@ -43,6 +44,12 @@ async def _finish_zone(ctx: Ctx, answers: Answers) -> None:
 async def _finish_days(ctx: Ctx, answers: Answers) -> None:
     ctx.runner.run_days_per_week = int(answers["run_days"])
     ctx.runner.preferred_days = str(answers["days"])
+    await _saved(ctx)
+
+
+async def _finish_cadence(ctx: Ctx, answers: Answers) -> None:
+    value = answers.get("cadence")
+    ctx.runner.cadence_spm = None if value is None else int(value)
     await _saved(ctx)
 
 
@@ -83,7 +90,32 @@ WEEKDAY = engine.register(
         _finish_weekday,
     )
 )
-FLOWS = {"reminder": REMINDER, "zone": ZONE, "days": DAYS, "weekday": WEEKDAY}
+CADENCE = engine.register(
+    Flow(
+        "set_cadence",
+        N_("Settings"),
+        (
+            Step(
+                "cadence",
+                N_(
+                    "Your usual running cadence, in steps a minute? Count your steps for 30 "
+                    "seconds on an easy run and double it. The cadence cue is then set a little "
+                    "above your own."
+                ),
+                optional(int_in(120, 230)),
+                [number_row(155, 160, 165, 170, 175, 180), [Option(SKIP, N_("I don't know"))]],
+            ),
+        ),
+        _finish_cadence,
+    )
+)
+FLOWS = {
+    "reminder": REMINDER,
+    "zone": ZONE,
+    "days": DAYS,
+    "weekday": WEEKDAY,
+    "cadence": CADENCE,
+}
 
 
 def summary(ctx: Ctx) -> str:
@@ -104,6 +136,11 @@ def summary(ctx: Ctx) -> str:
             r.run_days_per_week or 3,
         ).format(n=r.run_days_per_week or 3, days=day_names),
         ctx._("Reassessment day: {day}").format(day=ctx.tr.weekday_name(r.reassess_weekday)),
+        (
+            ctx._("Running cadence: {spm} steps a minute").format(spm=r.cadence_spm)
+            if r.cadence_spm
+            else ctx._("Running cadence: not known")
+        ),
         ctx._("Language: {language}").format(language=basics.LANGUAGE_NAMES[ctx.lang]),
     ]
     return "\n".join(lines)
@@ -119,7 +156,10 @@ def settings_keyboard(ctx: Ctx) -> list[list[tuple[str, str]]]:
             (ctx._("Training days"), data("set", "days")),
             (ctx._("Reassessment day"), data("set", "weekday")),
         ],
-        [(ctx._("Language"), data("set", "language"))],
+        [
+            (ctx._("Running cadence"), data("set", "cadence")),
+            (ctx._("Language"), data("set", "language")),
+        ],
     ]
 
 
@@ -146,7 +186,7 @@ async def change(ctx: Ctx, what: str) -> None:
 @command("pause")
 async def pause_command(ctx: Ctx) -> None:
     if ctx.runner.status in ("new", "referred"):
-        ctx.say(today.not_active_text(ctx) or "")
+        today.say_if_inactive(ctx)
         return
     args = ctx.extra.get("args") or []
     days = 7
@@ -178,8 +218,8 @@ async def pause_command(ctx: Ctx) -> None:
 @command("resume")
 async def resume_command(ctx: Ctx) -> None:
     if ctx.runner.status != "paused":
-        blocked = today.not_active_text(ctx)
-        ctx.say(blocked or ctx._("Your plan is already running. Send /today for today's session."))
+        if not today.say_if_inactive(ctx):
+            ctx.say(ctx._("Your plan is already running. Send /today for today's session."))
         return
     ctx.runner.status = "active"
     ctx.runner.paused_until = None

@@ -8,11 +8,23 @@ database holds.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from conversations import engine, render
 from conversations.actions import action, command
 from conversations.context import Ctx
-from progression import Action, Decision, History, LevelChange, SessionKind, decide, plan_week
+from progression import (
+    Action,
+    Decision,
+    History,
+    LevelChange,
+    ReasonCode,
+    RedFlag,
+    SessionKind,
+    decide,
+    plan_week,
+)
+from progression.models import PastDecision
 from storage import records
 
 
@@ -22,10 +34,9 @@ def not_active_text(ctx: Ctx) -> str | None:
     if status == "new":
         return ctx._("We haven't set up your plan yet. Send /start to begin.")
     if status == "referred":
-        return ctx._(
-            "Your plan is stopped until a clinician has checked you. When you have been cleared, "
-            "send /start to go through the safety check again."
-        )
+        from conversations import referral
+
+        return referral.stopped_text(ctx)
     if status == "paused":
         until = ctx.runner.paused_until
         if until:
@@ -40,31 +51,81 @@ async def start_if_active(
     ctx: Ctx, flow: engine.Flow, answers: engine.Answers | None = None
 ) -> None:
     """Begin a flow that needs a running plan; otherwise say why it can't start."""
+    if not say_if_inactive(ctx):
+        await engine.start(ctx, flow, answers)
+
+
+def say_if_inactive(ctx: Ctx) -> bool:
+    """Say why there is no session (with the clearance button while referred); True if so."""
     blocked = not_active_text(ctx)
-    if blocked:
-        ctx.say(blocked)
-        return
-    await engine.start(ctx, flow, answers)
+    if not blocked:
+        return False
+    ctx.say(blocked, inactive_buttons(ctx))
+    return True
+
+
+def inactive_buttons(ctx: Ctx) -> list[list[tuple[str, str]]] | None:
+    if ctx.runner.status == "referred":
+        from conversations import referral
+
+        return referral.buttons(ctx)
+    return None
+
+
+def new_events(decision: Decision, history: History) -> frozenset[tuple[ReasonCode, date]]:
+    """The events (a step back, a rest, a referral) the decision acts on for the first time."""
+    return decision.events - {e for p in history.past for e in p.events}
+
+
+def decision_buttons(ctx: Ctx, decision: Decision) -> list[list[tuple[str, str]]] | None:
+    """The clearance buttons under a referral; the reassessment's when the plan waits for one
+    (so it can be done now, not only on the weekly day); none otherwise."""
+    if decision.action is Action.REFER:
+        from conversations import referral
+
+        return referral.buttons(ctx)
+    if decision.has(ReasonCode.REASSESSMENT_NEEDED):
+        from conversations.actions import data
+
+        return [[(ctx._("Start reassessment"), data("reassess"))]]
+    return None
+
+
+def escalation_is_new(decision: Decision, history: History) -> bool:
+    """Whether the decision advises a clinician review that the last stored one did not."""
+    if not decision.has(ReasonCode.CLINICIAN_REVIEW_ADVISED):
+        return False
+    return not history.past or ReasonCode.CLINICIAN_REVIEW_ADVISED not in history.past[-1].codes
 
 
 async def current(ctx: Ctx) -> tuple[Decision, History]:
-    """Decide from the stored history; store the decision when it changes the level.
+    """Decide from the stored history; store the decision when it changes the level, refers,
+    or acts on an event not acted on before (a step back at the bottom level included), so
+    that what /today, /plan, /why and the daily prompt say is what the database holds.
 
     Returns the decision and the history as it stands after it.
     """
     history = await records.load_history(ctx.session, ctx.runner, ctx.today)
     decision = decide(history, ctx.today)
-    if decision.level != ctx.runner.level or decision.action is Action.REFER:
-        await records.save_decision(ctx.session, ctx.runner, decision, ctx.today)
-        if decision.action is Action.REFER:
-            ctx.runner.status = "referred"
+    if (
+        decision.level != ctx.runner.level
+        or decision.action is Action.REFER
+        or new_events(decision, history)
+    ):
+        changed = decision.level != ctx.runner.level
+        await remember(ctx, decision)
         history = replace(
             history,
             level=decision.level,
-            level_since=ctx.today,
+            level_since=ctx.today if changed else history.level_since,
             level_changes=(
-                *history.level_changes,
-                LevelChange(ctx.today, decision.level, decision.action),
+                (*history.level_changes, LevelChange(ctx.today, decision.level, decision.action))
+                if changed
+                else history.level_changes
+            ),
+            past=(
+                *history.past,
+                PastDecision.of(ctx.today, decision.action, decision.level, decision.reasons),
             ),
         )
     return decision, history
@@ -79,10 +140,19 @@ async def resting(ctx: Ctx) -> bool:
 
 
 async def remember(ctx: Ctx, decision: Decision) -> None:
-    """Store a decision made after new answers (check-in, morning check, reassessment)."""
+    """Store a decision made after new answers (check-in, morning check, reassessment).
+
+    A referral stops the plan until a clinician clears the runner. One the engine made from
+    a symptom (night pain with a bone-stress risk) is recorded as a red-flag report too, so it
+    holds like any other: a "no night pain" tomorrow does not end it."""
     await records.save_decision(ctx.session, ctx.runner, decision, ctx.today)
     if decision.action is Action.REFER:
-        ctx.runner.status = "referred"
+        from conversations import referral
+
+        if ctx.runner.status != "referred" and not decision.has(ReasonCode.RED_FLAG):
+            flags = render.flags_of(decision) or frozenset({RedFlag.NIGHT_PAIN})
+            await records.add_red_flags(ctx.session, ctx.runner.id, ctx.today, flags)
+        await referral.stop(ctx)
 
 
 async def session_text(ctx: Ctx) -> str:
@@ -90,11 +160,18 @@ async def session_text(ctx: Ctx) -> str:
     blocked = not_active_text(ctx)
     if blocked:
         return blocked
-    _, history = await current(ctx)
+    decision, history = await current(ctx)
     today = plan_week(history, ctx.today)[0]
     p = today.prescription
     head = ctx._("Today, {date}").format(date=ctx.tr.day_month(ctx.today))
     lines = [f"<b>{head}</b>"]
+    if decision.has(ReasonCode.CLINICIAN_REVIEW_ADVISED):  # a standing line until it clears
+        lines.append(
+            "<i>" + render.reason(ctx, ReasonCode.CLINICIAN_REVIEW_ADVISED.value, {}) + "</i>"
+        )
+    ctx.extra["reassess_due"] = decision.has(ReasonCode.REASSESSMENT_NEEDED)
+    if ctx.extra["reassess_due"]:
+        lines.append(render.reason(ctx, ReasonCode.REASSESSMENT_NEEDED.value, {}))
     if today.is_run_day or p.kind in (SessionKind.WALK,):
         lines.append(render.prescription(ctx, p))
         lines.append("")
@@ -113,15 +190,16 @@ async def today_command(ctx: Ctx) -> None:
     from conversations.prompts import daily_buttons
 
     text = await session_text(ctx)
-    ctx.say(text, daily_buttons(ctx) if ctx.runner.status == "active" else None)
+    if ctx.runner.status == "active":
+        ctx.say(text, daily_buttons(ctx))
+    else:
+        ctx.say(text, inactive_buttons(ctx))
     await engine.reask(ctx, "\n")
 
 
 @command("plan")
 async def plan_command(ctx: Ctx) -> None:
-    blocked = not_active_text(ctx)
-    if blocked:
-        ctx.say(blocked)
+    if say_if_inactive(ctx):
         return
     _, history = await current(ctx)
     lines = ["<b>" + ctx._("Your next 7 days") + "</b>"]
@@ -146,9 +224,7 @@ async def plan_command(ctx: Ctx) -> None:
 
 @command("why")
 async def why_command(ctx: Ctx) -> None:
-    blocked = not_active_text(ctx)
-    if blocked:
-        ctx.say(blocked)
+    if say_if_inactive(ctx):
         return
     decision, _ = await current(ctx)
     lines = ["<b>" + ctx._("Why this session") + "</b>"]

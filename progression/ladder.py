@@ -320,4 +320,5 @@ def recovery_prescription(level: int, profile: Profile, *, strength: bool) -> Pr
     stage = LADDER[lvl].stage
     kind = SessionKind.STRENGTH if strength else SessionKind.REST
     return Prescription(kind, lvl, stage, (), 0, 0, 0, (Cue.RECOVERY_DAY, Cue.MOBILITY),
-                        strength_block(profile.injury, stage) if strength else ())
+                        strength_block(profile.injury, stage) if strength else (),
+                        pain_limit=rules_for(profile.injury).green_pain_max)

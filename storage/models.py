@@ -91,6 +91,7 @@ class Runner(Base):
     run_days_per_week: Mapped[int | None] = mapped_column(Integer)
     preferred_days: Mapped[str] = mapped_column(String(16), default="")
     goal: Mapped[str | None] = mapped_column(Text)
+    cadence_spm: Mapped[int | None] = mapped_column(Integer)  # own running cadence, if known
     # Where the runner stands on the ladder
     level: Mapped[int] = mapped_column(Integer, default=0)
     level_since: Mapped[date | None] = mapped_column(Date)
@@ -130,6 +131,8 @@ class CheckInRow(Base):
     sleep_hours: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
     level: Mapped[int] = mapped_column(Integer)
+    # minutes actually run (a session cut short counts for what was done); NULL = derive
+    running_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -153,16 +156,20 @@ class ReassessmentRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
     day: Mapped[date] = mapped_column(Date)
-    heel_raises_left: Mapped[int] = mapped_column(Integer)
-    heel_raises_right: Mapped[int] = mapped_column(Integer)
-    hops_left: Mapped[int] = mapped_column(Integer)
-    hops_right: Mapped[int] = mapped_column(Integer)
-    hop_pain: Mapped[int] = mapped_column(Integer)
+    heel_raises_left: Mapped[int | None] = mapped_column(Integer)
+    heel_raises_right: Mapped[int | None] = mapped_column(Integer)
+    hops_left: Mapped[int | None] = mapped_column(Integer)
+    hops_right: Mapped[int | None] = mapped_column(Integer)
+    hop_pain: Mapped[int | None] = mapped_column(Integer)
     knee_to_wall_left_cm: Mapped[float | None] = mapped_column(Float)
     knee_to_wall_right_cm: Mapped[float | None] = mapped_column(Float)
-    morning_stiffness_min: Mapped[int] = mapped_column(Integer)
+    morning_stiffness_min: Mapped[int | None] = mapped_column(Integer)
     walk_pain: Mapped[int | None] = mapped_column(Integer)
     readiness: Mapped[int | None] = mapped_column(Integer)
+    # NULL = not asked (nor reported in a recent check-in or morning check)
+    daily_pain: Mapped[int | None] = mapped_column(Integer)
+    rest_pain: Mapped[int | None] = mapped_column(Integer)
+    swelling: Mapped[str | None] = mapped_column(String(8))
     gates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -174,6 +181,9 @@ class RedFlagRow(Base):
     runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
     day: Mapped[date] = mapped_column(Date)
     flags: Mapped[str] = mapped_column(String(200))  # comma separated progression.RedFlag values
+    # set on the runner's confirmation that a clinician examined and cleared them: the stage
+    # to restart at (1 = walking, 0 when the clinician asked for less); it closes a referral
+    cleared_to_stage: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

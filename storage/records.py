@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from progression import (
@@ -22,12 +22,16 @@ from progression import (
     MorningCheck,
     Outcome,
     Profile,
+    Reason,
+    ReasonCode,
     Reassessment,
     RedFlag,
     RedFlagReport,
     Side,
     Swelling,
+    first_level_of_stage,
 )
+from progression.models import PastDecision  # not re-exported by the package
 from storage.models import (
     CheckInRow,
     DecisionRow,
@@ -52,6 +56,7 @@ def profile_of(runner: Runner) -> Profile:
         minutes_per_week_before=runner.minutes_per_week_before or 0,
         run_days_per_week=runner.run_days_per_week or 3,
         preferred_days=frozenset(int(d) for d in runner.preferred_days.split(",") if d),
+        cadence_spm=runner.cadence_spm,
     )
 
 
@@ -69,6 +74,7 @@ def _checkin(row: CheckInRow) -> CheckIn:
         mood=row.mood,
         sleep_hours=row.sleep_hours,
         level=row.level,
+        running_minutes=row.running_minutes,
     )
 
 
@@ -96,6 +102,9 @@ def _reassessment(row: ReassessmentRow) -> Reassessment:
         morning_stiffness_min=row.morning_stiffness_min,
         walk_pain=row.walk_pain,
         readiness=row.readiness,
+        daily_pain=row.daily_pain,
+        rest_pain=row.rest_pain,
+        swelling=Swelling(row.swelling) if row.swelling else None,
     )
 
 
@@ -120,6 +129,7 @@ async def add_checkin(session: AsyncSession, runner_id: int, c: CheckIn, note: s
             sleep_hours=c.sleep_hours,
             note=note,
             level=c.level,
+            running_minutes=c.running_minutes,
         )
     )
 
@@ -155,6 +165,9 @@ async def add_reassessment(
             morning_stiffness_min=r.morning_stiffness_min,
             walk_pain=r.walk_pain,
             readiness=r.readiness,
+            daily_pain=r.daily_pain,
+            rest_pain=r.rest_pain,
+            swelling=r.swelling.value if r.swelling is not None else None,
             gates=[{"code": g.code.value, "passed": g.passed, **dict(g.values)} for g in gates],
         )
     )
@@ -166,6 +179,34 @@ async def add_red_flags(
     session.add(
         RedFlagRow(runner_id=runner_id, day=day, flags=",".join(sorted(f.value for f in flags)))
     )
+
+
+async def add_clearance(session: AsyncSession, runner_id: int, day: date, stage: int) -> None:
+    """The runner confirmed that a clinician examined and cleared them: this closes an open
+    referral, restarting at ``stage`` (1 = walking, 0 when the clinician asked for less)."""
+    session.add(RedFlagRow(runner_id=runner_id, day=day, flags="", cleared_to_stage=stage))
+
+
+def red_flag_report(row: RedFlagRow) -> RedFlagReport:
+    return RedFlagReport(
+        day=row.day, flags=_flags(row.flags), cleared_to_stage=row.cleared_to_stage
+    )
+
+
+def reasons_of(items: Sequence[dict[str, Any]]) -> tuple[Reason, ...]:
+    """Stored reasons JSON back to progression's reasons (codes no longer known are skipped)."""
+    reasons: list[Reason] = []
+    for item in items or ():
+        try:
+            code = ReasonCode(str(item.get("code")))
+        except ValueError:
+            continue
+        reasons.append(Reason(code, tuple((item.get("values") or {}).items())))
+    return tuple(reasons)
+
+
+def past_decision(row: DecisionRow) -> PastDecision:
+    return PastDecision.of(row.day, Action(row.action), row.level, reasons_of(row.reasons))
 
 
 def reasons_json(decision: Decision) -> list[dict[str, Any]]:
@@ -258,6 +299,26 @@ def level_changes(decisions: Sequence[DecisionRow]) -> tuple[LevelChange, ...]:
     return tuple(changes)
 
 
+async def last_run_day(session: AsyncSession, runner_id: int) -> date | None:
+    """The latest day the runner ran at all (however long ago): a check-in done or cut short
+    with running minutes > 0, or, where those were not stored, at a level that has running."""
+    ran = or_(
+        CheckInRow.running_minutes > 0,
+        and_(
+            CheckInRow.running_minutes.is_(None),
+            CheckInRow.level >= first_level_of_stage(2),
+        ),
+    )
+    result = await session.execute(
+        select(func.max(CheckInRow.day)).where(
+            CheckInRow.runner_id == runner_id,
+            CheckInRow.outcome.in_((Outcome.DONE.value, Outcome.SHORTER.value)),
+            ran,
+        )
+    )
+    return result.scalar_one_or_none()
+
+
 async def load_history(session: AsyncSession, runner: Runner, today: date) -> History:
     """Everything progression.decide needs, read in a handful of queries."""
     first = today - timedelta(days=HISTORY_DAYS)
@@ -274,7 +335,9 @@ async def load_history(session: AsyncSession, runner: Runner, today: date) -> Hi
         mornings=tuple(_morning(m) for m in mornings),
         reassessments=tuple(_reassessment(r) for r in reassessments),
         level_changes=level_changes(decisions),
-        red_flags=tuple(RedFlagReport(day=f.day, flags=_flags(f.flags)) for f in flags),
+        red_flags=tuple(red_flag_report(f) for f in flags),  # in the order recorded
+        past=tuple(past_decision(d) for d in decisions),  # oldest first
+        last_run_day=await last_run_day(session, runner.id),
     )
 
 

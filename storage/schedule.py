@@ -2,9 +2,10 @@
 
 Time model: ``runners.next_due_at`` is the UTC instant of the next local reminder time the
 scheduler must look at the runner (computed with zoneinfo, so it follows daylight saving).
-A tick selects ``next_due_at <= now`` through ``ix_runners_due``; active or paused runners
-whose ``next_due_at`` is NULL (never scheduled) are found through the small partial index
-``ix_runners_unscheduled`` and scheduled on first sight.
+A tick selects ``next_due_at <= now`` through ``ix_runners_due``; active, paused or referred
+runners whose ``next_due_at`` is NULL (never scheduled) are found through the small partial
+index ``ix_runners_unscheduled`` and scheduled on first sight. A referred runner is due once a
+week only (the reassessment weekday), for the "has a clinician examined you?" question.
 
 Deliveries: one row per (runner, kind, local date), unique. A row is inserted with
 ``INSERT … ON CONFLICT DO NOTHING RETURNING`` so exactly one process wins it. Life of a row::
@@ -32,7 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import conflict_insert
 from storage.models import CheckInRow, DeliveryRow, MorningCheckRow, Runner, utcnow
 
-SCHEDULED = ("active", "paused")  # statuses the scheduler looks after
+SCHEDULED = ("active", "paused", "referred")  # statuses the scheduler looks after
+REFERRED = "referred"  # a red flag stopped the plan: only a weekly "seen a clinician?" message
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 DROPPED, BLOCKED, FAILED, UNCERTAIN = "dropped", "blocked", "failed", "uncertain"
 DAILY_KIND = "daily"  # conversations.prompts.DAILY; storage does not import conversations
@@ -76,11 +78,14 @@ def first_due(runner: Runner, now: datetime, *, owed_today: bool = False) -> dat
 
     Active: today's reminder time when it is still ahead (or when today's prompt is owed),
     else tomorrow's. Paused: the reminder time on ``paused_until`` (the tick resumes them),
-    or a daily look when the pause has no end."""
+    or a daily look when the pause has no end. Referred: the reminder time on the next
+    reassessment weekday (one question a week: has a clinician seen you?)."""
     if runner.blocked or runner.status not in SCHEDULED:
         return None
     zone = zone_of(runner)
     today = local_date(now, zone)
+    if runner.status == REFERRED:
+        return next_weekly(runner, now)
     if runner.status == "paused":
         if runner.paused_until is None:
             return now + timedelta(days=1)
@@ -91,6 +96,20 @@ def first_due(runner: Runner, now: datetime, *, owed_today: bool = False) -> dat
     if owed_today:
         return now
     return local_reminder(zone, today + timedelta(days=1), runner.reminder_minute)
+
+
+def next_weekly(runner: Runner, now: datetime, *, after_today: bool = False) -> datetime:
+    """The next reminder time on the runner's reassessment weekday (today's if still ahead)."""
+    zone = zone_of(runner)
+    today = local_date(now, zone)
+    for ahead in range(1 if after_today else 0, 8):
+        day = today + timedelta(days=ahead)
+        if day.weekday() != runner.reassess_weekday:
+            continue
+        at = local_reminder(zone, day, runner.reminder_minute)
+        if at > now or after_today:
+            return at
+    return local_reminder(zone, today + timedelta(days=7), runner.reminder_minute)
 
 
 async def reschedule(session: AsyncSession, runner: Runner, now: datetime) -> None:
@@ -143,7 +162,7 @@ async def due_runners(
 
 
 async def unscheduled_runners(session: AsyncSession, limit: int) -> list[Runner]:
-    """Active or paused runners never scheduled (``next_due_at`` NULL), by the partial index."""
+    """Scheduled-status runners never scheduled (``next_due_at`` NULL), by the partial index."""
     result = await session.execute(
         select(Runner)
         .where(
@@ -157,7 +176,7 @@ async def unscheduled_runners(session: AsyncSession, limit: int) -> list[Runner]
 
 
 async def park(session: AsyncSession, runner_ids: Sequence[int]) -> None:
-    """Stop looking at runners who are no longer scheduled (new, referred, blocked)."""
+    """Stop looking at runners who are no longer scheduled (new, blocked)."""
     if not runner_ids:
         return
     await session.execute(

@@ -256,11 +256,33 @@ async def onboard(chat: Chat, **overrides: str) -> str:
     replies: list[Any] = []
     for key in step_order:
         last = chat.double.sent(chat.user_id)[-1]
-        if not last.buttons() and "·" not in (last.text or ""):
-            break  # the conversation ended early (a red flag, no consent)
+        if "·" not in (last.text or ""):
+            break  # the conversation ended early (a red flag, no consent): no question header
         if key.startswith(("heel", "hops", "hop_", "stiffness_min", "walk_test")) and (
             answers.get("tests") != "yes"
         ):
             continue
         replies = await choose(chat, answers[key])
     return replies[-1].text if replies else ""
+
+
+async def answer_flow(chat: Chat, db: Database, answers: dict[str, str]) -> list[Any]:
+    """Answer the chat's current conversation step by step, by step name (``answers``), until
+    it ends; returns the last replies. A step not in ``answers`` fails the test."""
+    from sqlalchemy import select
+
+    from storage.models import ConversationRow, Runner
+
+    replies: list[Any] = []
+    for _ in range(60):
+        async with db.session() as session:
+            runner = (
+                await session.execute(select(Runner).where(Runner.telegram_user_id == chat.user_id))
+            ).scalar_one()
+            row = await session.get(ConversationRow, runner.id)
+            step = row.step if row is not None else ""
+        if not step:
+            return replies
+        assert step in answers, f"unexpected question {step!r}"
+        replies = await choose(chat, answers[step])
+    raise AssertionError("the conversation did not end")

@@ -16,7 +16,23 @@ from storage.models import (
     RedFlagRow,
     Runner,
 )
-from tests.conftest import Chat, choose, onboard, running_bot
+from tests.conftest import Chat, answer_flow, choose, onboard, running_bot
+
+REASSESS_ANSWERS = {
+    "screen": "none",
+    "swelling": "none",
+    "rest_pain": "0",
+    "daily_pain": "0",
+    "heel_left": "20",
+    "heel_right": "30",
+    "hops_left": "6",
+    "hops_right": "10",
+    "hop_pain": "3",
+    "ktw_left": "skip",
+    "stiffness_min": "15",
+    "walk_pain": "0",
+    **{f"ready_{i}": "7" for i in range(6)},
+}
 
 
 async def _runner(db, user_id):
@@ -58,16 +74,19 @@ async def test_a_red_flag_stops_the_plan_and_refers(double, db, clock):
     async with running_bot(double, db, clock=clock):
         chat = Chat(double, 2002)
         final = await onboard(chat, rf_clot_signs="yes")
-        assert "blood clot" in final and "doctor or physiotherapist" in final
-        assert "emergency" not in final.lower()
+        assert "blood clot" in final and "A doctor needs to assess you today" in final
+        assert "doctor or physiotherapist" not in final
         runner = await _runner(db, 2002)
         assert runner.status == "referred"
         assert await _count(db, DecisionRow, runner.id) == 0
         [reply] = await chat.say("/today")
         assert "stopped until a clinician" in reply.text
-        # A way to re-screen later: /start goes through the safety check again.
-        [question] = await chat.say("/start")
-        assert "breathlessness or chest pain" in question.text
+        # Only a clinician's clearance ends it: /start offers that, not the safety questions.
+        [again] = await chat.say("/start")
+        assert "stopped until a clinician" in again.text
+        assert "breathlessness or chest pain" not in again.text
+        labels = [label for row in again.buttons() for label, _ in row]
+        assert "A clinician examined me and cleared me" in labels
 
 
 async def test_chest_pain_gets_urgent_wording(double, db, clock):
@@ -101,6 +120,8 @@ async def _checkin(chat, **answers):
         "note": "felt fine",
     }
     values.update(answers)
+    if values["outcome"] == "done":  # done as planned: the planned minutes, not asked
+        values.pop("minutes")
     await chat.say("/checkin")
     replies = []
     for value in values.values():
@@ -138,7 +159,7 @@ async def test_bad_numbers_and_words_are_reasked_and_store_nothing(double, db, c
         chat = Chat(double, 2012)
         await onboard(chat)
         await chat.say("/checkin")
-        await choose(chat, "done")
+        await choose(chat, "shorter")  # "Did less" asks the minutes
         await choose(chat, "30")
         runner = await _runner(db, 2012)
         before = await _conversation(db, runner.id)
@@ -163,13 +184,13 @@ async def test_a_stale_button_says_the_question_closed(double, db, clock):
         await onboard(chat)
         await chat.say("/checkin")
         first = double.sent(2013)[-1]
-        await choose(chat, "done")
+        await choose(chat, "shorter")  # "Did less" asks the minutes
         data = first.button_data("Skipped it")
         [reply] = await chat.press_data(first.message_id, data)
     assert "That question has closed" in reply.text
     assert "How many minutes" in reply.text
     runner = await _runner(db, 2013)
-    assert (await _conversation(db, runner.id)).answers == {"outcome": "done"}
+    assert (await _conversation(db, runner.id)).answers == {"outcome": "shorter"}
 
 
 async def test_cancel_keeps_answers_and_the_same_questions_resume(double, db, clock):
@@ -177,7 +198,7 @@ async def test_cancel_keeps_answers_and_the_same_questions_resume(double, db, cl
         chat = Chat(double, 2014)
         await onboard(chat)
         await chat.say("/checkin")
-        await choose(chat, "done")
+        await choose(chat, "shorter")  # "Did less" asks the minutes
         await choose(chat, "25")
         [reply] = await chat.say("/cancel")
         assert "kept" in reply.text
@@ -192,7 +213,7 @@ async def test_commands_work_in_the_middle_of_a_checkin(double, db, clock):
         chat = Chat(double, 2015)
         await onboard(chat)
         await chat.say("/checkin")
-        await choose(chat, "done")
+        await choose(chat, "shorter")  # "Did less" asks the minutes
         replies = await chat.say("/plan", count=2)
         assert "next 7 days" in replies[0].text
         assert "How many minutes" in replies[1].text
@@ -205,7 +226,7 @@ async def test_stickers_and_edits_are_never_recorded(double, db, clock):
         chat = Chat(double, 2016)
         await onboard(chat)
         await chat.say("/checkin")
-        await choose(chat, "done")
+        await choose(chat, "shorter")  # "Did less" asks the minutes
         mark = double.mark(2016)
         double.send_sticker(chat.token, 2016)
         [reply] = await double.wait_for(2016, 1, since=mark)
@@ -266,10 +287,7 @@ async def test_weekly_reassessment_reports_gates_and_what_to_work_on(double, db,
         chat = Chat(double, 2018)
         await onboard(chat)
         await chat.say("/reassess")
-        answers = ["20", "30", "6", "10", "3", "skip", "15", "skip"] + ["7"] * 6
-        replies = []
-        for value in answers:
-            replies = await choose(chat, value)
+        replies = await answer_flow(chat, db, REASSESS_ANSWERS)
     text = replies[-1].text
     assert "Your results" in text
     assert "❌" in text and "What to work on" in text
@@ -285,8 +303,9 @@ async def test_weekly_reassessment_reports_gates_and_what_to_work_on(double, db,
             .all()
         )
     latest = rows[-1]
-    assert (latest.heel_raises_left, latest.heel_raises_right, latest.readiness) == (20, 30, 42)
-    assert latest.knee_to_wall_left_cm is None and latest.walk_pain is None
+    # readiness is asked only before stage 5 (stage 4); the walk test only in the walking stage
+    assert (latest.heel_raises_left, latest.heel_raises_right, latest.readiness) == (20, 30, None)
+    assert latest.knee_to_wall_left_cm is None and latest.walk_pain == 0
     assert any(not g["passed"] for g in latest.gates)
 
 
@@ -369,13 +388,13 @@ async def test_a_burst_of_answers_is_handled_in_order(double, db, clock):
         await onboard(chat)
         await chat.say("/checkin")
         mark = double.mark(2022)
-        for value in ("done", "35", "2", "1", "no", "3"):
+        for value in ("shorter", "35", "2", "1", "no", "3"):
             double.send_text(chat.token, 2022, value)
         await double.wait_for(2022, 6, since=mark)
     runner = await _runner(db, 2022)
     answers = (await _conversation(db, runner.id)).answers
     assert answers == {
-        "outcome": "done",
+        "outcome": "shorter",
         "minutes": 35,
         "pain_during": 2,
         "pain_after": 1,

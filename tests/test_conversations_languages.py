@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from locales import translator
-from tests.conftest import Chat, choose, onboard, running_bot
-from tests.test_conversations import _checkin
+from tests.conftest import Chat, answer_flow, choose, onboard, running_bot
+from tests.test_conversations import REASSESS_ANSWERS, _checkin
 
 
 @pytest.mark.parametrize("lang", ["ru", "de", "es"])
@@ -23,7 +23,7 @@ async def test_every_conversation_speaks_the_runners_language(double, db, clock,
         assert tr.gettext("Check in") in [label for row in today.buttons() for label, _ in row]
 
         await chat.say("/checkin")
-        await choose(chat, "done")
+        await choose(chat, "shorter")
         await choose(chat, "30")
         [bad] = await chat.say("elf")
         assert tr.gettext("Please send a whole number from {lo} to {hi}.").format(lo=0, hi=10) in (
@@ -34,9 +34,7 @@ async def test_every_conversation_speaks_the_runners_language(double, db, clock,
         assert tr.gettext("Thanks, your check-in is saved.") in final
 
         await chat.say("/reassess")
-        replies = []
-        for value in ["30", "31", "10", "10", "0", "12", "12", "5", "0"] + ["9"] * 6:
-            replies = await choose(chat, value)
+        replies = await answer_flow(chat, db, REASSESS_ANSWERS)
         assert tr.gettext("Your results") in replies[-1].text
 
         [menu] = await chat.say("/settings")

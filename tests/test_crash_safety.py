@@ -12,7 +12,7 @@ from storage import Database
 from storage.models import CheckInRow, ConversationRow, Runner
 from tests.conftest import TOKEN, TOKEN_B, Chat, choose, onboard, running_bot
 
-CHECKIN = ["done", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"]
+CHECKIN = ["shorter", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"]
 
 
 async def _rows(db: Database, user_id: int) -> tuple[int, ConversationRow | None]:

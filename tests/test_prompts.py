@@ -52,7 +52,8 @@ async def test_reassessment_day_adds_a_button_that_starts_it(double, db, clock):
         assert len(outs) == 1 and "reassessment day" in outs[0].text
         await dispatch.deliver(app.bot, 6002, outs)
         [question] = await chat.press("Start reassessment")
-    assert "heel raises" in question.text
+    assert "safety check" in question.text  # every reassessment re-screens the red flags
+    assert "None of these" in [label for row in question.buttons() for label, _ in row]
 
 
 async def test_nudge_and_welcome_back_come_in_one_message(double, db, clock):
@@ -69,7 +70,7 @@ async def test_morning_kind_opens_the_morning_check(double, db, clock):
     async with running_bot(double, db, clock=clock):
         await onboard(chat)
         await chat.say("/checkin")
-        for value in ("done", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"):
+        for value in ("shorter", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"):
             await choose(chat, value)
     clock.advance(days=1)
     outs = await _compose(db, clock, 6004, [prompts.DAILY, prompts.MORNING, prompts.WEEKLY])

@@ -145,7 +145,10 @@ def test_first_due() -> None:
     assert store.first_due(early, now, owed_today=True) == now
     assert store.first_due(late, now) == datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
     assert store.first_due(runner_row(3, "UTC", 0, status="new"), now) is None
-    assert store.first_due(runner_row(4, "UTC", 0, status="referred"), now) is None
+    # referred: one question a week, at the reminder time on the reassessment weekday (Sunday)
+    referred = runner_row(4, "UTC", 0, status="referred")
+    assert referred.reassess_weekday == 6
+    assert store.first_due(referred, now) == datetime(2026, 3, 8, 0, 0, tzinfo=UTC)
     assert store.first_due(runner_row(5, "UTC", 0, blocked=True), now) is None
     paused = runner_row(6, "Asia/Tokyo", 7 * 60, status="paused", paused_until=date(2026, 3, 9))
     assert store.first_due(paused, now) == datetime(2026, 3, 8, 22, 0, tzinfo=UTC)
@@ -172,9 +175,9 @@ async def test_reschedule_keeps_an_owed_prompt(db: Database) -> None:
         row.paused_until = date(2026, 3, 5)
         await store.reschedule(session, row, now)
         assert row.next_due_at == datetime(2026, 3, 5, 5, 0, tzinfo=UTC)
-        row.status = "referred"
+        row.status = "referred"  # only the weekly "has a clinician seen you?" (Sunday)
         await store.reschedule(session, row, now)
-        assert row.next_due_at is None
+        assert row.next_due_at == datetime(2026, 3, 8, 5, 0, tzinfo=UTC)
 
 
 # ------------------------------------------------------------------------- the tick, end to end

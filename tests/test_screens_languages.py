@@ -36,6 +36,7 @@ from conversations.handlers import build_handlers, press, type_text
 from conversations.today import start_morning_check
 from locales import Translator
 from locales.catalog import extract, read
+from progression import first_level_of_stage
 from storage import Database
 from storage import runners as store
 from tests.conftest import Clock
@@ -177,11 +178,18 @@ async def render_everything(r: Renderer, referral: Renderer) -> None:
     for policy in ("common", "high"):
         await r.act("morning check", start_morning_check)
         await r.walk(policy)
-    for policy in ("common", "high"):
+    # The reassessment asks what fits the stage (daily pain in stage 0, hops and the walk test
+    # in stage 1, readiness from stage 4) and swelling only without a recent report, so it is
+    # walked at several stages, the first time three days after the last check-in; "high"
+    # answers the red-flag re-screen with a sign (a referral).
+    r.clock.advance(days=3)
+    for policy, stage in (("common", 1), ("common", 0), ("common", 4), ("high", 2)):
+        await r.act(f"at stage {stage}", lambda ctx, st=stage: _at_stage(ctx, st))
         await r.say("/reassess")
         await r.walk(policy)
+    await r.act("at stage 2", lambda ctx: _at_stage(ctx, 2))
     await r.say("/settings")
-    for what in ("reminder", "zone", "days", "weekday"):
+    for what in ("reminder", "zone", "days", "weekday", "cadence"):
         await r.press(f"a|set|{what}")
         await r.walk("longer")
     await r.press("a|set|language")
@@ -230,6 +238,9 @@ async def render_everything(r: Renderer, referral: Renderer) -> None:
     await referral.walk("common")
     await referral.act("referred", _refer)
     await referral.say("/today")
+    await referral.press("a|not_cleared|")
+    await referral.press("a|cleared|")
+    await referral.walk("common")  # a clinician cleared them: the plan restarts
     await referral.say("/start")
     await referral.walk("common")
     await referral.say("/today")
@@ -237,6 +248,12 @@ async def render_everything(r: Renderer, referral: Renderer) -> None:
 
 async def _refer(ctx: Ctx) -> None:
     ctx.runner.status = "referred"
+
+
+async def _at_stage(ctx: Ctx, stage: int) -> None:
+    """Put the runner, active, at the first level of `stage` (as progression would have)."""
+    ctx.runner.status = "active"
+    ctx.runner.level = first_level_of_stage(stage)
 
 
 # ---------------------------------------------------------------- the PDF report's strings
