@@ -11,7 +11,6 @@ from pypdf import PdfReader
 
 from conversations import report
 from conversations.export import CSV_NAME, PDF_NAME
-from locales import translator
 from tests.conftest import Chat, Clock, running_bot
 from tests.test_progress import NOTE, TODAY, records_of, seed_runner
 
@@ -49,7 +48,6 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
     seeded = await seed_runner(db, 2201)
     pdf, sheet = await export(double, db, clock, 2201)
     records = await records_of(db, seeded.runner_id)
-    tr = translator("en")
 
     assert pdf.document.startswith(b"%PDF-")
     text = pdf_text(pdf.document)
@@ -59,16 +57,20 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
     assert "Stage 3: Continuous easy running (level 13)" in text
     # every check-in is in the table: its date, and for one of them every value in order
     for c in records.checkins:
-        assert tr.date(c.day, "short") in text
+        assert report.format_day(c.day, "en") in text
     painful = records.checkins[0]
     assert painful.pain_during == 1 and painful.pain_after == 1
-    when = tr.date(painful.day, "short")
-    assert f"{when} Session done {painful.minutes} 1 1 {painful.rpe}" in text
+    when = report.format_day(painful.day, "en")
+    run = report.running_minutes(painful)
+    assert f"{when} Session done {painful.minutes} ({run}) 1 / 1 {painful.rpe}" in text
+    skipped = records.checkins[2]
+    assert f"{report.format_day(skipped.day, 'en')} Session skipped – skipped" in text
     assert "Ноги устали" in text  # the runner's own note, in Cyrillic
     # reassessment with limb symmetry (left injured: 18 / 25 = 72%), gates, red flags
-    assert "18 / 25 (72%)" in text and "10 / 12 (83%)" in text
-    assert "passed: Single-leg hops without pain" in text
-    assert "not passed: Single-leg heel raises" in text
+    assert "left 18, right 25 · symmetry 72%" in text
+    assert "left 10, right 12 · symmetry 83%" in text
+    assert "Gates passed Single-leg hops without pain" in text
+    assert "Gates not passed Single-leg heel raises" in text
     assert "Night pain" in text
     assert "First pain-free week" in text
 
@@ -77,7 +79,12 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
     assert list(rows[0]) == list(report.CSV_COLUMNS)
     assert {"day", "outcome", "minutes", "pain_during", "pain_after", "rpe", "note"} <= set(rows[0])
     for row, stored in zip(rows, records.checkins, strict=True):
-        assert row == {name: as_csv(getattr(stored, name)) for name in report.CSV_COLUMNS}
+        unmeasured = report.CSV_NOT_MEASURED_WHEN_SKIPPED if report.is_skipped(stored) else ()
+        assert row == {
+            name: "" if name in unmeasured else as_csv(getattr(stored, name))
+            for name in report.CSV_COLUMNS
+        }
+    assert rows[2]["outcome"] == "skipped" and rows[2]["pain_during"] == rows[2]["rpe"] == ""
     assert rows[3]["note"] == NOTE
     assert rows[0]["day"] == seeded.checkin_days[0].isoformat()
 
@@ -95,7 +102,7 @@ async def test_export_in_russian_keeps_cyrillic(double, db, clock: Clock):
     await seed_runner(db, 2203, language="ru")
     pdf, sheet = await export(double, db, clock, 2203, language="ru")
     text = pdf_text(pdf.document)
-    assert translator("ru").date(TODAY) in text  # "2 мар. 2026 г."
+    assert report.format_day(TODAY, "ru") in text  # "2 мар. 2026 г."
     assert "мар." in text
     assert "Ноги устали" in csv_rows(sheet.document)[3]["note"]
 

@@ -253,9 +253,14 @@ def test_stage_milestones_come_from_decisions():
     assert [c.stage for c in changes] == [1, 2, 1, 2, 3]
 
 
-def test_chart_window_is_four_to_eight_weeks():
-    assert report.chart_window(TODAY, None) == (TODAY - timedelta(days=27), TODAY)
-    assert report.chart_window(TODAY, TODAY) == (TODAY - timedelta(days=27), TODAY)
+def test_chart_window_starts_at_the_first_checkin_or_14_days_back():
+    assert report.chart_window(TODAY, None) == (TODAY - timedelta(days=13), TODAY)
+    assert report.chart_window(TODAY, TODAY) == (TODAY - timedelta(days=13), TODAY)
+    assert report.chart_window(TODAY, TODAY - timedelta(days=2)) == (
+        TODAY - timedelta(days=13),
+        TODAY,
+    )
+    assert report.chart_window(TODAY, TODAY - timedelta(days=20))[0] == TODAY - timedelta(days=20)
     assert report.chart_window(TODAY, TODAY - timedelta(days=40))[0] == TODAY - timedelta(days=40)
     assert report.chart_window(TODAY, TODAY - timedelta(days=400))[0] == TODAY - timedelta(days=55)
 
@@ -282,5 +287,5 @@ async def test_history_for_a_new_runner_and_in_russian(double, db, clock: Clock)
         [new] = await Chat(double, 2107).say("/history")
     assert "пн 2 мар." in (ru.plain_text or "")
     new_lines = (new.plain_text or "").splitlines()
-    assert sum(1 for line in new_lines if line.endswith("— rest")) == 14
+    assert not any(" — " in line for line in new_lines)  # never signed up: no days, no "rest"
     assert "No check-ins in these two weeks" in new_lines[-1]
