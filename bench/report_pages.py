@@ -211,7 +211,7 @@ def main() -> int:
             pdf = Path(tmp) / "report.pdf"
             pdf.write_bytes(example_pdf(lang))
             subprocess.run(
-                ["pdftoppm", "-png", "-r", "70", str(pdf), str(DOCS / f"report-{lang}")],
+                ["pdftoppm", "-png", "-r", "80", str(pdf), str(DOCS / f"report-{lang}")],
                 check=True,
             )
         for page in sorted(DOCS.glob(f"report-{lang}-*.png")):

@@ -1153,7 +1153,10 @@ def result_lines(tr: Translator, side: str | None, r: ReassessmentRow) -> list[t
     ]
     if r.knee_to_wall_left_cm is not None or r.knee_to_wall_right_cm is not None:
         out.append(
-            (_("Knee to wall"), pair(r.knee_to_wall_left_cm, r.knee_to_wall_right_cm, " cm"))
+            (
+                _("Knee to wall"),
+                pair(r.knee_to_wall_left_cm, r.knee_to_wall_right_cm, " " + _("cm")),
+            )
         )
     if daily is not None or rest is not None:
         out.append((_("Pain in daily life / at rest"), f"{pain(daily)} / {pain(rest)}"))

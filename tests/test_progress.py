@@ -66,6 +66,7 @@ async def seed_runner(
     language: str | None = None,
     checkins: bool = True,
     today: date = TODAY,
+    consent_at: datetime = datetime(2026, 1, 20, tzinfo=UTC),
 ) -> Seeded:
     """An active runner (calf strain, left) with five weeks of records in every table."""
     async with db.session() as session:
@@ -79,7 +80,7 @@ async def seed_runner(
             injury_date=today - timedelta(days=60),
             level=13,
             level_since=today - timedelta(days=8),
-            consent_at=datetime(2026, 1, 20, tzinfo=UTC),
+            consent_at=consent_at,
             preferred_days="0,2,4",
         )
         session.add(runner)
@@ -289,3 +290,27 @@ async def test_history_for_a_new_runner_and_in_russian(double, db, clock: Clock)
     new_lines = (new.plain_text or "").splitlines()
     assert not any(" — " in line for line in new_lines)  # never signed up: no days, no "rest"
     assert "No check-ins in these two weeks" in new_lines[-1]
+
+
+async def test_history_starts_on_the_day_the_runner_signed_up(double, db, clock: Clock):
+    """No "rest" for the days before sign-up: the runner had no plan then."""
+    joined = datetime.combine(TODAY - timedelta(days=4), datetime.min.time(), tzinfo=UTC)
+    await seed_runner(db, 2108, checkins=False, consent_at=joined.replace(hour=20))
+    async with running_bot(double, db, clock=clock):
+        [reply] = await Chat(double, 2108).say("/history")
+    days = [line for line in (reply.plain_text or "").splitlines() if " — " in line]
+    assert len(days) == 5  # today and the four days since sign-up
+    assert days[-1].startswith("Thu 26 Feb")
+    assert days[0].startswith("Mon 2 Mar — no check-in")  # the session planned for today
+
+
+async def test_history_shows_a_skipped_session_as_skipped(double, db, clock: Clock):
+    seeded = await seed_runner(db, 2109, today=TODAY + timedelta(days=27))
+    # the seed's third check-in (i == 2) was skipped: 33 - 4 = 29 days before "today"
+    async with running_bot(double, db, clock=clock):
+        [reply] = await Chat(double, 2109).say("/history")
+    text = reply.plain_text or ""
+    skipped_day = seeded.checkin_days[2]
+    assert skipped_day == TODAY - timedelta(days=2)
+    assert "Sat 28 Feb — Session skipped" in text
+    assert "pain 0 during" not in text.split("Sat 28 Feb")[1].splitlines()[0]
