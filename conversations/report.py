@@ -965,6 +965,9 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
 
     # --- chart
     if data.chart_png:
+        chart_height = width * 0.75
+        if pdf.get_y() + 25 + chart_height > pdf.h - pdf.b_margin:  # heading, note, chart
+            pdf.add_page()
         heading(_("Pain and running"))
         green, ceiling = pain_limits(data.injury)
         line(
@@ -976,9 +979,6 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
             "I",
             4.4,
         )
-        chart_height = width * 0.75
-        if pdf.get_y() + chart_height > pdf.h - pdf.b_margin:
-            pdf.add_page()
         pdf.image(io.BytesIO(data.chart_png), w=width, h=chart_height)
 
     # --- weekly running minutes
