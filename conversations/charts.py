@@ -205,7 +205,9 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
         )
         handles += [
             Patch(facecolor=COLOR_GREEN_BAND, edgecolor="#a1d99b"),
-            Patch(facecolor=COLOR_LIMIT_BAND, edgecolor="#f5b041"),
+            Patch(facecolor=COLOR_LIMIT_BAND, edgecolor=COLOR_DURING, linestyle="-.")
+            if ceiling > green
+            else Line2D([], [], color=COLOR_DURING, linewidth=1.2, linestyle="-."),
         ]
         labels += [
             _("Green: pain up to {n}").format(n=green),

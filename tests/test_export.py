@@ -7,12 +7,17 @@ import io
 import re
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 
 from conversations import report
 from conversations.export import CSV_NAME, PDF_NAME
+from locales import SUPPORTED, translator
+from storage.models import CheckInRow
 from tests.conftest import Chat, Clock, running_bot
 from tests.test_progress import NOTE, TODAY, records_of, seed_runner
+
+FORMULA = '=HYPERLINK("http://example.com","click")'
 
 
 def pdf_text(data: bytes) -> str:
@@ -114,3 +119,33 @@ async def test_export_with_no_checkins_still_sends_both(double, db, clock: Clock
     assert csv_rows(sheet.document) == []
     header = sheet.document.decode("utf-8-sig").splitlines()[0]
     assert header.split(",") == list(report.CSV_COLUMNS)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "es", "de"])
+async def test_export_end_to_end_in_every_language(double, db, clock: Clock, lang):
+    """Over the bot: the PDF (parsed with pypdf) shows the skipped day as skipped and the
+    baseline, dates in the runner's locale; the CSV neutralises a formula note."""
+    user_id = 2210 + SUPPORTED.index(lang)
+    seeded = await seed_runner(db, user_id, language=lang)
+    fifth = (await records_of(db, seeded.runner_id)).checkins[5].id
+    async with db.session() as session:
+        row = await session.get(CheckInRow, fifth)
+        assert row is not None
+        row.note = FORMULA
+    pdf, sheet = await export(double, db, clock, user_id, language=lang)
+    tr = translator(lang)
+    text = pdf_text(pdf.document).replace("\xa0", " ").replace("\u202f", " ")
+    skipped_day = report.format_day(seeded.checkin_days[2], lang).replace("\u202f", " ")
+    [skipped] = [
+        line
+        for line in text.splitlines()
+        if line.startswith(skipped_day) and tr.gettext("Session skipped") in line
+    ]
+    assert tr.gettext("skipped") in skipped and "0 / 0" not in skipped
+    assert tr.gettext("Baseline at onboarding") in text
+    assert tr.gettext("At a glance") in text
+    assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", text)
+
+    rows = csv_rows(sheet.document)
+    assert rows[5]["note"] == "'" + FORMULA and report.restore(rows[5]["note"]) == FORMULA
+    assert rows[2]["outcome"] == "skipped" and rows[2]["pain_during"] == ""
