@@ -287,3 +287,43 @@ def test_date_locale_follows_the_time_zone_for_english_only():
     assert report.date_locale("en", "Australia/Sydney") == "en_AU"
     assert report.date_locale("ru", "Europe/London") == "ru"
     assert format_day(date(2026, 11, 30), "en_GB") == "30 Nov 2026"
+
+
+def test_columns_the_clinical_safety_work_adds_are_read_when_present():
+    """check-ins.running_minutes and reassessments.daily_pain/rest_pain/swelling are about to
+    be added: the report reads them when a row has them, and works without."""
+    row = CheckInRow(
+        day=TODAY, outcome="done", minutes=30, pain_during=1, pain_after=1, rpe=4, level=8
+    )
+    estimated = report.running_minutes(row)
+    row.running_minutes = 17
+    assert report.running_minutes(row) == 17 != estimated
+    row.running_minutes = 99  # never more than the session
+    assert report.running_minutes(row) == 30
+    skipped = CheckInRow(day=TODAY, outcome="skipped", minutes=0, level=8)
+    skipped.running_minutes = None
+    assert report.running_minutes(skipped) == 0
+
+    tr = translator("en")
+    reassessment = ReassessmentRow(
+        day=TODAY,
+        heel_raises_left=None,
+        heel_raises_right=None,
+        hops_left=None,
+        hops_right=None,
+        hop_pain=None,
+        knee_to_wall_left_cm=None,
+        knee_to_wall_right_cm=None,
+        morning_stiffness_min=None,
+        walk_pain=None,
+        readiness=None,
+        gates=[],
+    )
+    lines = dict(report.result_lines(tr, "left", reassessment))
+    assert set(lines.values()) == {"not tested"}
+    reassessment.daily_pain = 1
+    reassessment.rest_pain = None
+    reassessment.swelling = "mild"
+    lines = dict(report.result_lines(tr, "left", reassessment))
+    assert lines["Pain in daily life / at rest"] == "1/10 / not tested"
+    assert lines["Swelling"] == "mild swelling"
