@@ -1,4 +1,5 @@
-"""The /progress chart: pain against running minutes and session load, as PNG bytes.
+"""The /progress chart (and the one in the clinician's report): pain against running minutes
+and session load, as PNG bytes.
 
 Matplotlib is imported inside the render functions (the bot starts without it) and used
 through its object API with the Agg canvas, so no global pyplot state is shared between
@@ -6,16 +7,21 @@ updates and a render can run in a worker thread.
 
 Layout (1200 x 900 px, fonts sized for a phone screen), sharing one day axis:
 
-* top panel: pain during and after (0-10) for each day with a check-in, and a row of markers
-  for the next-morning check (better / same / worse);
+* top panel: pain during and after (0-10) for each day with a check-in, over a band that
+  shows the runner's pain limits (green up to their tissue's green limit, amber up to the
+  ceiling); skipped sessions break the lines and carry a marker of their own (they are never
+  drawn as 0 pain); a row of markers for the next-morning check (better / same / worse);
 * bottom panel: one stacked bar per day with a check-in (minutes run, then other minutes:
   walking, cross-training) and the session load (RPE x minutes) on a second scale;
-* dashed vertical lines where the stage changed, labelled with the new stage.
+* dashed vertical lines where the stage changed, labelled with the new stage;
+* one legend for the whole figure, below both panels (constrained layout keeps it clear of
+  every label).
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,13 +30,22 @@ from typing import TYPE_CHECKING
 from locales import Translator
 
 if TYPE_CHECKING:
+    from matplotlib.artist import Artist
     from matplotlib.figure import Figure
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 6.0, 150  # 1200 x 900 px
 MAX_TICKS = 6
-# Container labels (internal, never shown) so tests and callers can find the bars.
+# Artist labels and ids (internal, never shown) so tests and callers can find what is drawn.
 RUN_BARS = "run-bars"
 OTHER_BARS = "other-bars"
+PAIN_DURING = "pain-during"
+PAIN_AFTER = "pain-after"
+SKIPPED = "skipped"
+GREEN_BAND = "green-band"
+LIMIT_BAND = "limit-band"
+CEILING = "pain-ceiling"
+MORNING_GID = "morning-{}"
+LEGEND = "legend"
 
 COLOR_DURING = "#d62728"
 COLOR_AFTER = "#ff7f0e"
@@ -38,11 +53,17 @@ COLOR_RUN = "#1f77b4"
 COLOR_OTHER = "#aec7e8"
 COLOR_LOAD = "#2ca02c"
 COLOR_STAGE = "#7f7f7f"
+COLOR_SKIPPED = "#555555"
+COLOR_GREEN_BAND = "#e5f5e0"
+COLOR_LIMIT_BAND = "#fdebd0"
+# Next-morning symbols that cannot be misread: plus = better, circle = same, cross = worse.
 MORNING_STYLE = {  # marker, colour
-    "better": ("v", "#2ca02c"),
+    "better": ("P", "#2ca02c"),
     "same": ("o", "#7f7f7f"),
-    "worse": ("^", "#d62728"),
+    "worse": ("X", "#d62728"),
 }
+MORNING_Y = 11.4
+SKIPPED_Y = 11.4  # skipped days carry no morning check: the same row, another symbol
 
 
 @dataclass(frozen=True)
@@ -51,8 +72,9 @@ class ChartCheckIn:
     minutes: int  # the whole session
     running_minutes: int  # the part of it that was running
     load: float  # RPE x minutes
-    pain_during: int
-    pain_after: int
+    pain_during: int | None  # None for a skipped session: nothing was felt, nothing is drawn
+    pain_after: int | None
+    skipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,10 @@ class ChartData:
     checkins: tuple[ChartCheckIn, ...] = ()
     mornings: tuple[ChartMorning, ...] = ()
     stages: tuple[ChartStage, ...] = ()  # stage changes (the new stage from that day)
+    green_pain_max: int | None = None  # the runner's tissue: highest pain of a green session
+    pain_ceiling: int | None = None  # and the highest acceptable pain
+    audience: str = "runner"  # "runner" (/progress) or "clinician" (the PDF): sets the title
+    locale: str | None = None  # Babel locale of the title's dates (None: the language's)
 
     @property
     def days(self) -> int:
@@ -86,13 +112,14 @@ class _Day:
     minutes: int
     running: int
     load: float
-    pain_during: int
-    pain_after: int
+    pain_during: float  # NaN on a skipped day: a gap in the line
+    pain_after: float
+    skipped: bool
 
 
 def _per_day(data: ChartData) -> list[_Day]:
     """One entry per day with a check-in inside the window (several check-ins are summed,
-    pain is the worst of the day)."""
+    pain is the worst of the day). A day whose only check-ins were skipped is a skipped day."""
     grouped: dict[date, list[ChartCheckIn]] = defaultdict(list)
     for c in data.checkins:
         if data.first <= c.day <= data.last:
@@ -100,14 +127,18 @@ def _per_day(data: ChartData) -> list[_Day]:
     days = []
     for day in sorted(grouped):
         items = grouped[day]
+        felt = [c for c in items if not c.skipped]
+        during = [c.pain_during for c in felt if c.pain_during is not None]
+        after = [c.pain_after for c in felt if c.pain_after is not None]
         days.append(
             _Day(
                 x=(day - data.first).days,
-                minutes=sum(max(0, c.minutes) for c in items),
-                running=sum(max(0, min(c.running_minutes, c.minutes)) for c in items),
-                load=sum(c.load for c in items),
-                pain_during=max(c.pain_during for c in items),
-                pain_after=max(c.pain_after for c in items),
+                minutes=sum(max(0, c.minutes) for c in felt),
+                running=sum(max(0, min(c.running_minutes, c.minutes)) for c in felt),
+                load=sum(c.load for c in felt),
+                pain_during=float(max(during)) if during else math.nan,
+                pain_after=float(max(after)) if after else math.nan,
+                skipped=not felt,
             )
         )
     return days
@@ -126,6 +157,18 @@ def tick_positions(n_days: int, max_ticks: int = MAX_TICKS) -> list[int]:
     return sorted(range(last, -1, -step))
 
 
+def title(data: ChartData, tr: Translator) -> str:
+    """The chart's title: by audience, always with its dates."""
+    from babel.dates import format_skeleton
+
+    locale = data.locale or tr.lang
+    first = format_skeleton("MMMd", data.first, locale=locale)
+    last = format_skeleton("yMMMd", data.last, locale=locale)
+    if data.audience == "clinician":
+        return tr.gettext("Pain and running, {first} – {last}").format(first=first, last=last)
+    return tr.gettext("Your progress, {first} – {last}").format(first=first, last=last)
+
+
 def build_figure(data: ChartData, tr: Translator) -> Figure:
     """The chart as a Matplotlib figure (not yet rendered)."""
     import matplotlib
@@ -133,28 +176,45 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
     _ = tr.gettext
-    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-    grid = fig.add_gridspec(2, 1, height_ratios=(1.1, 1.0), hspace=0.45)
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=(1.15, 1.0))
     ax_pain = fig.add_subplot(grid[0])
     ax_min = fig.add_subplot(grid[1], sharex=ax_pain)
     ax_load = ax_min.twinx()
 
     n = max(1, data.days)
     days = _per_day(data)
-    weeks = max(1, round(n / 7))
-    fig.suptitle(
-        tr.ngettext("Your last {n} week", "Your last {n} weeks", weeks).format(n=weeks)
-        if n >= 7
-        else tr.ngettext("Your last {n} day", "Your last {n} days", n).format(n=n),
-        fontsize=17,
-        fontweight="bold",
-        y=0.995,
-    )
+    fig.suptitle(title(data, tr), fontsize=16, fontweight="bold")
+    handles: list[Artist] = []
+    labels: list[str] = []
 
-    # --- pain
+    # --- the runner's pain limits, behind everything
+    if data.green_pain_max is not None and data.pain_ceiling is not None:
+        green, ceiling = data.green_pain_max, data.pain_ceiling
+        ax_pain.axhspan(-0.5, green + 0.5, color=COLOR_GREEN_BAND, zorder=0, gid=GREEN_BAND)
+        if ceiling > green:
+            ax_pain.axhspan(
+                green + 0.5, ceiling + 0.5, color=COLOR_LIMIT_BAND, zorder=0, gid=LIMIT_BAND
+            )
+        ax_pain.axhline(
+            ceiling + 0.5, color=COLOR_DURING, linewidth=1.2, linestyle="-.", gid=CEILING
+        )
+        handles += [
+            Patch(facecolor=COLOR_GREEN_BAND, edgecolor="#a1d99b"),
+            Patch(facecolor=COLOR_LIMIT_BAND, edgecolor=COLOR_DURING, linestyle="-.")
+            if ceiling > green
+            else Line2D([], [], color=COLOR_DURING, linewidth=1.2, linestyle="-."),
+        ]
+        labels += [
+            _("Green: pain up to {n}").format(n=green),
+            _("Limit: pain up to {n}").format(n=ceiling),
+        ]
+
+    # --- pain (NaN on skipped days: the lines break there)
     xs = [d.x for d in days]
     ax_pain.plot(
         xs,
@@ -163,7 +223,7 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
         markersize=7,
         linewidth=2,
         color=COLOR_DURING,
-        label=_("Pain during"),
+        gid=PAIN_DURING,
     )
     ax_pain.plot(
         xs,
@@ -173,51 +233,70 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
         linewidth=2,
         color=COLOR_AFTER,
         linestyle="--",
-        label=_("Pain after"),
+        gid=PAIN_AFTER,
     )
-    morning_y = 11.3
-    seen_mornings: set[str] = set()
-    for m in data.mornings:
-        if not data.first <= m.day <= data.last or m.pain not in MORNING_STYLE:
-            continue
-        marker, color = MORNING_STYLE[m.pain]
+    handles += [
+        Line2D([], [], color=COLOR_DURING, marker="o", linewidth=2),
+        Line2D([], [], color=COLOR_AFTER, marker="s", linewidth=2, linestyle="--"),
+    ]
+    labels += [_("Pain during"), _("Pain after")]
+    skipped = [d.x for d in days if d.skipped]
+    if skipped:
         ax_pain.plot(
-            [(m.day - data.first).days],
-            [morning_y],
+            skipped,
+            [SKIPPED_Y] * len(skipped),
             linestyle="none",
-            marker=marker,
+            marker="s",
             markersize=10,
-            color=color,
+            markerfacecolor="white",
+            markeredgecolor=COLOR_SKIPPED,
+            markeredgewidth=1.8,
+            gid=SKIPPED,
         )
-        seen_mornings.add(m.pain)
-    ax_pain.set_ylim(-0.5, 12.3)
-    ax_pain.set_yticks([0, 5, 10])
-    ax_pain.set_ylabel(_("Pain (0–10)"), fontsize=13)
-    ax_pain.grid(axis="y", alpha=0.3)
-    handles, labels = ax_pain.get_legend_handles_labels()
+        for gap in skipped:
+            for ax in (ax_pain, ax_min):
+                ax.axvspan(gap - 0.45, gap + 0.45, color="#eeeeee", zorder=0)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="s",
+                markersize=9,
+                markerfacecolor="white",
+                markeredgecolor=COLOR_SKIPPED,
+                markeredgewidth=1.8,
+            )
+        )
+        labels.append(_("session skipped"))
+    seen_mornings: dict[str, list[int]] = defaultdict(list)
+    for m in data.mornings:
+        if data.first <= m.day <= data.last and m.pain in MORNING_STYLE:
+            seen_mornings[m.pain].append((m.day - data.first).days)
     morning_names = {
         "better": _("next morning better"),
         "same": _("next morning same"),
         "worse": _("next morning worse"),
     }
     for key in ("better", "same", "worse"):
-        if key in seen_mornings:
-            marker, color = MORNING_STYLE[key]
-            handles.append(
-                Line2D([], [], linestyle="none", marker=marker, color=color, markersize=9)
-            )
-            labels.append(morning_names[key])
-    ax_pain.legend(
-        handles,
-        labels,
-        loc="lower left",
-        bbox_to_anchor=(0, 1.0),
-        ncol=min(3, len(labels)),
-        frameon=False,
-        fontsize=11,
-        handletextpad=0.3,
-        columnspacing=1.0,
-    )
+        if key not in seen_mornings:
+            continue
+        marker, color = MORNING_STYLE[key]
+        ax_pain.plot(
+            seen_mornings[key],
+            [MORNING_Y] * len(seen_mornings[key]),
+            linestyle="none",
+            marker=marker,
+            markersize=10,
+            color=color,
+            gid=MORNING_GID.format(key),
+        )
+        handles.append(Line2D([], [], linestyle="none", marker=marker, color=color, markersize=9))
+        labels.append(morning_names[key])
+    ax_pain.set_ylim(-0.5, 12.3)
+    ax_pain.set_yticks([0, 2, 4, 6, 8, 10])
+    ax_pain.set_ylabel(_("Pain (0–10)"), fontsize=12)
+    ax_pain.grid(axis="y", alpha=0.3)
 
     # --- minutes and load
     ax_min.bar(xs, [d.running for d in days], width=0.8, color=COLOR_RUN, label=RUN_BARS)
@@ -229,9 +308,10 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
         color=COLOR_OTHER,
         label=OTHER_BARS,
     )
+    felt = [d for d in days if not d.skipped]
     ax_load.plot(
-        xs,
-        [d.load for d in days],
+        [d.x for d in felt],
+        [d.load for d in felt],
         marker="D",
         markersize=5,
         linewidth=1.5,
@@ -242,28 +322,19 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
     ax_load.set_ylim(0, max([d.load for d in days] + [50]) * 1.15)
     ax_min.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     ax_load.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-    ax_min.set_ylabel(_("Minutes"), fontsize=13)
-    ax_load.set_ylabel(_("Load (RPE × min)"), fontsize=13, color=COLOR_LOAD)
-    ax_load.tick_params(axis="y", labelsize=12, colors=COLOR_LOAD)
+    ax_min.set_ylabel(_("Minutes"), fontsize=12)
+    ax_load.set_ylabel(_("Load (RPE × min)"), fontsize=12, color=COLOR_LOAD)
+    ax_load.tick_params(axis="y", labelsize=11, colors=COLOR_LOAD)
     ax_min.grid(axis="y", alpha=0.3)
-    ax_min.legend(
-        [
-            Line2D([], [], color=COLOR_RUN, linewidth=8),
-            Line2D([], [], color=COLOR_OTHER, linewidth=8),
-            Line2D([], [], color=COLOR_LOAD, marker="D"),
-        ],
-        [_("Minutes run"), _("Other minutes"), _("Load")],
-        loc="lower left",
-        bbox_to_anchor=(0, 1.0),
-        ncol=3,
-        frameon=False,
-        fontsize=11,
-        handletextpad=0.3,
-        columnspacing=1.0,
-    )
+    handles += [
+        Patch(facecolor=COLOR_RUN),
+        Patch(facecolor=COLOR_OTHER),
+        Line2D([], [], color=COLOR_LOAD, marker="D"),
+    ]
+    labels += [_("Minutes run"), _("Other minutes"), _("Load")]
 
     # --- stage changes
-    last_label = -10
+    last_label = -10.0
     for change in data.stages:
         if not data.first <= change.day <= data.last:
             continue
@@ -275,13 +346,13 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
                 x + 0.2,
                 9.9,
                 _("Stage {n}").format(n=change.stage),
-                fontsize=11,
+                fontsize=10,
                 color="#404040",
                 va="top",
                 ha="left",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
             )
-            last_label = int(x)
+            last_label = x
 
     # --- the day axis: few ticks, dates in the runner's language
     ticks = tick_positions(n)
@@ -289,7 +360,7 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
     ax_min.set_xticks(ticks)
     ax_min.set_xticklabels([tr.day_month(data.first + timedelta(days=t)) for t in ticks])
     for ax in (ax_pain, ax_min):
-        ax.tick_params(axis="both", labelsize=12)
+        ax.tick_params(axis="both", labelsize=11)
     ax_pain.tick_params(axis="x", labelbottom=False)
 
     if not days:
@@ -302,7 +373,17 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
             va="center",
             color="#404040",
         )
-    fig.subplots_adjust(left=0.1, right=0.88, top=0.84, bottom=0.07)
+    legend = fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=3 if len(labels) > 8 else 2 if len(labels) > 3 else len(labels),
+        frameon=False,
+        fontsize=10,
+        handletextpad=0.4,
+        columnspacing=1.2,
+    )
+    legend.set_gid(LEGEND)
     return fig
 
 

@@ -17,12 +17,10 @@ CSV_NAME = "runcoach-checkins.csv"
 
 def _build(data: report.ReportInput, tr: Translator) -> tuple[bytes, bytes]:
     """Both documents (run in a worker thread: rendering takes a moment)."""
-    records = data.records
-    first_day = records.checkins[0].day if records.checkins else None
-    if first_day is not None:
-        first, last = report.chart_window(data.today, first_day)
-        data.chart_png = render_progress_chart(report.chart_data(records, first, last), tr)
-    return report.build_pdf(data, tr), report.checkins_csv(records.checkins)
+    chart = data.chart(tr)
+    if chart is not None:
+        data.chart_png = render_progress_chart(chart, tr)
+    return report.build_pdf(data, tr), report.checkins_csv(data.records.checkins)
 
 
 @command("export")

@@ -29,7 +29,8 @@ async def progress_command(ctx: Ctx) -> None:
         return
     first, last = report.chart_window(today, first_day)
     records = await store.load_records(ctx.session, ctx.runner.id)
-    data = report.chart_data(records, first, last)
+    locale = report.date_locale(ctx.lang, ctx.runner.time_zone)
+    data = report.chart_data(records, first, last, ctx.runner.injury, "runner", locale)
     tr = ctx.tr
 
     def png() -> bytes:  # rendered after the transaction commits (see Out)
@@ -83,18 +84,27 @@ async def history_command(ctx: Ctx) -> None:
     today = ctx.today
     first = today - timedelta(days=report.HISTORY_DAYS - 1)
     records = await store.load_records(ctx.session, ctx.runner.id, first=first)
-    ctx.say(history_text(ctx, records, first, today))
+    consent = ctx.runner.consent_at
+    joined = consent.astimezone(ctx.zone).date() if consent is not None else None
+    ctx.say(history_text(ctx, records, first, today, joined))
 
 
-def history_text(ctx: Ctx, records: store.Records, first: date, last: date) -> str:
+def history_text(
+    ctx: Ctx, records: store.Records, first: date, last: date, joined: date | None = None
+) -> str:
+    """One line per day, newest first, from the day the runner signed up at the earliest
+    (before it there was nothing to do, so no "rest"); nothing before sign-up at all."""
     by_day: dict[date, list[CheckInRow]] = {}
     for c in records.checkins:
         by_day.setdefault(c.day, []).append(c)
     morning = {m.run_day: m.pain for m in records.mornings}
-    planned = {d.session_date for d in records.decisions if d.action != "rest"}
+    planned = report.planned_days(records.decisions)
     lines = ["<b>" + ctx._("The last 14 days") + "</b>", ""]
+    start = first if joined is None else max(first, joined)
+    if joined is None and not records.checkins:
+        start = last + timedelta(days=1)  # never signed up: no days to list
     day = last
-    while day >= first:
+    while day >= start:
         when = html.escape(ctx.tr.weekday_day_month(day))
         items = by_day.get(day)
         if items:

@@ -279,8 +279,8 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
         "You had warning pain ({pain}/10) on {day}, so no step up within 48 hours of it."
     ),
     ReasonCode.DAILY_PAIN_LOW: N_(
-        "Daily pain of {pain}/10 is within the {max}/10 your injury tolerates: we hold the "
-        "stage instead of starting again."
+        "Pain in daily life or at rest is {pain}/10, more than the {max}/10 your injury "
+        "tolerates: the next stage waits until it settles, but you keep training at this level."
     ),
     ReasonCode.NO_VOLUME_AND_INTENSITY_TOGETHER: N_(
         "Longer and harder never go up together: one thing changes at a time."

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import io
+import math
+from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from PIL import Image
 
+from conversations import report
 from conversations.charts import (
+    CEILING,
+    GREEN_BAND,
+    LEGEND,
+    LIMIT_BAND,
     OTHER_BARS,
+    PAIN_AFTER,
+    PAIN_DURING,
     RUN_BARS,
+    SKIPPED,
     ChartCheckIn,
     ChartData,
     ChartMorning,
@@ -20,6 +31,8 @@ from conversations.charts import (
     to_png,
 )
 from locales import translator
+from storage.models import CheckInRow
+from storage.reports import Records
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TODAY = date(2026, 3, 2)
@@ -136,3 +149,185 @@ def test_tick_positions():
     for n in (7, 14, 28, 56, 90, 365):
         ticks = tick_positions(n)
         assert ticks[-1] == n - 1 and len(ticks) <= 6 and ticks[0] >= 0
+
+
+# ---------------------------------------------------------------- issue 13: the plotted data
+def line(fig, gid: str):
+    for ax in fig.axes:
+        for artist in ax.lines:
+            if artist.get_gid() == gid:
+                return artist
+    raise AssertionError(f"no line {gid!r}")
+
+
+def patch(fig, gid: str):
+    for ax in fig.axes:
+        for artist in ax.patches:
+            if artist.get_gid() == gid:
+                return artist
+    return None
+
+
+def skipped_checkin(day: date) -> ChartCheckIn:
+    return ChartCheckIn(
+        day=day,
+        minutes=0,
+        running_minutes=0,
+        load=0.0,
+        pain_during=None,
+        pain_after=None,
+        skipped=True,
+    )
+
+
+def test_skipped_days_break_the_pain_line_and_are_never_drawn_as_zero():
+    first = TODAY - timedelta(days=13)
+    data = ChartData(
+        first=first,
+        last=TODAY,
+        checkins=(
+            checkin(TODAY - timedelta(days=4), pain=3),
+            skipped_checkin(TODAY - timedelta(days=2)),
+            checkin(TODAY, pain=2),
+        ),
+    )
+    fig = build_figure(data, EN)
+    during = line(fig, PAIN_DURING)
+    xs, ys = list(during.get_xdata()), list(during.get_ydata())
+    assert xs == [9, 11, 13]
+    assert ys[0] == 3 and ys[2] == 2
+    assert math.isnan(ys[1])  # a gap in the line, not 0
+    assert math.isnan(line(fig, PAIN_AFTER).get_ydata()[1])
+    marker = line(fig, SKIPPED)
+    assert list(marker.get_xdata()) == [11]
+    assert all(y > 10 for y in marker.get_ydata())  # a marker above the scale, not at 0
+    assert bars(fig, RUN_BARS)[1] == 0 and bars(fig, OTHER_BARS)[1] == 0
+    assert "session skipped" in legend_texts(fig)
+
+
+def test_a_day_with_a_skip_and_a_session_shows_the_session():
+    data = ChartData(
+        first=TODAY - timedelta(days=13),
+        last=TODAY,
+        checkins=(skipped_checkin(TODAY), checkin(TODAY, pain=4)),
+    )
+    fig = build_figure(data, EN)
+    assert list(line(fig, PAIN_DURING).get_ydata()) == [4]
+    assert not any(a.get_gid() == SKIPPED for ax in fig.axes for a in ax.lines)
+
+
+@pytest.mark.parametrize(
+    "injury", ["calf_strain", "achilles_tendinopathy", "shin_pain", "ankle_sprain"]
+)
+def test_the_limit_band_is_at_the_runners_limit(injury):
+    from progression import Injury, rules_for
+
+    rules = rules_for(Injury(injury))
+    green, ceiling = rules.green_pain_max, rules.pain_ceiling  # by tissue, from progression
+    records = Records(
+        checkins=[
+            CheckInRow(
+                day=TODAY, outcome="done", minutes=20, pain_during=1, pain_after=1, rpe=4, level=8
+            )
+        ]
+    )
+    data = report.chart_data(records, TODAY - timedelta(days=13), TODAY, injury)
+    assert (data.green_pain_max, data.pain_ceiling) == (green, ceiling)
+    fig = build_figure(data, EN)
+    band = patch(fig, GREEN_BAND)
+    assert band is not None
+    assert band.get_y() + band.get_height() == pytest.approx(green + 0.5)
+    amber = patch(fig, LIMIT_BAND)
+    if ceiling > green:
+        assert amber is not None
+        assert amber.get_y() == pytest.approx(green + 0.5)
+        assert amber.get_y() + amber.get_height() == pytest.approx(ceiling + 0.5)
+    else:
+        assert amber is None
+    assert list(line(fig, CEILING).get_ydata()) == [ceiling + 0.5, ceiling + 0.5]
+    texts = legend_texts(fig)
+    assert f"Green: pain up to {green}" in texts and f"Limit: pain up to {ceiling}" in texts
+
+
+@pytest.mark.parametrize(("first_day", "start"), [(3, 13), (13, 13), (30, 30), (200, 55)])
+def test_the_window_starts_at_the_first_checkin_or_14_days_back(first_day, start):
+    first_checkin = TODAY - timedelta(days=first_day)
+    records = Records(
+        checkins=[
+            CheckInRow(
+                day=first_checkin,
+                outcome="done",
+                minutes=20,
+                pain_during=1,
+                pain_after=1,
+                rpe=4,
+                level=8,
+            )
+        ]
+    )
+    first, last = report.chart_window(TODAY, first_checkin)
+    assert (first, last) == (TODAY - timedelta(days=start), TODAY)
+    fig = build_figure(report.chart_data(records, first, last), EN)
+    assert fig.axes[1].get_xlim() == pytest.approx((-0.7, start + 1 - 0.3))
+    assert tick_labels(fig)[-1] == EN.day_month(TODAY)
+    plotted = list(line(fig, PAIN_DURING).get_xdata())
+    assert plotted == ([start - first_day] if first_day <= start else [])
+
+
+def test_morning_symbols_cannot_be_misread():
+    data = ChartData(
+        first=TODAY - timedelta(days=13),
+        last=TODAY,
+        checkins=(checkin(TODAY - timedelta(days=2)),),
+        mornings=tuple(
+            ChartMorning(TODAY - timedelta(days=i), pain)
+            for i, pain in enumerate(("better", "same", "worse"))
+        ),
+    )
+    fig = build_figure(data, EN)
+    assert line(fig, "morning-better").get_marker() == "P"  # a plus
+    assert line(fig, "morning-same").get_marker() == "o"
+    assert line(fig, "morning-worse").get_marker() == "X"  # a cross
+    assert list(line(fig, "morning-better").get_xdata()) == [13]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "es", "de"])
+def test_the_legend_never_overlaps_the_panels_or_their_labels(lang):
+    first = TODAY - timedelta(days=27)
+    data = ChartData(
+        first=first,
+        last=TODAY,
+        checkins=(
+            *(checkin(first + timedelta(days=i), pain=i % 6) for i in range(0, 28, 2)),
+            skipped_checkin(TODAY - timedelta(days=1)),
+        ),
+        mornings=tuple(
+            ChartMorning(first + timedelta(days=i + 1), ("better", "same", "worse")[i % 3])
+            for i in range(0, 26, 2)
+        ),
+        stages=(ChartStage(first + timedelta(days=10), 2),),
+        green_pain_max=2,
+        pain_ceiling=3,
+    )
+    fig = build_figure(data, translator(lang))
+    to_png(fig)  # lay the figure out
+    renderer = fig.canvas.get_renderer()
+    legend = next(a for a in fig.legends if a.get_gid() == LEGEND)
+    box = legend.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not box.overlaps(ax.get_tightbbox(renderer)), ax.get_ylabel()
+
+
+def test_titles_by_audience_with_the_dates():
+    data = ChartData(first=TODAY - timedelta(days=13), last=TODAY, checkins=(checkin(TODAY),))
+    runner = build_figure(data, EN).get_suptitle()
+    clinician = build_figure(replace(data, audience="clinician"), EN).get_suptitle()
+    assert runner == "Your progress, Feb 17 – Mar 2, 2026"
+    assert clinician == "Pain and running, Feb 17 – Mar 2, 2026"
+    british = build_figure(replace(data, audience="clinician", locale="en_GB"), EN)
+    assert british.get_suptitle() == "Pain and running, 17 Feb – 2 Mar 2026"
+    assert "weeks" not in runner
+
+
+def legend_texts(fig) -> list[str]:
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]

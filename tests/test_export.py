@@ -7,13 +7,17 @@ import io
 import re
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 
 from conversations import report
 from conversations.export import CSV_NAME, PDF_NAME
-from locales import translator
+from locales import SUPPORTED, translator
+from storage.models import CheckInRow
 from tests.conftest import Chat, Clock, running_bot
 from tests.test_progress import NOTE, TODAY, records_of, seed_runner
+
+FORMULA = '=HYPERLINK("http://example.com","click")'
 
 
 def pdf_text(data: bytes) -> str:
@@ -49,7 +53,6 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
     seeded = await seed_runner(db, 2201)
     pdf, sheet = await export(double, db, clock, 2201)
     records = await records_of(db, seeded.runner_id)
-    tr = translator("en")
 
     assert pdf.document.startswith(b"%PDF-")
     text = pdf_text(pdf.document)
@@ -59,16 +62,20 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
     assert "Stage 3: Continuous easy running (level 13)" in text
     # every check-in is in the table: its date, and for one of them every value in order
     for c in records.checkins:
-        assert tr.date(c.day, "short") in text
+        assert report.format_day(c.day, "en") in text
     painful = records.checkins[0]
     assert painful.pain_during == 1 and painful.pain_after == 1
-    when = tr.date(painful.day, "short")
-    assert f"{when} Session done {painful.minutes} 1 1 {painful.rpe}" in text
+    when = report.format_day(painful.day, "en")
+    run = report.running_minutes(painful)
+    assert f"{when} Session done {painful.minutes} ({run}) 1 / 1 {painful.rpe}" in text
+    skipped = records.checkins[2]
+    assert f"{report.format_day(skipped.day, 'en')} Session skipped – skipped" in text
     assert "Ноги устали" in text  # the runner's own note, in Cyrillic
     # reassessment with limb symmetry (left injured: 18 / 25 = 72%), gates, red flags
-    assert "18 / 25 (72%)" in text and "10 / 12 (83%)" in text
-    assert "passed: Single-leg hops without pain" in text
-    assert "not passed: Single-leg heel raises" in text
+    assert "left 18, right 25 · symmetry 72%" in text
+    assert "left 10, right 12 · symmetry 83%" in text
+    assert "Gates passed Single-leg hops without pain" in text
+    assert "Gates not passed Single-leg heel raises" in text
     assert "Night pain" in text
     assert "First pain-free week" in text
 
@@ -77,7 +84,12 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
     assert list(rows[0]) == list(report.CSV_COLUMNS)
     assert {"day", "outcome", "minutes", "pain_during", "pain_after", "rpe", "note"} <= set(rows[0])
     for row, stored in zip(rows, records.checkins, strict=True):
-        assert row == {name: as_csv(getattr(stored, name)) for name in report.CSV_COLUMNS}
+        unmeasured = report.CSV_NOT_MEASURED_WHEN_SKIPPED if report.is_skipped(stored) else ()
+        assert row == {
+            name: "" if name in unmeasured else as_csv(getattr(stored, name))
+            for name in report.CSV_COLUMNS
+        }
+    assert rows[2]["outcome"] == "skipped" and rows[2]["pain_during"] == rows[2]["rpe"] == ""
     assert rows[3]["note"] == NOTE
     assert rows[0]["day"] == seeded.checkin_days[0].isoformat()
 
@@ -95,7 +107,7 @@ async def test_export_in_russian_keeps_cyrillic(double, db, clock: Clock):
     await seed_runner(db, 2203, language="ru")
     pdf, sheet = await export(double, db, clock, 2203, language="ru")
     text = pdf_text(pdf.document)
-    assert translator("ru").date(TODAY) in text  # "2 мар. 2026 г."
+    assert report.format_day(TODAY, "ru") in text  # "2 мар. 2026 г."
     assert "мар." in text
     assert "Ноги устали" in csv_rows(sheet.document)[3]["note"]
 
@@ -107,3 +119,33 @@ async def test_export_with_no_checkins_still_sends_both(double, db, clock: Clock
     assert csv_rows(sheet.document) == []
     header = sheet.document.decode("utf-8-sig").splitlines()[0]
     assert header.split(",") == list(report.CSV_COLUMNS)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "es", "de"])
+async def test_export_end_to_end_in_every_language(double, db, clock: Clock, lang):
+    """Over the bot: the PDF (parsed with pypdf) shows the skipped day as skipped and the
+    baseline, dates in the runner's locale; the CSV neutralises a formula note."""
+    user_id = 2210 + SUPPORTED.index(lang)
+    seeded = await seed_runner(db, user_id, language=lang)
+    fifth = (await records_of(db, seeded.runner_id)).checkins[5].id
+    async with db.session() as session:
+        row = await session.get(CheckInRow, fifth)
+        assert row is not None
+        row.note = FORMULA
+    pdf, sheet = await export(double, db, clock, user_id, language=lang)
+    tr = translator(lang)
+    text = pdf_text(pdf.document).replace("\xa0", " ").replace("\u202f", " ")
+    skipped_day = report.format_day(seeded.checkin_days[2], lang).replace("\u202f", " ")
+    [skipped] = [
+        line
+        for line in text.splitlines()
+        if line.startswith(skipped_day) and tr.gettext("Session skipped") in line
+    ]
+    assert tr.gettext("skipped") in skipped and "0 / 0" not in skipped
+    assert tr.gettext("Baseline at onboarding") in text
+    assert tr.gettext("At a glance") in text
+    assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", text)
+
+    rows = csv_rows(sheet.document)
+    assert rows[5]["note"] == "'" + FORMULA and report.restore(rows[5]["note"]) == FORMULA
+    assert rows[2]["outcome"] == "skipped" and rows[2]["pain_during"] == ""

@@ -66,6 +66,7 @@ async def seed_runner(
     language: str | None = None,
     checkins: bool = True,
     today: date = TODAY,
+    consent_at: datetime = datetime(2026, 1, 20, tzinfo=UTC),
 ) -> Seeded:
     """An active runner (calf strain, left) with five weeks of records in every table."""
     async with db.session() as session:
@@ -79,7 +80,7 @@ async def seed_runner(
             injury_date=today - timedelta(days=60),
             level=13,
             level_since=today - timedelta(days=8),
-            consent_at=datetime(2026, 1, 20, tzinfo=UTC),
+            consent_at=consent_at,
             preferred_days="0,2,4",
         )
         session.add(runner)
@@ -253,9 +254,14 @@ def test_stage_milestones_come_from_decisions():
     assert [c.stage for c in changes] == [1, 2, 1, 2, 3]
 
 
-def test_chart_window_is_four_to_eight_weeks():
-    assert report.chart_window(TODAY, None) == (TODAY - timedelta(days=27), TODAY)
-    assert report.chart_window(TODAY, TODAY) == (TODAY - timedelta(days=27), TODAY)
+def test_chart_window_starts_at_the_first_checkin_or_14_days_back():
+    assert report.chart_window(TODAY, None) == (TODAY - timedelta(days=13), TODAY)
+    assert report.chart_window(TODAY, TODAY) == (TODAY - timedelta(days=13), TODAY)
+    assert report.chart_window(TODAY, TODAY - timedelta(days=2)) == (
+        TODAY - timedelta(days=13),
+        TODAY,
+    )
+    assert report.chart_window(TODAY, TODAY - timedelta(days=20))[0] == TODAY - timedelta(days=20)
     assert report.chart_window(TODAY, TODAY - timedelta(days=40))[0] == TODAY - timedelta(days=40)
     assert report.chart_window(TODAY, TODAY - timedelta(days=400))[0] == TODAY - timedelta(days=55)
 
@@ -301,3 +307,29 @@ async def test_the_chat_shows_an_upload_while_a_chart_or_pdf_renders(double, db,
         if method == "sendChatAction" and params.get("action") == "upload_document"
     )
     assert first_document_action < [m for m, _ in double.calls].index("sendDocument")
+
+
+async def test_history_starts_on_the_day_the_runner_signed_up(double, db, clock: Clock):
+    """No "rest" for the days before sign-up: the runner had no plan then."""
+    joined = datetime.combine(TODAY - timedelta(days=4), datetime.min.time(), tzinfo=UTC)
+    await seed_runner(db, 2108, checkins=False, consent_at=joined.replace(hour=20))
+    async with running_bot(double, db, clock=clock):
+        [reply] = await Chat(double, 2108).say("/history")
+    days = [line for line in (reply.plain_text or "").splitlines() if " — " in line]
+    assert len(days) == 5  # today and the four days since sign-up
+    en = translator("en")
+    assert days[-1].startswith(en.weekday_day_month(TODAY - timedelta(days=4)))
+    assert days[0].startswith(en.weekday_day_month(TODAY) + " — no check-in")  # planned today
+
+
+async def test_history_shows_a_skipped_session_as_skipped(double, db, clock: Clock):
+    seeded = await seed_runner(db, 2109, today=TODAY + timedelta(days=27))
+    # the seed's third check-in (i == 2) was skipped: 33 - 4 = 29 days before "today"
+    async with running_bot(double, db, clock=clock):
+        [reply] = await Chat(double, 2109).say("/history")
+    text = reply.plain_text or ""
+    skipped_day = seeded.checkin_days[2]
+    assert skipped_day == TODAY - timedelta(days=2)
+    label = translator("en").weekday_day_month(skipped_day)
+    assert label + " — Session skipped" in text
+    assert "pain 0 during" not in text.split(label)[1].splitlines()[0]
