@@ -155,13 +155,15 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
         "Your answers could point to a bone stress problem, which needs a clinician's check."
     ),
     ReasonCode.SHARP_OR_LIMP: N_(
-        "Sharp pain or a limp during the run means the next session goes one level lower."
+        "Sharp pain or a limp during the session means the next one goes one level lower."
     ),
     ReasonCode.PAIN_DURING_OVER_CEILING: N_(
-        "Pain during the run ({pain}/10) was above your limit of {ceiling}/10."
+        "Pain during the session ({pain}/10) went above {ceiling}/10, more than your injury "
+        "tolerates."
     ),
     ReasonCode.PAIN_AFTER_OVER_CEILING: N_(
-        "Pain after the run ({pain}/10) was above your limit of {ceiling}/10."
+        "Pain after the session ({pain}/10) went above {ceiling}/10, more than your injury "
+        "tolerates."
     ),
     ReasonCode.PAIN_ACCEPTABLE_ZONE: N_(
         "Pain of {pain}/10 is acceptable but not yet comfortable, so we hold this level."
@@ -223,8 +225,12 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
             "{count} sessions in a row went well, so you move up a level.",
         ),
     ),
-    ReasonCode.MORE_GREEN_SESSIONS_NEEDED: N_(
-        "{count} of {needed} good sessions at this level so far; one more step of patience."
+    ReasonCode.MORE_GREEN_SESSIONS_NEEDED: (
+        "left",
+        N_plural(
+            "{count} of {needed} good sessions at this level so far: {left} more to go.",
+            "{count} of {needed} good sessions at this level so far: {left} more to go.",
+        ),
     ),
     ReasonCode.MAX_LEVELS_PER_WEEK: (
         "ups",

@@ -577,7 +577,7 @@ def _decision(ctx: _Ctx, action: Action, level: int, reasons: list[Reason], *,
     elif check_date is None:
         check_date = today + timedelta(days=2 if check is CheckAgain.H48 else 1)
     if not reasons:  # pragma: no cover - callers always give a reason
-        reasons.append(_r(ReasonCode.MORE_GREEN_SESSIONS_NEEDED, count=0, needed=0))
+        reasons.append(_r(ReasonCode.MORE_GREEN_SESSIONS_NEEDED, count=0, needed=0, left=0))
     return Decision(action, level, stage, rx, sdate, check, check_date, tuple(reasons))
 
 
@@ -967,7 +967,8 @@ def _progress_or_hold(ctx: _Ctx, holds: list[Reason], reduced: bool,
         holds.append(_r(ReasonCode.NO_RUN_ON_STEP_BACK_DAY))
     needed = spec.greens_needed
     if greens < needed:
-        holds.append(_r(ReasonCode.MORE_GREEN_SESSIONS_NEEDED, count=greens, needed=needed))
+        holds.append(_r(ReasonCode.MORE_GREEN_SESSIONS_NEEDED, count=greens, needed=needed,
+                        left=needed - greens))
         if pending is not None:
             holds.append(_r(ReasonCode.MORNING_CHECK_PENDING, run_day=pending.isoformat()))
     if level >= MAX_LEVEL:

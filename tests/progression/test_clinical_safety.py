@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 from bench.simulation import profiles, simulate, store
+from conversations import render
+from locales import translator
 from progression import (
     Action,
     CheckIn,
@@ -50,6 +53,14 @@ def codes(d: object) -> list[ReasonCode]:
     return [r.code for r in d.reasons]  # type: ignore[attr-defined]
 
 
+def words(d: object, today: date, *, escalation: bool = False) -> str:
+    """What the runner reads about a decision (English)."""
+    tr = translator("en")
+    ctx = SimpleNamespace(tr=tr, lang="en", _=tr.gettext, n_=tr.ngettext, today=today,
+                          runner=None)
+    return render.decision(ctx, d, escalation=escalation)  # type: ignore[arg-type]
+
+
 def told_to_run_today(h: History, today: date) -> bool:
     d = decide(h, today)
     return plan_week(h, today)[0].is_run_day or (
@@ -78,6 +89,10 @@ def test_shin_night_pain_referral_holds_until_a_clinician_clears() -> None:
     h = replace(h, mornings=(*h.mornings, morning(day(1), day=day(3))))
     d = decide(h, day(3))
     assert d.action is Action.REFER
+    said = words(d, day(3))
+    assert "See a doctor before any further running or hopping." in said
+    assert "stopped your plan until a clinician has examined you" in said
+    assert "Next session" not in said
     assert d.prescription.kind is SessionKind.REST and d.prescription.running_minutes == 0
     assert Cue.SEE_CLINICIAN in d.prescription.cues
     assert not any(x.is_run_day for x in plan_week(h, day(3)))
@@ -90,6 +105,8 @@ def test_shin_night_pain_referral_holds_until_a_clinician_clears() -> None:
     assert d.action is Action.STEP_BACK and d.level == S1
     assert d.reasons[0].code is ReasonCode.RED_FLAG_CLEARED
     assert d.prescription.kind is SessionKind.WALK
+    said = words(d, day(9))
+    assert "A clinician has cleared you" in said and "Brisk walk" in said
     h = store(h, d, day(9))
     d = decide(h, day(10))  # acted on once: walking continues, no second step back
     assert d.action is Action.REPEAT and d.level == S1
@@ -118,6 +135,7 @@ def test_a_flag_on_the_day_of_a_step_back_still_refers() -> None:
     for n in (6, 9, 12):  # "clear" at the re-screen: still referred, never 45-min runs
         d = decide(h, day(n))
         assert d.action is Action.REFER and d.prescription.running_minutes == 0
+        assert "See a doctor before any further running or hopping." in words(d, day(n))
 
 
 # ---------------------------------------------------------------- 3. every session counts
@@ -128,6 +146,9 @@ def test_pain_in_cross_training_steps_back_and_blocks_progress_for_48_hours() ->
     h = History(profile(), S2 + 1, day(0), checkins=(*cs, cross), mornings=tuple(ms))
     d = decide(h, day(3))
     assert d.action is Action.STEP_BACK and d.reasons[0].code is ReasonCode.PAIN_DURING_OVER_CEILING
+    said = words(d, day(3))
+    assert "Pain during the session (8/10) went above 3/10" in said
+    assert "Next session (tomorrow)" in said
     assert not told_to_run_today(store(h, d, day(3)), day(3))
     h = store(h, d, day(3))
     for n in (4, 5):  # two green sessions at the lower level do not lift it within 48 h
@@ -145,10 +166,14 @@ def test_no_run_on_the_morning_of_worse_on_waking() -> None:
     d = decide(h, day(5))
     assert d.action is Action.STEP_BACK and d.session_date > day(5)
     assert ReasonCode.NO_RUN_ON_STEP_BACK_DAY in codes(d)
+    said = words(d, day(5))
+    assert "You woke up worse than before the session, so we drop one level." in said
+    assert "No run on the day of a step back" in said and "Next session (tomorrow)" in said
     h = store(h, d, day(5))
     # /today, /plan and the daily prompt decide again that morning: they agree
     again = decide(h, day(5))
     assert again.action is Action.REPEAT and again.session_date == day(6)
+    assert "Next session (tomorrow)" in words(again, day(5))
     assert not told_to_run_today(h, day(5))
     assert plan_week(h, day(5))[1].is_run_day
 
@@ -168,6 +193,7 @@ def test_a_later_morning_check_does_not_overwrite_the_first() -> None:
                           morning(day(2), day=day(3))))  # a second answer: "same"
     d = decide(h, day(3))
     assert d.action is Action.REPEAT and ReasonCode.NOT_SETTLED_NEXT_MORNING in codes(d)
+    assert "had not settled by the next morning" in words(d, day(3))
 
 
 # ---------------------------------------------------------------- 6. no lock-up at level 0
@@ -177,6 +203,7 @@ def test_an_event_at_level_0_is_acted_on_once() -> None:
                           morning(day(0), day=day(2))))
     d = decide(h, day(2))
     assert d.action is Action.REPEAT and d.reasons[0].code is ReasonCode.NIGHT_PAIN_RESOLVED
+    assert "The night pain has gone, so we restart gently." in words(d, day(2))
     h = store(h, d, day(2))
     for n in (3, 5):
         h = green_run(h, n)
@@ -191,6 +218,7 @@ def test_twelve_weeks_off_restart_at_the_walk_run_entry_and_retest() -> None:
     d = decide(h, day(85))
     assert d.action is Action.STEP_BACK and d.level == S2
     assert d.reasons[0].code is ReasonCode.GAP_28_DAYS and d.reasons[0].as_dict()["days"] == 84
+    assert "It has been 84 days since your last run" in words(d, day(85))
     h = store(h, d, day(85))
     for n in (86, 88):
         h = green_run(h, n)
@@ -220,6 +248,7 @@ def test_three_step_backs_in_28_days_advise_a_clinician_review() -> None:
     review = [r for r in d.reasons if r.code is ReasonCode.CLINICIAN_REVIEW_ADVISED]
     assert review and review[0].as_dict()["why"] == "step_backs"
     assert review[0].as_dict()["step_backs"] == 3
+    assert "We had to step back 3 times in 28 days." in words(d, day(18), escalation=True)
     h2 = History(profile(), S2, day(16), past=past[:2])
     assert ReasonCode.CLINICIAN_REVIEW_ADVISED not in codes(decide(h2, day(18)))
 
@@ -255,6 +284,7 @@ def test_a_symptom_week_is_not_a_prescribed_deload() -> None:
     d = decide(h, day(35))
     cap = next(r for r in d.reasons if r.code is ReasonCode.WEEKLY_MINUTES_CAP).as_dict()
     assert cap["limit"] == weekly_limit(20, 0, 4) == 30
+    assert "This week's running is capped at 30 minutes" in words(d, day(35))
     # after a lighter week the engine prescribed, the week before it is the baseline
     deload = (PastDecision(day(29), Action.REPEAT, S4 + 7, frozenset({ReasonCode.DELOAD_WEEK})),)
     d = decide(replace(h, past=deload), day(35))
