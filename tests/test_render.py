@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bench.simulation import random_history, random_runner, simulate
 from conversations import render
 from locales import SUPPORTED, translator
 from progression import Cue, Exercise, GateCode, Injury, ReasonCode, SessionKind, decide, plan_week
-from tests.progression.prog_helpers import random_history, simulate
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -48,8 +48,8 @@ def _decisions() -> list[Any]:
         history, today = random_history(rng)
         out.append(decide(history, today))
     for _ in range(20):
-        _, log = simulate(rng, days=60, pain_rate=0.3)
-        out += [d for _, d in log]
+        runner, flags, clear = random_runner(rng)
+        out += [d for _, d in simulate(runner, days=60, flags=flags, clear_after=clear).log]
     return out
 
 
