@@ -22,15 +22,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
-    from bot.app import build_application
+    from bot.app import build_application, run_until_signalled
     from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.token)
     application = build_application(settings, with_scheduler=True, freeze_heap=True)
     log.info("runcoach is starting (database: %s)", settings.database_url.split("@")[-1])
-    application.run_polling(
-        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"]
-    )
+    asyncio.run(run_until_signalled(application))
     return 0
 
 

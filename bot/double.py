@@ -198,6 +198,13 @@ class _Upload:
     data: bytes
 
 
+DROP = 0  # fail_next(status=DROP): close the connection without answering
+
+
+class _Drop(Exception):
+    pass
+
+
 @dataclass
 class _Update:
     update_id: int
@@ -875,7 +882,8 @@ class BotApiDouble:
         token: str | None = None,
     ) -> None:
         """The next ``count`` calls of ``method`` (to ``chat_id`` if given) fail with
-        ``status``. 429 gets ``parameters.retry_after`` (default 1)."""
+        ``status`` (``DROP``: the connection is closed with no answer). 429 gets
+        ``parameters.retry_after`` (default 1)."""
         if status == 429 and retry_after is None:
             retry_after = 1
         self._injections.append(
@@ -1040,6 +1048,12 @@ class BotApiDouble:
             result = self._handlers[method](state, params)
             if asyncio.iscoroutine(result):
                 result = await result
+        except _Drop:
+            # the connection breaks before any answer (``fail_next(..., status=DROP)``)
+            self.stats["dropped"] += 1
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
         except ApiError as err:
             if err.status == 429:
                 self.stats["too_many_requests"] += 1
@@ -1067,6 +1081,8 @@ class BotApiDouble:
             inj.remaining -= 1
             if inj.remaining <= 0:
                 self._injections.remove(inj)
+            if inj.status == DROP:
+                raise _Drop()
             description = inj.description
             if description is None:
                 if inj.status == 429:

@@ -8,7 +8,7 @@ import contextlib
 import sys
 from typing import TextIO
 
-from bot.app import build_application
+from bot.app import build_application, serving
 from bot.double import BotApiDouble, SentMessage
 from bot.settings import Settings
 from conversations import Services
@@ -73,12 +73,8 @@ async def play(
             rate_limit=False,
             with_scheduler=True,
         )
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        await app.start()
+        served = serving(app, poll_timeout=1)
+        await served.__aenter__()
         stdout.write(HELP)
         stdout.flush()
         buttons: list[tuple[str, str]] = []
@@ -128,8 +124,6 @@ async def play(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+            await served.__aexit__(None, None, None)
             await db.dispose()
     return 0

@@ -15,6 +15,7 @@ from typing import Any
 
 from conversations.context import Ctx
 from locales import N_
+from storage import outbox
 from storage import runners as store
 
 Answers = dict[str, Any]
@@ -182,7 +183,7 @@ def ask(ctx: Ctx, flow: Flow, step: Step, answers: Answers, version: int, prefix
         [(o.label if o.literal else ctx._(o.label), callback(version, o.value)) for o in row]
         for row in ctx.extra["options"]
     ]
-    ctx.say(text, rows or None)
+    ctx.say(text, rows or None, question_version=version)
 
 
 # ---------------------------------------------------------------- the state machine
@@ -243,6 +244,12 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
             return True
         return False
     answers = dict(row.answers or {})
+    if button_version is None and await outbox.undelivered(ctx.session, ctx.runner.id):
+        # The runner has not seen the current question yet (its message is still in the
+        # outbox): the text cannot be an answer to it. The question goes out with the
+        # pending replies; nothing is stored.
+        ctx.extra["not_taken"] = True
+        return True
     if button_version is not None and button_version != row.version:
         ask(ctx, flow, step, answers, row.version, ctx._("That question has closed.") + "\n\n")
         return True

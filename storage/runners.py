@@ -111,6 +111,12 @@ async def delete_runner(session: AsyncSession, runner_id: int) -> None:
         if "runner_id" in table.c:
             await session.execute(delete(table).where(table.c.runner_id == runner_id))
     await session.execute(delete(Runner).where(Runner.id == runner_id))
+    session.info.setdefault("deleted_runners", set()).add(runner_id)
+
+
+def was_deleted(session: AsyncSession, runner_id: int) -> bool:
+    """True when :func:`delete_runner` removed the runner in this transaction."""
+    return runner_id in session.info.get("deleted_runners", ())
 
 
 async def count_rows_for(session: AsyncSession, runner_id: int) -> dict[str, int]:

@@ -1,0 +1,147 @@
+"""Faults between runcoach, Telegram and the database: nothing the runner sent or was told is
+lost, and no answer is stored against a question the runner has not seen."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from bot.double import DROP
+from storage.models import ConversationRow, OutboxRow, ReceivedUpdateRow, Runner
+from tests.conftest import TOKEN, Chat, choose, running_bot
+
+
+async def conversation(db: Any, user_id: int) -> ConversationRow:
+    async with db.session() as session:
+        runner = await session.scalar(select(Runner).where(Runner.telegram_user_id == user_id))
+        assert runner is not None
+        row = await session.get(ConversationRow, runner.id)
+        assert row is not None
+        return row
+
+
+async def leftovers(db: Any) -> tuple[int, int]:
+    async with db.session() as session:
+        outbox = len((await session.execute(select(OutboxRow.id))).all())
+        received = len((await session.execute(select(ReceivedUpdateRow.update_id))).all())
+    return outbox, received
+
+
+async def question_after_failures(double: Any, db: Any, user_id: int, status: int) -> None:
+    chat = Chat(double, user_id)
+    async with running_bot(double, db):
+        [welcome] = await chat.say("/start")
+        assert "Shall we begin?" in (welcome.text or "")
+        # the next question fails twice on its way (502 or a dropped connection)
+        double.fail_next("sendMessage", status=status, count=2, chat_id=user_id)
+        [question] = await choose(chat, "yes", count=1)
+        assert "·" in (question.text or "")
+        await asyncio.sleep(0.2)  # the sender records it right after Telegram took it
+        row = await conversation(db, user_id)
+        assert row.question_message_id == question.message_id
+        # delivered once: the retry did not double it
+        texts = [m.text for m in double.sent(user_id)]
+        assert texts.count(question.text) == 1
+        await asyncio.sleep(0.1)
+    assert await leftovers(db) == (0, 0)
+
+
+async def test_a_reply_answered_with_502_is_sent_again(double, db):
+    await question_after_failures(double, db, 8101, 502)
+
+
+async def test_a_reply_whose_connection_drops_is_sent_again(double, db):
+    await question_after_failures(double, db, 8102, DROP)
+
+
+async def test_text_typed_before_the_question_arrived_is_not_an_answer(double, db):
+    """The pain_after-for-pain_during mix-up: the runner repeats an answer while the next
+    question is still undelivered. The text is not stored; the question still comes once."""
+    chat = Chat(double, 8103)
+    async with running_bot(double, db):
+        await chat.say("/start")
+        before = await conversation(db, 8103)
+        double.fail_next("sendMessage", status=502, count=3, chat_id=8103)
+        mark = double.mark(8103)
+        [welcome] = double.sent(8103)
+        data = welcome.button_data("Yes") if "Yes" in str(welcome.buttons()) else None
+        assert data is not None
+        double.press(TOKEN, 8103, welcome.message_id, data)
+        await asyncio.sleep(0.2)  # the consent is stored; its next question is not delivered
+        row = await conversation(db, 8103)
+        assert row.version == before.version + 1
+        step = row.step
+        double.send_text(TOKEN, 8103, "no")  # typed at a question the runner never saw
+        [question] = await double.wait_for(8103, 1, since=mark, timeout=15)
+        await asyncio.sleep(0.3)
+        row = await conversation(db, 8103)
+        assert row.step == step and step not in row.answers  # the typed "no" was not taken
+        assert row.question_message_id == question.message_id
+        assert len(double.sent(8103)) == 2  # the welcome and the question, nothing else
+
+
+async def test_the_database_away_leaves_updates_unconfirmed_then_handles_them(double, db):
+    chat = Chat(double, 8104)
+    outage = {"on": False}
+    real = db.sessions
+
+    def sessions() -> Any:
+        if outage["on"]:
+            raise OperationalError("connect", {}, ConnectionRefusedError("database away"))
+        return real()
+
+    async with running_bot(double, db):
+        await chat.say("/start")
+        outage["on"] = True
+        db.sessions = sessions
+        try:
+            mark = double.mark(8104)
+            count = len(double.sent(8104))
+            double.send_text(TOKEN, 8104, "/help")
+            double.send_text(TOKEN, 8104, "/today")
+            await asyncio.sleep(1.5)
+            assert double.pending_updates(TOKEN) >= 2  # not confirmed to Telegram
+            assert len(double.sent(8104)) == count  # and nobody was told "try again"
+        finally:
+            outage["on"] = False
+            db.sessions = real
+        replies = await double.wait_for(8104, 2, since=mark, timeout=20)
+        assert "Here is what I can do" in (replies[0].text or "")
+        await double.wait_idle(TOKEN, timeout=10)
+        await asyncio.sleep(0.3)
+        texts = [m.text for m in double.sent(8104)[count:]]
+        # each update handled once: /help's text and /today's answer appear once each
+        assert sum("Here is what I can do" in (t or "") for t in texts) == 1
+        assert sum("haven't set up your plan" in (t or "") for t in texts) == 1
+    assert await leftovers(db) == (0, 0)
+
+
+async def test_replies_left_unsent_by_a_crash_go_out_on_start(double, db):
+    """A reply written with its answer but never sent (the process died) goes out when the
+    bot starts again."""
+    chat = Chat(double, 8105)
+    async with running_bot(double, db):
+        await chat.say("/start")
+    async with db.session() as session:
+        runner = await session.scalar(select(Runner).where(Runner.telegram_user_id == 8105))
+        assert runner is not None
+        session.add(
+            OutboxRow(
+                runner_id=runner.id,
+                bot_id=int(TOKEN.split(":")[0]),
+                chat_id=8105,
+                method="send",
+                payload={"text": "left behind", "keyboard": None},
+                status="pending",
+                attempts=0,
+            )
+        )
+    mark = double.mark(8105)
+    async with running_bot(double, db):
+        [reply] = await double.wait_for(8105, 1, since=mark, timeout=10)
+        assert reply.text == "left behind"
+        await asyncio.sleep(0.2)
+    assert await leftovers(db) == (0, 0)
