@@ -51,6 +51,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
     """An async engine; ``schema`` puts every table in that PostgreSQL schema (tests use it)."""
     url = normalize_url(url)
+    parsed = make_url(url)
+    if "search_path" in parsed.query:  # postgresql://…/db?search_path=runcoach
+        schema = schema or str(parsed.query["search_path"])
+        url = parsed.difference_update_query(["search_path"]).render_as_string(
+            hide_password=False
+        )
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 10}
