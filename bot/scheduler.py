@@ -432,6 +432,10 @@ class Scheduler:
             lost = not ok
             return ok
 
+        async def unfence() -> None:
+            async with db.session() as session:
+                await schedule.finish(session, ids, schedule.PENDING, self.now())
+
         try:
             sent = await send_outs(
                 self.bot,
@@ -439,6 +443,7 @@ class Scheduler:
                 job.outs,
                 pacer=self.pacer,
                 before_send=guarded_fence,
+                release=unfence,
                 backoff=self.backoff,
             )
         except Exception:

@@ -385,7 +385,9 @@ class Sender:
 
 
 def _seconds(exc: RetryAfter) -> float:
-    value = exc.retry_after
+    value = getattr(exc, "_retry_after", None)  # the public attribute warns in PTB 22
+    if value is None:
+        value = exc.retry_after
     return float(value.total_seconds() if isinstance(value, timedelta) else value)
 
 

@@ -145,3 +145,84 @@ async def test_replies_left_unsent_by_a_crash_go_out_on_start(double, db):
         assert reply.text == "left behind"
         await asyncio.sleep(0.2)
     assert await leftovers(db) == (0, 0)
+
+
+# ---------------------------------------------------------------- 429s and the fence
+
+
+def _limited_bot(double: Any, limiter: Any) -> Any:
+    from telegram.ext import ExtBot
+
+    return ExtBot(TOKEN, base_url=double.base_url, rate_limiter=limiter)
+
+
+async def test_a_429_for_one_chat_does_not_hold_up_another_chat(double):
+    import time
+
+    from bot.delivery import PacedRateLimiter
+
+    limiter = PacedRateLimiter(rate=29)
+    bot = _limited_bot(double, limiter)
+    async with bot:
+        double.fail_next("sendMessage", status=429, retry_after=2, chat_id=8201)
+        started = time.monotonic()
+        slow = asyncio.create_task(bot.send_message(8201, "to the rate-limited chat"))
+        await asyncio.sleep(0.2)  # chat 8201 is now paused for 2 s
+        before = time.monotonic()
+        await bot.send_message(8202, "to another chat")
+        other = time.monotonic() - before
+        await slow
+        limited = time.monotonic() - started
+    assert other < 0.5, other
+    assert limited >= 2.0
+    assert [m.text for m in double.sent(8201)] == ["to the rate-limited chat"]
+
+
+def test_429s_from_many_chats_pause_everybody_and_long_waits_are_capped(caplog):
+    import time
+
+    from bot.delivery import MAX_RETRY_AFTER, PacedRateLimiter
+
+    limiter = PacedRateLimiter(rate=29, global_after=3)
+    assert limiter.on_429(1, 2.0) == 2.0
+    assert limiter.chat_paused_for(1) > 1.5 and limiter.chat_paused_for(2) == 0
+    assert limiter.pacer._next <= time.monotonic()  # one chat: nobody else waits
+    limiter.on_429(2, 2.0)
+    limiter.on_429(3, 2.0)  # a third chat within the window: the bot's own limit
+    assert limiter.pacer._next > time.monotonic() + 1.5
+    with caplog.at_level("WARNING"):
+        assert limiter.on_429(4, 600.0) == MAX_RETRY_AFTER
+    assert "600" in caplog.text
+
+
+async def test_the_fence_is_taken_after_the_pacing_slot_right_before_the_write():
+    """A scheduled delivery becomes ``sending`` only when its request is written, so
+    requests waiting for their slot (or out a 429 pause) are still ``pending`` at a kill."""
+    import time
+
+    from bot.delivery import BEFORE_WRITE, Fence, PacedRateLimiter
+
+    limiter = PacedRateLimiter(rate=10)
+    events: list[tuple[str, int, float]] = []
+
+    async def one(i: int) -> None:
+        async def take() -> bool:
+            events.append(("take", i, time.monotonic()))
+            return True
+
+        async def write() -> bool:
+            events.append(("write", i, time.monotonic()))
+            return True
+
+        token = BEFORE_WRITE.set(Fence(take))
+        try:
+            await limiter.process_request(write, (), {}, "sendMessage", {"chat_id": i}, None)
+        finally:
+            BEFORE_WRITE.reset(token)
+
+    await asyncio.gather(*(one(i) for i in range(6)))
+    # every take is followed at once by its own write: no fence held while waiting a slot
+    for (kind, i, at), (kind2, j, at2) in zip(events[::2], events[1::2], strict=True):
+        assert (kind, kind2) == ("take", "write") and i == j and at2 - at < 0.05
+    takes = [at for kind, _, at in events if kind == "take"]
+    assert takes[-1] - takes[0] >= 0.4  # spaced by the pacer (10/s), not all up front
