@@ -106,7 +106,7 @@ async def play(
                     continue
                 if line in ("/quit", "/exit"):
                     break
-                if line.startswith("#") and line[1:].isdigit():
+                if line.startswith("#") and line[1:].isascii() and line[1:].isdigit():
                     index = int(line[1:]) - 1
                     if not 0 <= index < len(buttons):
                         stdout.write("(no such button)\n")

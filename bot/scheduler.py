@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_outs
 from conversations.context import Ctx, Out, Services
+from conversations.engine import SCHEDULED
 from conversations.prompts import DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
 from storage import runners as runner_store
 from storage import schedule
@@ -328,6 +329,7 @@ class Scheduler:
             outs: list[Out] = []
             if ids:
                 ctx = Ctx(services=self.services, session=session, runner=runner, now=now)
+                ctx.extra[SCHEDULED] = True  # never discards a conversation in progress
                 await self.compose(ctx, [k for k in kinds if k in ids])
                 outs = ctx.out
                 if not outs:
@@ -393,6 +395,7 @@ class Scheduler:
                     stats.dropped += 1
                     return
                 ctx = Ctx(services=self.services, session=session, runner=runner, now=now)
+                ctx.extra[SCHEDULED] = True  # never discards a conversation in progress
                 await self.compose(ctx, list(claim.ids))
                 if not ctx.out:
                     await schedule.finish(session, ids, schedule.DROPPED, now)

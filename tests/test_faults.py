@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.double import DROP
 from storage.models import ConversationRow, OutboxRow, ReceivedUpdateRow, Runner
-from tests.conftest import TOKEN, Chat, choose, running_bot
+from tests.conftest import TOKEN, Chat, choose, onboard, running_bot
 
 
 async def conversation(db: Any, user_id: int) -> ConversationRow:
@@ -226,3 +226,100 @@ async def test_the_fence_is_taken_after_the_pacing_slot_right_before_the_write()
         assert (kind, kind2) == ("take", "write") and i == j and at2 - at < 0.05
     takes = [at for kind, _, at in events if kind == "take"]
     assert takes[-1] - takes[0] >= 0.4  # spaced by the pacer (10/s), not all up front
+
+
+# ---------------------------------------------------------------- scheduled prompts
+
+
+async def test_a_scheduled_morning_check_never_discards_a_conversation_in_progress(
+    double, db, clock
+):
+    """The morning check falls due in the middle of /reassess: the reassessment's answers
+    stay; the prompt offers a button that starts the morning check afterwards."""
+    from conversations import dispatch
+    from conversations.context import Ctx, Services
+    from conversations.engine import SCHEDULED
+    from conversations.today import start_morning_check
+    from tests.test_conversations import _checkin
+
+    chat = Chat(double, 8301)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        await _checkin(chat)
+        clock.advance(days=1)
+        await chat.say("/reassess")
+        before = await conversation(db, 8301)
+        assert before.name == "reassess"
+        await choose(chat, _first_option(chat))
+        during = await conversation(db, 8301)
+        assert during.answers  # an answer given
+    async with db.session() as session:
+        runner = await session.scalar(select(Runner).where(Runner.telegram_user_id == 8301))
+        ctx = Ctx(services=Services(db=db), session=session, runner=runner, now=clock())
+        ctx.extra[SCHEDULED] = True
+        await start_morning_check(ctx)
+    after = await conversation(db, 8301)
+    assert (after.name, after.step, after.answers, after.version) == (
+        during.name,
+        during.step,
+        during.answers,
+        during.version,
+    )
+    [offer] = ctx.out
+    assert "Morning check" in offer.text and offer.keyboard
+    async with running_bot(double, db, clock=clock) as app:
+        await dispatch.deliver(app.bot, 8301, ctx.out)
+        [morning] = await chat.press("Start it now")
+    assert "Good morning" in (morning.text or "")
+    assert (await conversation(db, 8301)).name == "morning"
+
+
+def _first_option(chat: Chat) -> str:
+    for row in chat.double.sent(chat.user_id)[-1].buttons():
+        for _label, data in row:
+            if data and data.startswith("s|"):
+                return data.split("|", 2)[2]
+    return "20"
+
+
+# ---------------------------------------------------------------- bad input
+
+
+async def test_odd_numbers_and_forged_buttons_raise_nothing(double, db, clock):
+    from conversations.engine import parse_number
+
+    assert parse_number("9" * 400) is None
+    assert parse_number("1e999") is None
+    chat = Chat(double, 8401)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        await chat.say("/checkin")
+        await choose(chat, "done")
+        [again] = await chat.say("9" * 400)  # minutes: 400 digits
+        assert "·" in (again.text or "")
+        [again] = await chat.say("²")
+        assert "·" in (again.text or "")
+        question = double.sent(8401)[-1]
+        [again] = await chat.press_data(question.message_id, "s|²|30")  # forged: stale
+        assert "closed" in (again.text or "")
+        [again] = await chat.say("/pause ²")
+        assert "number of days" in (again.text or "")
+        row = await conversation(db, 8401)
+        assert "minutes" not in row.answers
+
+
+async def test_a_forged_delete_confirmation_deletes_nothing(double, db, clock):
+    chat = Chat(double, 8402)
+    async with running_bot(double, db, clock=clock):
+        await chat.say("/start")
+        # a "yes" the runner was never shown: a fresh stamp, no server-side token
+        stamp = int(clock().timestamp())
+        message = double.sent(8402)[-1]
+        for forged in (f"a|delete|yes.{stamp}", f"a|delete|yes.{stamp}.0123456789abcdef"):
+            [reply] = await chat.press_data(message.message_id, forged)
+            assert "closed" in (reply.text or "")
+        await chat.say("/delete")
+        [done] = await chat.press("Yes, delete everything")
+        assert "all your data is deleted" in (done.text or "")
+    async with db.session() as session:
+        assert (await session.scalar(select(Runner).where(Runner.telegram_user_id == 8402))) is None
