@@ -91,9 +91,15 @@ async def run(
         ctx = Ctx(services=services, session=session, runner=runner, now=services.clock())
         await action(ctx)
         outs = ctx.out
-        runner_id = None if store.was_deleted(session, runner.id) else runner.id
+        deleted = store.was_deleted(session, runner.id)
+        runner_id = None if deleted else runner.id
         rows = queue_replies(ctx, context.bot.id, chat.id, runner_id, outs)
         await session.flush()
+    if deleted:
+        try:
+            await services.db.checkpoint()  # nothing of theirs left in the SQLite -wal
+        except Exception as exc:
+            log.warning("checkpoint after a deletion failed: %s", type(exc).__name__)
     if update.callback_query is not None:
         await _answer_callback(update)
     sender = context.application.bot_data.get("sender")

@@ -323,3 +323,56 @@ async def test_a_forged_delete_confirmation_deletes_nothing(double, db, clock):
         assert "all your data is deleted" in (done.text or "")
     async with db.session() as session:
         assert (await session.scalar(select(Runner).where(Runner.telegram_user_id == 8402))) is None
+
+
+# ---------------------------------------------------------------- privacy on disk and in logs
+
+
+async def test_sqlite_files_are_private_and_a_delete_leaves_nothing_readable(
+    double, tmp_path, clock
+):
+    import os
+    import stat
+
+    from storage import Database
+    from tests.test_progress import NOTE, seed_runner
+
+    path = tmp_path / "private.sqlite3"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA secure_delete")).scalar() == 1
+        await seed_runner(db, 8501)
+        for suffix in ("", "-wal", "-shm"):
+            if (tmp_path / f"private.sqlite3{suffix}").exists():
+                mode = stat.S_IMODE(os.stat(tmp_path / f"private.sqlite3{suffix}").st_mode)
+                assert mode == 0o600, (suffix, oct(mode))
+        needle = NOTE.encode()
+        on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("private.sqlite3*"))
+        assert needle in on_disk  # the note is there before the deletion
+        chat = Chat(double, 8501)
+        async with running_bot(double, db, clock=clock):
+            await chat.say("/delete")
+            await chat.press("Yes, delete everything")
+            await asyncio.sleep(0.3)
+        on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("private.sqlite3*"))
+        assert needle not in on_disk
+    finally:
+        await db.dispose()
+
+
+async def test_what_runners_write_stays_out_of_the_logs_even_at_debug(double, db, caplog):
+    import logging
+
+    secret = "my-calf-secret-7421"
+    chat = Chat(double, 8502)
+    with caplog.at_level(logging.DEBUG):
+        async with running_bot(double, db):
+            await chat.say("/start")
+            await chat.say(secret)
+            await asyncio.sleep(0.2)
+    assert caplog.records  # PTB and httpx did log at DEBUG
+    assert secret not in caplog.text
+    for record in caplog.records:
+        assert secret not in record.getMessage()
