@@ -376,3 +376,60 @@ async def test_what_runners_write_stays_out_of_the_logs_even_at_debug(double, db
     assert secret not in caplog.text
     for record in caplog.records:
         assert secret not in record.getMessage()
+
+
+# ---------------------------------------------------------------- fairness and edits
+
+
+async def test_one_chat_flooding_does_not_delay_another_chat(double, db):
+    import time
+
+    flood, other = Chat(double, 8601), Chat(double, 8602)
+    async with running_bot(double, db):
+        await flood.say("/help")
+        await other.say("/help")
+        mark = double.mark(8601)
+        for _ in range(300):
+            double.send_text(TOKEN, 8601, "/help")
+        await asyncio.sleep(0.3)  # the flood is being handled
+        started = time.monotonic()
+        await other.say("/help")
+        latency = time.monotonic() - started
+        backlog = 300 - (len(double.sent(8601)) - mark)
+        await double.wait_for(8601, 300, since=mark, timeout=120)
+    assert backlog > 50, backlog  # the flood was still being worked through
+    assert latency < 1.0, latency
+
+
+async def test_an_edit_in_the_outbox_edits_the_message_and_records_its_id(double, db):
+    """Conversations will edit one message in place: an edit is an outbox row like a send."""
+    from conversations.dispatch import Sender
+    from storage import outbox as box
+    from storage.models import utcnow
+
+    chat = Chat(double, 8603)
+    async with running_bot(double, db) as app:
+        [question] = await chat.say("/start")
+        row = await conversation(db, 8603)
+        async with db.session() as session:
+            added = box.add_reply(
+                session,
+                runner_id=row.runner_id,
+                bot_id=app.bot.id,
+                chat_id=8603,
+                method="edit_text",
+                payload={
+                    "text": "edited in place",
+                    "keyboard": [[("OK", "s|1|ok")]],
+                    "message_id": question.message_id,
+                },
+                question_version=row.version,
+            )
+            await session.flush()
+            added.created_at = utcnow()
+        sender: Sender = app.bot_data["sender"]
+        assert await sender.flush(8603)
+        edited = double.message(8603, question.message_id)
+        assert edited.text == "edited in place"
+        assert (await conversation(db, 8603)).question_message_id == question.message_id
+    assert await leftovers(db) == (0, 0)
