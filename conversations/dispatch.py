@@ -358,7 +358,14 @@ class Sender:
         if attachment is None:  # the process that rendered it is gone
             return int((await self.bot.send_message(row.chat_id, p[LOST_ATTACHMENT])).message_id)
         if callable(attachment):
-            attachment = await asyncio.to_thread(attachment)
+            try:
+                attachment = await asyncio.to_thread(attachment)
+            except Exception:  # a renderer that fails would fail again: say so instead
+                log.exception("reply %s: the attachment could not be rendered", row.id)
+                self._held.pop(row.id, None)
+                return int(
+                    (await self.bot.send_message(row.chat_id, p[LOST_ATTACHMENT])).message_id
+                )
             if row.method == "photo":
                 held.photo = attachment  # type: ignore[union-attr]
             else:

@@ -433,3 +433,36 @@ async def test_an_edit_in_the_outbox_edits_the_message_and_records_its_id(double
         assert edited.text == "edited in place"
         assert (await conversation(db, 8603)).question_message_id == question.message_id
     assert await leftovers(db) == (0, 0)
+
+
+async def test_a_picture_that_cannot_be_rendered_or_was_lost_is_replaced_by_a_note(double, db):
+    from conversations.context import Out
+    from conversations.dispatch import LOST_ATTACHMENT, Sender
+    from storage import outbox as box
+
+    chat = Chat(double, 8604)
+
+    def broken() -> bytes:
+        raise RuntimeError("the chart library fell over")
+
+    async with running_bot(double, db) as app:
+        await chat.say("/start")
+        row = await conversation(db, 8604)
+        async with db.session() as session:
+            rows = [
+                box.add_reply(
+                    session,
+                    runner_id=row.runner_id,
+                    bot_id=app.bot.id,
+                    chat_id=8604,
+                    method="photo",
+                    payload={"text": "", "keyboard": None, LOST_ATTACHMENT: f"ask again {i}"},
+                )
+                for i in range(2)
+            ]
+            await session.flush()
+        sender: Sender = app.bot_data["sender"]
+        sender.hold({rows[0].id: Out(text="", photo=broken)})  # rows[1]: its process died
+        assert await sender.flush(8604)
+        assert [m.text for m in double.sent(8604)[-2:]] == ["ask again 0", "ask again 1"]
+    assert await leftovers(db) == (0, 0)
