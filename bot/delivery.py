@@ -77,7 +77,9 @@ class Pacer:
         self.interval = 1.0 / rate if rate else 0.0
         self._released: deque[float] = deque(maxlen=max(1, int((rate or 1) * per)))
 
-    async def wait(self) -> None:
+    async def wait(self, *, stamp: bool = True) -> None:
+        """Wait for the next slot. ``stamp=False``: the caller has more to do before its
+        request is written, and calls :meth:`stamp` right before writing it."""
         if not self.rate:
             return
         async with self._lock:
@@ -93,7 +95,28 @@ class Pacer:
                 slot = max(slot, released[0] + self.per)
             if slot > now:
                 await asyncio.sleep(slot - now)
-            released.append(self._clock())
+            if stamp:
+                released.append(self._clock())
+
+    async def stamp(self) -> None:
+        """Record a request about to be written after ``wait(stamp=False)`` and some work
+        (the scheduler's fence, a short transaction): the work may have delayed it, so the
+        spacing (no two back to back, never more than ``rate`` per ``per``) is checked
+        again against the moments requests were really written."""
+        if not self.rate:
+            return
+        # Not under the lock: the lock is held by requests sleeping until their slot, and
+        # this one has had its slot already.
+        now = self._clock()
+        released = self._released
+        slot = now
+        if released:
+            slot = max(slot, released[-1] + 0.9 * self.interval)
+        if len(released) == released.maxlen:
+            slot = max(slot, released[0] + self.per)
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        released.append(self._clock())
 
     def pause(self, seconds: float) -> None:
         """Telegram asked us to wait (429): nobody in this process sends before then."""
@@ -228,9 +251,12 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 left = self.chat_paused_for(chat_id)
                 if left > 0:
                     await asyncio.sleep(left)
-                await self.pacer.wait()
-            if fence is not None and not await fence.take():
-                raise FenceLost()
+                await self.pacer.wait(stamp=fence is None)
+            if fence is not None:
+                if not await fence.take():
+                    raise FenceLost()
+                if paced:
+                    await self.pacer.stamp()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -324,10 +350,15 @@ async def send_outs(
         failures = 0
         delay = backoff
         while True:
+            fencing = fence is not None and not in_limiter and not fence.held
             if pacer is not None:  # last thing before the request: keeps the spacing even
-                await pacer.wait()
-            if fence is not None and not in_limiter and not await fence.take():
-                return Sent(Result.FAILED, ids, "fence lost")
+                await pacer.wait(stamp=not fencing)
+            if fencing:
+                assert fence is not None
+                if not await fence.take():
+                    return Sent(Result.FAILED, ids, "fence lost")
+                if pacer is not None:
+                    await pacer.stamp()
             token = BEFORE_WRITE.set(fence)
             try:
                 ids.append(await send_one(bot, chat_id, out))

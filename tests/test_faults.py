@@ -221,9 +221,12 @@ async def test_the_fence_is_taken_after_the_pacing_slot_right_before_the_write()
             BEFORE_WRITE.reset(token)
 
     await asyncio.gather(*(one(i) for i in range(6)))
-    # every take is followed at once by its own write: no fence held while waiting a slot
-    for (kind, i, at), (kind2, j, at2) in zip(events[::2], events[1::2], strict=True):
-        assert (kind, kind2) == ("take", "write") and i == j and at2 - at < 0.05
+    # each fence is held only from its slot to its write (at most about one interval, the
+    # spacing checked again after the fence), never while waiting in the queue
+    taken = {i: at for kind, i, at in events if kind == "take"}
+    written = {i: at for kind, i, at in events if kind == "write"}
+    assert set(taken) == set(written) == set(range(6))
+    assert all(0 <= written[i] - taken[i] < 0.15 for i in range(6)), (taken, written)
     takes = [at for kind, _, at in events if kind == "take"]
     assert takes[-1] - takes[0] >= 0.4  # spaced by the pacer (10/s), not all up front
 
