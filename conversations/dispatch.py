@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from conversations.context import Attachment, Ctx, Out, Services
 from storage import Database
 from storage import outbox as box
 from storage import runners as store
-from storage.models import OutboxRow, utcnow
+from storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
 Action = Callable[[Ctx], Awaitable[None]]
@@ -93,7 +94,9 @@ async def run(
         outs = ctx.out
         deleted = store.was_deleted(session, runner.id)
         runner_id = None if deleted else runner.id
-        rows = queue_replies(ctx, context.bot.id, chat.id, runner_id, outs)
+        sender = context.application.bot_data.get("sender")
+        owner = sender.owner if isinstance(sender, Sender) else None
+        rows = queue_replies(ctx, context.bot.id, chat.id, runner_id, outs, owner)
         await session.flush()
     if deleted:
         try:
@@ -102,7 +105,6 @@ async def run(
             log.warning("checkpoint after a deletion failed: %s", type(exc).__name__)
     if update.callback_query is not None:
         await _answer_callback(update)
-    sender = context.application.bot_data.get("sender")
     if isinstance(sender, Sender):
         sender.hold({row.id: out for row, out in zip(rows, outs, strict=True)})
         await sender.flush(chat.id, rows)
@@ -125,7 +127,12 @@ async def _forget_received(session: AsyncSession, bot_id: int, update: Update) -
 
 
 def queue_replies(
-    ctx: Ctx, bot_id: int, chat_id: int, runner_id: int | None, outs: list[Out]
+    ctx: Ctx,
+    bot_id: int,
+    chat_id: int,
+    runner_id: int | None,
+    outs: list[Out],
+    owner: str | None = None,
 ) -> list[OutboxRow]:
     """Write the replies to the outbox in the update's transaction."""
     rows = []
@@ -150,6 +157,7 @@ def queue_replies(
                 method=method,
                 payload=payload,
                 question_version=out.question_version,
+                owner=owner,
             )
         )
     return rows
@@ -177,15 +185,18 @@ class Sender:
         *,
         first_delay: float = 0.5,
         max_delay: float = 30.0,
-        sweep_seconds: float = 5.0,
-        adopt_after: timedelta = timedelta(seconds=30),
+        sweep_seconds: float = 2.0,
+        lease: timedelta = timedelta(seconds=10),
     ) -> None:
         self.db = db
         self.bot = bot
         self.first_delay = first_delay
         self.max_delay = max_delay
         self.sweep_seconds = sweep_seconds
-        self.adopt_after = adopt_after
+        self.lease = lease
+        # this process's name on the rows it is sending; a row whose claim has run out
+        # (its process died, or is stuck) is taken over by whoever sweeps first
+        self.owner = uuid.uuid4().hex[:16]
         self._locks: dict[int, asyncio.Lock] = {}
         self._held: dict[int, Out] = {}  # outbox id -> the Out with its attachment
         # sent, not recorded yet: id -> (row, message id)
@@ -213,21 +224,19 @@ class Sender:
         self._sweeper = None
         self._retrying.clear()
 
-    async def sweep(self, *, all_ages: bool = True) -> None:
-        """Flush every chat with pending replies (rows of a process that died included)."""
-        before = None if all_ages else utcnow() - self.adopt_after
+    async def sweep(self) -> None:
+        """Flush every chat with pending replies that no live process holds (a crash left
+        them, or an outage)."""
         async with self.db.session() as session:
-            chats = await box.chats_with_pending(session, self.bot.id, before)
+            chats = await box.chats_with_pending(session, self.bot.id, self.owner)
         for chat_id in chats:
             if chat_id not in self._retrying and not self._lock(chat_id).locked():
                 await self.flush(chat_id)
 
     async def _sweep_forever(self) -> None:
-        first = True
         while True:
             try:
-                await self.sweep(all_ages=first)
-                first = False
+                await self.sweep()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database may be away; try again later
@@ -269,7 +278,9 @@ class Sender:
         while True:
             await self._record_unrecorded()
             async with self.db.session() as session:
-                rows = await box.pending_for_chat(session, self.bot.id, chat_id)
+                rows = await box.claim_pending(
+                    session, self.bot.id, chat_id, self.owner, self.lease
+                )
             rows = [row for row in rows if row.id not in self._unrecorded]
             if not rows:
                 return True

@@ -279,6 +279,10 @@ class OutboxRow(Base):
     # a row Telegram refuses for good is deleted too (logged)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # the sending process and until when it holds the row; another process (or the next
+    # start after a crash) takes over a pending row only once the claim has run out
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_outbox_pending", "status", "bot_id", "chat_id", "id"),)

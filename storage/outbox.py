@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import conflict_insert
@@ -83,9 +83,14 @@ def add_reply(
     method: str,
     payload: dict[str, Any],
     question_version: int | None = None,
+    owner: str | None = None,
+    lease: timedelta = timedelta(seconds=10),
 ) -> OutboxRow:
-    """Queue one reply in the caller's transaction (sent once it commits)."""
+    """Queue one reply in the caller's transaction (sent once it commits), claimed by
+    ``owner`` (the process that will send it) for ``lease``."""
     row = OutboxRow(
+        claimed_by=owner,
+        claimed_until=utcnow() + lease if owner else None,
         runner_id=runner_id,
         bot_id=bot_id,
         chat_id=chat_id,
@@ -100,30 +105,65 @@ def add_reply(
     return row
 
 
-async def pending_for_chat(
-    session: AsyncSession, bot_id: int, chat_id: int, limit: int = 50
+def _free_for(owner: str, now: datetime) -> Any:
+    return or_(
+        OutboxRow.claimed_by == owner,
+        OutboxRow.claimed_until.is_(None),
+        OutboxRow.claimed_until < now,
+    )
+
+
+async def claim_pending(
+    session: AsyncSession,
+    bot_id: int,
+    chat_id: int,
+    owner: str,
+    lease: timedelta = timedelta(seconds=10),
+    limit: int = 50,
 ) -> list[OutboxRow]:
-    result = await session.execute(
-        select(OutboxRow)
+    """The chat's pending replies that no other live process holds, oldest first, claimed
+    for ``owner`` (renewed when they are its own already)."""
+    now = utcnow()
+    free = (
+        select(OutboxRow.id)
         .where(
             OutboxRow.status == "pending",
             OutboxRow.bot_id == bot_id,
             OutboxRow.chat_id == chat_id,
+            _free_for(owner, now),
         )
         .order_by(OutboxRow.id)
         .limit(limit)
+    )
+    ids = [int(i) for (i,) in await session.execute(free)]
+    if not ids:
+        return []
+    # Conditional, so of two processes racing for a row only one gets it (PostgreSQL
+    # re-checks the condition on the locked row).
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), _free_for(owner, now))
+        .values(claimed_by=owner, claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(
+        select(OutboxRow)
+        .where(OutboxRow.id.in_(ids), OutboxRow.claimed_by == owner)
+        .order_by(OutboxRow.id)
     )
     return list(result.scalars())
 
 
 async def chats_with_pending(
-    session: AsyncSession, bot_id: int, created_before: datetime | None = None, limit: int = 1000
+    session: AsyncSession, bot_id: int, owner: str, limit: int = 1000
 ) -> list[int]:
+    """Chats with pending replies no live process holds (a crash left them, or an outage)."""
+    now = utcnow()
     query = select(OutboxRow.chat_id).where(
-        OutboxRow.status == "pending", OutboxRow.bot_id == bot_id
+        OutboxRow.status == "pending",
+        OutboxRow.bot_id == bot_id,
+        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
     )
-    if created_before is not None:
-        query = query.where(OutboxRow.created_at < created_before)
     rows = await session.execute(query.group_by(OutboxRow.chat_id).limit(limit))
     return [int(chat_id) for (chat_id,) in rows]
 

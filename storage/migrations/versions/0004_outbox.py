@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column('question_version', sa.Integer(), nullable=True),
         sa.Column('status', sa.String(length=16), nullable=False),
         sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('claimed_by', sa.String(length=32), nullable=True),
+        sa.Column('claimed_until', sa.DateTime(), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ['runner_id'], ['runners.id'],
