@@ -198,7 +198,11 @@ async def checkin_storm(
             for uid in uids
         ]
         try:
-            await asyncio.sleep(2.0)  # let the first process start up and the storm begin
+            # let the first process start up and the storm begin
+            for _ in range(600):
+                if any(double.sent(u) for u in uids):
+                    break
+                await asyncio.sleep(0.05)
             for k in range(kills):
                 await asyncio.sleep(rng.uniform(*kill_every))
                 which = k % processes
@@ -231,10 +235,14 @@ async def checkin_storm(
     async with db.session() as session:
         for uid in uids:
             rows = (
-                await session.execute(
-                    select(CheckInRow).join(Runner).where(Runner.telegram_user_id == uid)
+                (
+                    await session.execute(
+                        select(CheckInRow).join(Runner).where(Runner.telegram_user_id == uid)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             result.answers_duplicated += max(0, len(rows) - 1)
             for row in rows:
                 got = (row.minutes, row.pain_during, row.pain_after, row.stiffness, row.rpe)

@@ -25,7 +25,11 @@ def _check(result) -> None:
 
 async def test_sigkill_during_a_checkin_storm_loses_nothing_on_sqlite(tmp_path: Path) -> None:
     result = await checkin_storm(
-        f"sqlite+aiosqlite:///{tmp_path}/storm.sqlite3", tmp_path, runners=15, kills=3
+        f"sqlite+aiosqlite:///{tmp_path}/storm.sqlite3",
+        tmp_path,
+        runners=12,
+        kills=3,
+        kill_every=(0.4, 0.9),
     )
     _check(result)
 
@@ -44,9 +48,10 @@ async def test_sigkill_one_of_two_processes_loses_nothing_on_postgresql(tmp_path
         result = await checkin_storm(
             f"{normalize_url(url)}{sep}search_path={schema}",
             tmp_path,
-            runners=15,
+            runners=12,
             kills=3,
             processes=2,
+            kill_every=(0.4, 0.9),
         )
     finally:
         async with admin.begin() as conn:
