@@ -199,10 +199,13 @@ class _Upload:
 
 
 DROP = 0  # fail_next(status=DROP): close the connection without answering
+HANG = -1  # fail_next(status=HANG): answer nothing for ``hang_seconds``, then close it
 
 
 class _Drop(Exception):
-    pass
+    def __init__(self, hang: bool = False) -> None:
+        super().__init__()
+        self.hang = hang
 
 
 @dataclass
@@ -496,6 +499,7 @@ class BotApiDouble:
         self.base_url = ""
         self.base_file_url = ""
         self.delay: float = 0.0
+        self.hang_seconds: float = 2.0  # how long a HANG injection keeps a request waiting
         self.stats: Counter[str] = Counter()  # "sent", "too_many_requests", method names
         self.calls: list[tuple[str, JSON]] = []  # (method, params) for every authorized call
         self.callback_answers: list[JSON] = []
@@ -1048,8 +1052,11 @@ class BotApiDouble:
             result = self._handlers[method](state, params)
             if asyncio.iscoroutine(result):
                 result = await result
-        except _Drop:
-            # the connection breaks before any answer (``fail_next(..., status=DROP)``)
+        except _Drop as drop:
+            # the connection breaks before any answer (``fail_next(..., status=DROP)``), or
+            # after hanging long enough for the client to time out (``HANG``)
+            if drop.hang:
+                await asyncio.sleep(self.hang_seconds)
             self.stats["dropped"] += 1
             if request.transport is not None:
                 request.transport.close()
@@ -1081,8 +1088,8 @@ class BotApiDouble:
             inj.remaining -= 1
             if inj.remaining <= 0:
                 self._injections.remove(inj)
-            if inj.status == DROP:
-                raise _Drop()
+            if inj.status in (DROP, HANG):
+                raise _Drop(hang=inj.status == HANG)
             description = inj.description
             if description is None:
                 if inj.status == 429:

@@ -194,6 +194,8 @@ class Sender:
         self.max_delay = max_delay
         self.sweep_seconds = sweep_seconds
         self.lease = lease
+        # seconds to wait for Telegram's answer to a reply (None: PTB's default, 5 s)
+        self.read_timeout: float | None = None
         # this process's name on the rows it is sending; a row whose claim has run out
         # (its process died, or is stuck) is taken over by whoever sweeps first
         self.owner = uuid.uuid4().hex[:16]
@@ -346,20 +348,26 @@ class Sender:
     async def _request(self, row: OutboxRow) -> int | None:
         p = row.payload
         keyboard = markup(p.get("keyboard"))
+        timeout: dict[str, Any] = {}
+        if self.read_timeout is not None:
+            timeout["read_timeout"] = self.read_timeout
         if row.method == "send":
-            return int(
-                (
-                    await self.bot.send_message(row.chat_id, p["text"], reply_markup=keyboard)
-                ).message_id
+            sent = await self.bot.send_message(
+                row.chat_id, p["text"], reply_markup=keyboard, **timeout
             )
+            return int(sent.message_id)
         if row.method == "edit_text":
             result = await self.bot.edit_message_text(
-                p["text"], chat_id=row.chat_id, message_id=p["message_id"], reply_markup=keyboard
+                p["text"],
+                chat_id=row.chat_id,
+                message_id=p["message_id"],
+                reply_markup=keyboard,
+                **timeout,
             )
             return int(p["message_id"]) if result is True else int(result.message_id)
         if row.method == "edit_markup":
             result = await self.bot.edit_message_reply_markup(
-                chat_id=row.chat_id, message_id=p["message_id"], reply_markup=keyboard
+                chat_id=row.chat_id, message_id=p["message_id"], reply_markup=keyboard, **timeout
             )
             return int(p["message_id"]) if result is True else int(result.message_id)
         held = self._held.get(row.id)
@@ -367,23 +375,27 @@ class Sender:
         if held is not None:
             attachment = held.photo if row.method == "photo" else held.document
         if attachment is None:  # the process that rendered it is gone
-            return int((await self.bot.send_message(row.chat_id, p[LOST_ATTACHMENT])).message_id)
+            lost = await self.bot.send_message(row.chat_id, p[LOST_ATTACHMENT], **timeout)
+            return int(lost.message_id)
         if callable(attachment):
             try:
                 attachment = await asyncio.to_thread(attachment)
             except Exception:  # a renderer that fails would fail again: say so instead
                 log.exception("reply %s: the attachment could not be rendered", row.id)
                 self._held.pop(row.id, None)
-                return int(
-                    (await self.bot.send_message(row.chat_id, p[LOST_ATTACHMENT])).message_id
-                )
+                lost = await self.bot.send_message(row.chat_id, p[LOST_ATTACHMENT], **timeout)
+                return int(lost.message_id)
             if row.method == "photo":
                 held.photo = attachment  # type: ignore[union-attr]
             else:
                 held.document = attachment  # type: ignore[union-attr]
         if row.method == "photo":
             msg = await self.bot.send_photo(
-                row.chat_id, photo=attachment, caption=p["text"] or None, reply_markup=keyboard
+                row.chat_id,
+                photo=attachment,
+                caption=p["text"] or None,
+                reply_markup=keyboard,
+                **timeout,
             )
         else:
             msg = await self.bot.send_document(
@@ -391,6 +403,7 @@ class Sender:
                 document=attachment,
                 filename=p.get("filename"),
                 caption=p["text"] or None,
+                **timeout,
             )
         return int(msg.message_id)
 

@@ -469,3 +469,26 @@ async def test_a_picture_that_cannot_be_rendered_or_was_lost_is_replaced_by_a_no
         assert await sender.flush(8604)
         assert [m.text for m in double.sent(8604)[-2:]] == ["ask again 0", "ask again 1"]
     assert await leftovers(db) == (0, 0)
+
+
+async def test_a_reply_that_times_out_is_sent_again_once(double, db):
+    """Telegram keeps the reply's request waiting past the read timeout (and never takes
+    it): the sender tries again and the question arrives once."""
+    from bot.double import HANG
+
+    chat = Chat(double, 8605)
+    double.hang_seconds = 1.5
+    async with running_bot(double, db) as app:
+        app.bot_data["sender"].read_timeout = 0.5
+        await chat.say("/start")
+        double.fail_next("sendMessage", status=HANG, count=1, chat_id=8605)
+        [question] = await choose(chat, "yes")
+        assert "·" in (question.text or "")
+        await asyncio.sleep(1.5)  # the hung request is over; nothing more arrives
+        texts = [m.text for m in double.sent(8605)]
+        assert texts.count(question.text) == 1
+        calls = [
+            c for m, c in double.calls if m == "sendMessage" and str(c.get("chat_id")) == "8605"
+        ]
+        assert len(calls) == len(texts) + 1  # one request hung and timed out, then again
+    assert await leftovers(db) == (0, 0)
