@@ -131,7 +131,10 @@ class Poller:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        await self._forget_done()
+        try:
+            await self._forget_done()
+        except Exception:  # the database is away: the rows stay, the inbox covers them
+            log.warning("handled updates stay stored until the next start")
         for task in self._tasks[1:]:
             task.cancel()
         await asyncio.gather(*self._tasks[1:], return_exceptions=True)

@@ -206,6 +206,9 @@ class Sender:
         self._retrying: dict[int, asyncio.Task[None]] = {}
         self._delay: dict[int, float] = {}
         self._dirty: set[int] = set()  # chats with older pending rows (read them back first)
+        self._to_record: list[tuple[OutboxRow, int | None]] = []
+        self._record_waiters: list[asyncio.Future[None]] = []
+        self._recorder: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     def hold(self, outs: dict[int, Out]) -> None:
@@ -305,17 +308,42 @@ class Sender:
                     k: v for k, v in self._unrecorded.items() if k not in {r.id for r in rows}
                 }
                 return True
-        await self._record_unrecorded()
+        await self._record_unrecorded({row.id for row in rows})
         return done
 
-    async def _record_unrecorded(self) -> None:
-        if not self._unrecorded:
+    async def _record_unrecorded(self, only: set[int] | None = None) -> None:
+        """Record sent rows (all, or those in ``only``). Records of concurrent flushes are
+        committed together: one transaction for every chat that finished meanwhile."""
+        ids = [i for i in self._unrecorded if only is None or i in only]
+        if not ids:
             return
-        sent = dict(self._unrecorded)
-        async with self.db.session() as session:
-            await box.mark_sent(session, list(sent.values()))
-        for row_id in sent:
+        await self._record([self._unrecorded[i] for i in ids])
+        for row_id in ids:
             self._unrecorded.pop(row_id, None)
+
+    async def _record(self, items: list[tuple[OutboxRow, int | None]]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_record.extend(items)
+        self._record_waiters.append(done)
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_batches(), name="outbox-recorder")
+        await done
+
+    async def _record_batches(self) -> None:
+        while self._to_record:
+            items, self._to_record = self._to_record, []
+            waiters, self._record_waiters = self._record_waiters, []
+            try:
+                async with self.db.session() as session:
+                    await box.mark_sent(session, items)
+            except Exception as exc:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+            else:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
 
     async def _send(self, row: OutboxRow) -> str:
         """One reply: "sent", "dropped", "blocked" or "retry". A sent reply is recorded by

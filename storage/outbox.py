@@ -181,7 +181,7 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[OutboxRow, int |
                 )
                 .values(question_message_id=message_id)
             )
-    ids = [row.id for row, _ in sent]
+    ids = sorted({row.id for row, _ in sent})
     if ids:
         await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
 
