@@ -317,7 +317,8 @@ async def clone_runner(db: Database, source_user: int, users: list[int]) -> int:
             .mappings()
             .all()
             for table in Base.metadata.sorted_tables
-            if "runner_id" in table.c and table.name not in ("inbox", "deliveries", "checkins")
+            if "runner_id" in table.c
+            and table.name not in ("inbox", "deliveries", "checkins", "outbox")
         }
         for user in users:
             new_id = (
