@@ -143,7 +143,7 @@ async def claim_pending(
     await session.execute(
         update(OutboxRow)
         .where(OutboxRow.id.in_(ids), _free_for(owner, now))
-        .values(claimed_by=owner, claimed_until=now + lease)
+        .values(claimed_by=owner, claimed_until=now + lease, attempts=OutboxRow.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(
@@ -196,12 +196,6 @@ async def drop_chat(session: AsyncSession, bot_id: int, chat_id: int) -> int:
         delete(OutboxRow).where(OutboxRow.bot_id == bot_id, OutboxRow.chat_id == chat_id)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def count_attempt(session: AsyncSession, row_id: int) -> None:
-    await session.execute(
-        update(OutboxRow).where(OutboxRow.id == row_id).values(attempts=OutboxRow.attempts + 1)
-    )
 
 
 async def undelivered(session: AsyncSession, runner_id: int) -> int:
