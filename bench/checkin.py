@@ -71,7 +71,7 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
-from bot.app import build_application  # noqa: E402
+from bot.app import build_application, serving  # noqa: E402
 from bot.double import BotApiDouble, SentMessage  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from conversations import Services  # noqa: E402
@@ -244,17 +244,28 @@ async def run_phase(phase: Phase, clients: list[Callable[[], Awaitable[None]]]) 
     return phase
 
 
+_SERVING: dict[int, Any] = {}
+
+
 async def start_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """As tests/conftest.py running_bot does."""
+    """As tests/conftest.py running_bot does (runcoach's own poller for runcoach's bot)."""
+    if app.updater is None:
+        served = serving(app, poll_timeout=1)
+        await served.__aenter__()
+        _SERVING[id(app)] = served
+        return
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
-    assert app.updater is not None
     await app.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=False)
     await app.start()
 
 
 async def stop_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    served = _SERVING.pop(id(app), None)
+    if served is not None:
+        await served.__aexit__(None, None, None)
+        return
     assert app.updater is not None
     await app.updater.stop()
     await app.stop()
@@ -307,7 +318,8 @@ async def clone_runner(db: Database, source_user: int, users: list[int]) -> int:
             .mappings()
             .all()
             for table in Base.metadata.sorted_tables
-            if "runner_id" in table.c and table.name not in ("inbox", "deliveries", "checkins")
+            if "runner_id" in table.c
+            and table.name not in ("inbox", "deliveries", "checkins", "outbox")
         }
         for user in users:
             new_id = (

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -13,16 +15,17 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    BaseUpdateProcessor,
     ContextTypes,
     Defaults,
 )
 
 from bot.delivery import PacedRateLimiter
 from bot.logs import install_redaction
+from bot.polling import OUTCOME, Poller, is_transient
 from bot.settings import Settings
 from conversations import Services
 from conversations.basics import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
+from conversations.dispatch import Sender
 from conversations.handlers import build_handlers
 from locales import SUPPORTED, pick_language, translator
 from storage import Database
@@ -35,44 +38,20 @@ class DatabaseUnavailable(RuntimeError):
     """The database could not be opened or migrated at start; the message is one line."""
 
 
-class PerChatOrder(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; each chat's updates run one at a time,
-    in the order Telegram sent them."""
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = None
-        if isinstance(update, Update):
-            chat = update.effective_chat
-            user = update.effective_user
-            key = chat.id if chat else (user.id if user else None)
-        if key is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._waiting[key] -= 1
-            if self._waiting[key] == 0:
-                del self._waiting[key]
-                del self._locks[key]
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the error; tell the runner something short and kind, never a traceback."""
+    """A passing database error: the update stays unconfirmed and is tried again (the
+    poller backs off), and the runner is told nothing. Any other error: the update's
+    transaction was rolled back, so nothing from it was kept; log it (no traceback to the
+    runner) and ask the runner to send it again."""
+    outcome = OUTCOME.get()
+    if is_transient(context.error) and outcome is not None:
+        outcome.retry = True
+        log.warning(
+            "the database is unavailable (%s); the update waits", type(context.error).__name__
+        )
+        return
+    if outcome is not None:
+        outcome.failed = True
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
@@ -92,8 +71,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(
             update.effective_chat.id,
             tr.gettext(
-                "Sorry, something went wrong on my side. Nothing you told me was lost; "
-                "please try again in a moment."
+                "Sorry, something went wrong on my side, and I could not take your last "
+                "message. Please send it again in a moment."
             ),
         )
     except Exception:
@@ -143,7 +122,8 @@ def build_application(
         .base_url(settings.api_url)
         .base_file_url(settings.file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .concurrent_updates(PerChatOrder())
+        # bot/polling.Poller fetches updates and confirms them only once stored
+        .updater(None)
         .post_init(_post_init)
     )
     if rate_limit:
@@ -153,6 +133,7 @@ def build_application(
         builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data["services"] = services
+    application.bot_data["sender"] = Sender(db, application.bot)
     application.bot_data["settings"] = settings
     application.bot_data["with_scheduler"] = with_scheduler
     application.bot_data["freeze_heap"] = freeze_heap
@@ -213,3 +194,46 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     log.info("start-up done: %d objects left out of garbage collection", gc.get_freeze_count())
+
+
+@asynccontextmanager
+async def serving(
+    application: Application[Any, Any, Any, Any, Any, Any], *, poll_timeout: float = 10.0
+) -> AsyncIterator[Poller]:
+    """Start the bot: migrations and menus (post_init), the outbox sender (unsent replies
+    first), then polling; stop in the reverse order and dispose of the database engine."""
+    services: Services = application.bot_data["services"]
+    sender: Sender = application.bot_data["sender"]
+    poller = Poller(application, services.db, timeout=poll_timeout)
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        await sender.start()
+        await poller.start()
+        try:
+            yield poller
+        finally:
+            await poller.stop()
+            await sender.stop()
+            await application.stop()
+    finally:
+        await application.shutdown()
+
+
+async def run_until_signalled(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """``runcoach run``: serve until SIGINT or SIGTERM, then stop cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    services: Services = application.bot_data["services"]
+    try:
+        async with serving(application):
+            log.info("runcoach is polling")
+            await stop.wait()
+            log.info("runcoach is stopping")
+    finally:
+        await services.db.dispose()

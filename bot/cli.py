@@ -56,15 +56,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import DatabaseUnavailable, build_application
+    from bot.app import DatabaseUnavailable, build_application, run_until_signalled
     from bot.logs import configure_logging
 
     configure_logging(settings.log_level, settings.token)
     application = build_application(settings, with_scheduler=True, freeze_heap=True)
     try:
-        application.run_polling(
-            allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"]
-        )
+        asyncio.run(run_until_signalled(application))
     except InvalidToken:
         # PTB's message repeats the token: never print it.
         return _fail(

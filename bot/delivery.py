@@ -23,6 +23,7 @@ Errors, and what they mean for "exactly once":
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import enum
 import logging
 import time
@@ -76,7 +77,9 @@ class Pacer:
         self.interval = 1.0 / rate if rate else 0.0
         self._released: deque[float] = deque(maxlen=max(1, int((rate or 1) * per)))
 
-    async def wait(self) -> None:
+    async def wait(self, *, stamp: bool = True) -> None:
+        """Wait for the next slot. ``stamp=False``: the caller has more to do before its
+        request is written, and calls :meth:`stamp` right before writing it."""
         if not self.rate:
             return
         async with self._lock:
@@ -92,30 +95,142 @@ class Pacer:
                 slot = max(slot, released[0] + self.per)
             if slot > now:
                 await asyncio.sleep(slot - now)
-            released.append(self._clock())
+            if stamp:
+                released.append(self._clock())
+
+    async def stamp(self) -> None:
+        """Record a request about to be written after ``wait(stamp=False)`` and some work
+        (the scheduler's fence, a short transaction): the work may have delayed it, so the
+        spacing (no two back to back, never more than ``rate`` per ``per``) is checked
+        again against the moments requests were really written."""
+        if not self.rate:
+            return
+        # Not under the lock: the lock is held by requests sleeping until their slot, and
+        # this one has had its slot already.
+        now = self._clock()
+        released = self._released
+        slot = now
+        if released:
+            slot = max(slot, released[-1] + 0.9 * self.interval)
+        if len(released) == released.maxlen:
+            slot = max(slot, released[0] + self.per)
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        released.append(self._clock())
 
     def pause(self, seconds: float) -> None:
         """Telegram asked us to wait (429): nobody in this process sends before then."""
         self._next = max(self._next, self._clock() + seconds)
 
 
+class FenceLost(Exception):
+    """The delivery was taken over by another process before its request went out."""
+
+
+class Fence:
+    """The right to send a scheduled delivery (its rows ``pending → sending``), taken as
+    late as possible: after the request's pacing slot, right before it is written. So a
+    kill loses at most the requests actually on the wire, not the ones waiting their turn.
+    ``release`` gives it back (``sending → pending``) when Telegram refused the request
+    with a 429, which proves it was not delivered."""
+
+    def __init__(
+        self,
+        take: Callable[[], Awaitable[bool]],
+        release: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._take = take
+        self._release = release
+        self.held = False
+
+    async def take(self) -> bool:
+        if self.held:
+            return True
+        self.held = await self._take()
+        return self.held
+
+    async def release(self) -> None:
+        if self.held and self._release is not None:
+            await self._release()
+            self.held = False
+
+
+# The fence of the request being made in this task, if any: PacedRateLimiter takes it right
+# after the pacing slot.
+BEFORE_WRITE: contextvars.ContextVar[Fence | None] = contextvars.ContextVar(
+    "runcoach_before_write", default=None
+)
+
+# Longest wait a 429 can impose here; Telegram's longer retry_after values are logged, and
+# the message is tried again after this (and met with another 429 if Telegram still insists).
+MAX_RETRY_AFTER = 30.0
+
+
 class PacedRateLimiter(BaseRateLimiter[int]):
     """A PTB rate limiter built on :class:`Pacer`: every request to a chat waits for its
-    evenly spaced slot (no burst from idle, unlike ``AIORateLimiter``'s leaky bucket), and a
-    429 pauses the whole process for ``retry_after`` before the request is tried again (at
-    most ``max_retries`` times), with the spacing kept afterwards, so the queue does not
-    rush out at once when the pause ends. Meant for ``ApplicationBuilder().rate_limiter``;
-    the scheduler then needs no pacing of its own."""
+    evenly spaced slot (no burst from idle, unlike ``AIORateLimiter``'s leaky bucket).
 
-    def __init__(self, rate: float = DEFAULT_RATE, max_retries: int = 3) -> None:
+    A 429 pauses only the chat it was for (``retry_after``, capped at ``MAX_RETRY_AFTER``
+    and logged when longer), and the request is tried again (at most ``max_retries``
+    times); other chats go on. When ``global_after`` different chats get a 429 within
+    ``global_window`` seconds, the limit is the bot's, and every send pauses. A request
+    with a :class:`Fence` (a scheduled delivery) takes it after its slot and is not retried
+    here: the scheduler decides."""
+
+    def __init__(
+        self,
+        rate: float = DEFAULT_RATE,
+        max_retries: int = 3,
+        *,
+        global_after: int = 3,
+        global_window: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.pacer = Pacer(rate)
         self.max_retries = max_retries
+        self.global_after = global_after
+        self.global_window = global_window
+        self._clock = clock
+        self._chat_until: dict[Any, float] = {}
+        self._recent: deque[tuple[float, Any]] = deque()
 
     async def initialize(self) -> None:
         return None
 
     async def shutdown(self) -> None:
         return None
+
+    def chat_paused_for(self, chat_id: Any) -> float:
+        until = self._chat_until.get(chat_id)
+        if until is None:
+            return 0.0
+        left = until - self._clock()
+        if left <= 0:
+            self._chat_until.pop(chat_id, None)
+            return 0.0
+        return left
+
+    def on_429(self, chat_id: Any, seconds: float) -> float:
+        """Record a 429: pause the chat (or everybody, when many chats got one); the wait."""
+        if seconds > MAX_RETRY_AFTER:
+            log.warning(
+                "Telegram asked to wait %.0f s (429); waiting %.0f s instead",
+                seconds,
+                MAX_RETRY_AFTER,
+            )
+            seconds = MAX_RETRY_AFTER
+        now = self._clock()
+        self._recent.append((now, chat_id))
+        while self._recent and self._recent[0][0] < now - self.global_window:
+            self._recent.popleft()
+        chats = {chat for _, chat in self._recent}
+        if chat_id is None or len(chats) >= self.global_after:
+            log.info("Telegram asked to wait %.1f s (429); every send waits", seconds)
+            self.pacer.pause(seconds)
+        else:
+            log.info("Telegram asked to wait %.1f s (429) for one chat; it waits", seconds)
+            self._chat_until[chat_id] = max(self._chat_until.get(chat_id, 0.0), now + seconds)
+        return seconds
 
     async def process_request(
         self,
@@ -127,20 +242,28 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
-        paced = data.get("chat_id") is not None  # what Telegram counts: messages to chats
+        chat_id = data.get("chat_id")
+        paced = chat_id is not None  # what Telegram counts: messages to chats
+        fence = BEFORE_WRITE.get()
         attempt = 0
         while True:
             if paced:
-                await self.pacer.wait()
+                left = self.chat_paused_for(chat_id)
+                if left > 0:
+                    await asyncio.sleep(left)
+                await self.pacer.wait(stamp=fence is None)
+            if fence is not None:
+                if not await fence.take():
+                    raise FenceLost()
+                if paced:
+                    await self.pacer.stamp()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                if attempt >= retries:
+                seconds = self.on_429(chat_id, retry_after_seconds(exc) + 0.1)
+                if fence is not None or attempt >= retries:
                     raise
                 attempt += 1
-                seconds = retry_after_seconds(exc) + 0.1
-                log.info("Telegram asked to wait %.1f s (429); every send waits", seconds)
-                self.pacer.pause(seconds)
                 if not paced:
                     await asyncio.sleep(seconds)
 
@@ -210,39 +333,52 @@ async def send_outs(
     backoff: float = 1.0,
     max_retry_after: float = 120.0,
     before_send: Callable[[], Awaitable[bool]] | None = None,
+    release: Callable[[], Awaitable[None]] | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Sent:
     """Send ``outs`` in order to one chat. Transient failures are retried (``tries`` times per
     message, back-off doubling from ``backoff`` seconds); 429 waits as long as Telegram says.
 
-    ``before_send`` runs once before the first request; returning False cancels the send
-    (the scheduler uses it to fence the delivery rows)."""
+    ``before_send`` (the scheduler's fence) runs once, right before the first request is
+    written: after ``pacer``'s wait, or after the bot's :class:`PacedRateLimiter` slot;
+    returning False cancels the send. ``release`` undoes it when a 429 proved that nothing
+    went out (taken again before the next try)."""
     ids: list[int] = []
-    fenced = before_send is None
+    fence = Fence(before_send, release) if before_send is not None else None
+    in_limiter = isinstance(getattr(bot, "rate_limiter", None), PacedRateLimiter)
     for out in outs:
         failures = 0
         delay = backoff
         while True:
-            if not fenced:
-                assert before_send is not None
-                if not await before_send():
-                    return Sent(Result.FAILED, ids, "fence lost")
-                fenced = True
+            fencing = fence is not None and not in_limiter and not fence.held
             if pacer is not None:  # last thing before the request: keeps the spacing even
-                await pacer.wait()
+                await pacer.wait(stamp=not fencing)
+            if fencing:
+                assert fence is not None
+                if not await fence.take():
+                    return Sent(Result.FAILED, ids, "fence lost")
+                if pacer is not None:
+                    await pacer.stamp()
+            token = BEFORE_WRITE.set(fence)
             try:
                 ids.append(await send_one(bot, chat_id, out))
                 break
+            except FenceLost:
+                return Sent(Result.FAILED, ids, "fence lost")
             except Forbidden as exc:
                 log.info("chat %s blocked the bot; stopping sends", chat_id)
                 return Sent(Result.BLOCKED, ids, str(exc))
             except RetryAfter as exc:
-                seconds = retry_after_seconds(exc)
+                seconds = min(retry_after_seconds(exc), MAX_RETRY_AFTER)
                 failures += 1
-                if failures >= tries or seconds > max_retry_after:
+                if failures >= tries or retry_after_seconds(exc) > max_retry_after:
                     return Sent(_not_sent(ids), ids, f"429 retry_after={seconds}")
+                if fence is not None and not ids:
+                    await fence.release()  # not delivered: a kill now loses nothing
                 log.info("Telegram asked to wait %.1f s (429); waiting", seconds)
-                if pacer is not None:
+                if in_limiter:
+                    pass  # the limiter paused this chat (or everybody) already
+                elif pacer is not None:
                     pacer.pause(seconds + 0.1)
                 else:
                     await sleep(seconds + 0.1)
@@ -264,6 +400,8 @@ async def send_outs(
                 log.info("chat %s: transient %s; retrying in %.1f s", chat_id, exc, delay)
                 await sleep(delay)
                 delay *= 2
+            finally:
+                BEFORE_WRITE.reset(token)
     return Sent(Result.SENT, ids)
 
 

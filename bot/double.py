@@ -198,6 +198,16 @@ class _Upload:
     data: bytes
 
 
+DROP = 0  # fail_next(status=DROP): close the connection without answering
+HANG = -1  # fail_next(status=HANG): answer nothing for ``hang_seconds``, then close it
+
+
+class _Drop(Exception):
+    def __init__(self, hang: bool = False) -> None:
+        super().__init__()
+        self.hang = hang
+
+
 @dataclass
 class _Update:
     update_id: int
@@ -503,6 +513,7 @@ class BotApiDouble:
         self.base_url = ""
         self.base_file_url = ""
         self.delay: float = 0.0
+        self.hang_seconds: float = 2.0  # how long a HANG injection keeps a request waiting
         self.stats: Counter[str] = Counter()  # "sent", "too_many_requests", method names
         self.calls: list[tuple[str, JSON]] = []  # (method, params) for every authorized call
         self.callback_answers: list[JSON] = []
@@ -889,7 +900,8 @@ class BotApiDouble:
         token: str | None = None,
     ) -> None:
         """The next ``count`` calls of ``method`` (to ``chat_id`` if given) fail with
-        ``status``. 429 gets ``parameters.retry_after`` (default 1)."""
+        ``status`` (``DROP``: the connection is closed with no answer). 429 gets
+        ``parameters.retry_after`` (default 1)."""
         if status == 429 and retry_after is None:
             retry_after = 1
         self._injections.append(
@@ -1054,6 +1066,15 @@ class BotApiDouble:
             result = self._handlers[method](state, params)
             if asyncio.iscoroutine(result):
                 result = await result
+        except _Drop as drop:
+            # the connection breaks before any answer (``fail_next(..., status=DROP)``), or
+            # after hanging long enough for the client to time out (``HANG``)
+            if drop.hang:
+                await asyncio.sleep(self.hang_seconds)
+            self.stats["dropped"] += 1
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
         except ApiError as err:
             if err.status == 429:
                 self.stats["too_many_requests"] += 1
@@ -1081,6 +1102,8 @@ class BotApiDouble:
             inj.remaining -= 1
             if inj.remaining <= 0:
                 self._injections.remove(inj)
+            if inj.status in (DROP, HANG):
+                raise _Drop(hang=inj.status == HANG)
             description = inj.description
             if description is None:
                 if inj.status == 429:

@@ -20,7 +20,39 @@ def redact(text: str) -> str:
     return _BARE_TOKEN.sub("<token>", text)
 
 
+# Loggers of libraries that put whole updates or request bodies (what runners wrote, their
+# health answers) into their DEBUG records.
+_CHATTY = ("telegram", "httpx", "httpcore", "hpack", "aiosqlite", "asyncpg", "sqlalchemy")
+
+
+def _withhold_user_text(record: logging.LogRecord) -> None:
+    """Keep what runners wrote out of the logs, at every level: a library's DEBUG record
+    keeps its template and loses its arguments ("Processing update %s" without the
+    update); Telegram objects given to any record (an Update, a Message) are replaced by
+    their type and id."""
+    if not record.args:
+        return
+    if record.levelno <= logging.DEBUG and record.name.startswith(_CHATTY):
+        record.msg = str(record.msg).replace("%s", "<withheld>").replace("%r", "<withheld>")
+        record.args = None
+        return
+    from telegram import TelegramObject, Update
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, Update):
+            return f"<Update {value.update_id}>"
+        if isinstance(value, TelegramObject):
+            return f"<{type(value).__name__}>"
+        return value
+
+    if isinstance(record.args, tuple):
+        record.args = tuple(clean(a) for a in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {k: clean(v) for k, v in record.args.items()}
+
+
 def _redact_record(record: logging.LogRecord) -> None:
+    _withhold_user_text(record)
     message = record.getMessage()
     if record.exc_info and record.exc_info[1] is not None:
         message = message + "\n" + "".join(traceback.format_exception(*record.exc_info))

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import build_application
+from bot.app import build_application, serving
 from bot.double import BotApiDouble, SentMessage
 from bot.settings import Settings
 from conversations import Services
-from storage import Database
+from storage import Database, outbox
 from storage.db import normalize_url
 
 PLAYGROUND_TOKEN = "100000:PLAYGROUNDplaygroundPLAYGROUNDplay"
@@ -107,12 +107,8 @@ async def play(
             rate_limit=False,
             with_scheduler=True,
         )
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=1)
-        await app.start()
+        served = serving(app, poll_timeout=1)
+        poller = await served.__aenter__()
         stdout.write(HELP)
         stdout.write(f"Charts, reports and exports are saved in {folder}\n")
         stdout.flush()
@@ -140,12 +136,11 @@ async def play(
             PDF renders before it is sent), then let the printer show the replies."""
             await asyncio.sleep(0.1)
             deadline = loop.time() + timeout
-            # PTB's queue and processor have no event to wait on: poll them.
-            while loop.time() < deadline and (  # noqa: ASYNC110
-                double.pending_updates(PLAYGROUND_TOKEN)
-                or not app.update_queue.empty()
-                or app.update_processor.current_concurrent_updates
-            ):
+            while loop.time() < deadline:
+                if not (double.pending_updates(PLAYGROUND_TOKEN) or poller.busy):
+                    async with db.session() as session:
+                        if not await outbox.pending_for_chat(session, app.bot.id, USER_ID):
+                            break
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.15)
 
@@ -160,7 +155,7 @@ async def play(
                     continue
                 if line in ("/quit", "/exit"):
                     break
-                if line.startswith("#") and line[1:].isdigit():
+                if line.startswith("#") and line[1:].isascii() and line[1:].isdigit():
                     index = int(line[1:]) - 1
                     if not 0 <= index < len(buttons):
                         stdout.write("(no such button)\n")
@@ -177,8 +172,6 @@ async def play(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+            await served.__aexit__(None, None, None)
             await db.dispose()
     return 0

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_outs
 from conversations.context import Ctx, Out, Services
+from conversations.engine import SCHEDULED
 from conversations.prompts import CLINICIAN, DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
 from storage import runners as runner_store
 from storage import schedule
@@ -336,6 +337,7 @@ class Scheduler:
             outs: list[Out] = []
             if ids:
                 ctx = Ctx(services=self.services, session=session, runner=runner, now=now)
+                ctx.extra[SCHEDULED] = True  # never discards a conversation in progress
                 await self.compose(ctx, [k for k in kinds if k in ids])
                 outs = ctx.out
                 if not outs:
@@ -401,6 +403,7 @@ class Scheduler:
                     stats.dropped += 1
                     return
                 ctx = Ctx(services=self.services, session=session, runner=runner, now=now)
+                ctx.extra[SCHEDULED] = True  # never discards a conversation in progress
                 await self.compose(ctx, list(claim.ids))
                 if not ctx.out:
                     await schedule.finish(session, ids, schedule.DROPPED, now)
@@ -440,6 +443,10 @@ class Scheduler:
             lost = not ok
             return ok
 
+        async def unfence() -> None:
+            async with db.session() as session:
+                await schedule.finish(session, ids, schedule.PENDING, self.now())
+
         try:
             sent = await send_outs(
                 self.bot,
@@ -447,6 +454,7 @@ class Scheduler:
                 job.outs,
                 pacer=self.pacer,
                 before_send=guarded_fence,
+                release=unfence,
                 backoff=self.backoff,
             )
         except Exception:

@@ -35,13 +35,20 @@ Attachment = bytes | Callable[[], bytes]
 
 @dataclass
 class Out:
-    """One message to send once the transaction has committed."""
+    """One reply, written to the outbox in the update's transaction and sent after it commits.
+
+    ``edit_message_id`` makes it an edit of that bot message (its text, or only its buttons
+    with ``markup_only``); ``question_version`` marks the message that asks the question of
+    that conversation version (its message id is stored as the question's once sent)."""
 
     text: str
     keyboard: list[list[tuple[str, str]]] | None = None  # rows of (label, callback data)
     photo: Attachment | None = None
     document: Attachment | None = None
     filename: str | None = None
+    edit_message_id: int | None = None
+    markup_only: bool = False
+    question_version: int | None = None
 
 
 @dataclass

@@ -1,25 +1,41 @@
-"""Thin PTB entry points: open one transaction per update, run the step, then send.
+"""Thin PTB entry points: one transaction per update; its replies go through the outbox.
 
-Replies are collected while the transaction is open and sent only after it commits, so a
-message never announces something the database did not keep.
+The replies an update produces are written to the ``outbox`` table in the same transaction
+as the answer, so they exist exactly when the answer does. After the commit the
+:class:`Sender` delivers the chat's pending replies in order, records each one as sent (the
+row is deleted; a question's message id goes to the conversation) and retries with back-off
+what Telegram did not take. After a crash, unsent replies go out when the bot starts again.
+Pictures and PDFs still render after the commit, in a worker thread; their row is written
+with the transaction, so if the process dies before rendering, the runner is told to ask
+again instead of hearing nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from conversations import uploads
-from conversations.context import Ctx, Out, Services
+from conversations.context import Attachment, Ctx, Out, Services
+from storage import Database
+from storage import outbox as box
 from storage import runners as store
+from storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
 Action = Callable[[Ctx], Awaitable[None]]
+
+LOST_ATTACHMENT = "lost"  # payload key: the text sent instead of an attachment lost in a crash
 
 
 def services_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -56,7 +72,8 @@ async def run(
     context: ContextTypes.DEFAULT_TYPE,
     action: Action,
 ) -> list[Out]:
-    """Run ``action`` for the update's runner inside one transaction, then deliver its replies."""
+    """Run ``action`` for the update's runner inside one transaction that also queues its
+    replies; then deliver them."""
     services = services_of(context)
     user = update.effective_user
     chat = update.effective_chat
@@ -68,16 +85,83 @@ async def run(
         runner = await store.get_or_create_runner(session, user.id, chat.id, user.language_code)
         if key is not None and not await store.remember_update(session, runner.id, key):
             log.info("update %s for runner %s was handled before; skipped", key, runner.id)
+            await _forget_received(session, context.bot.id, update)
             if update.callback_query is not None:
                 await _answer_callback(update)
             return []
+        await _forget_received(session, context.bot.id, update)
         ctx = Ctx(services=services, session=session, runner=runner, now=services.clock())
         await action(ctx)
         outs = ctx.out
+        deleted = store.was_deleted(session, runner.id)
+        runner_id = None if deleted else runner.id
+        sender = context.application.bot_data.get("sender")
+        owner = sender.owner if isinstance(sender, Sender) else None
+        rows = queue_replies(ctx, context.bot.id, chat.id, runner_id, outs, owner)
+        await session.flush()
+    if deleted:
+        try:
+            await services.db.checkpoint()  # nothing of theirs left in the SQLite -wal
+        except Exception as exc:
+            log.warning("checkpoint after a deletion failed: %s", type(exc).__name__)
     if update.callback_query is not None:
         await _answer_callback(update)
-    await deliver(context.bot, chat.id, outs)
+    if isinstance(sender, Sender):
+        sender.hold({row.id: out for row, out in zip(rows, outs, strict=True)})
+        await sender.flush(chat.id, rows)
     return outs
+
+
+# Set by the poller around one update: the update ids whose ``received_updates`` row the
+# update's own transaction deleted (so the poller need not delete it again).
+FORGOTTEN: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "runcoach_forgotten", default=None
+)
+
+
+async def _forget_received(session: AsyncSession, bot_id: int, update: Update) -> None:
+    forgotten = FORGOTTEN.get()
+    if forgotten is None:
+        return
+    await box.forget_received(session, bot_id, [update.update_id])
+    forgotten.append(update.update_id)
+
+
+def queue_replies(
+    ctx: Ctx,
+    bot_id: int,
+    chat_id: int,
+    runner_id: int | None,
+    outs: list[Out],
+    owner: str | None = None,
+) -> list[OutboxRow]:
+    """Write the replies to the outbox in the update's transaction."""
+    rows = []
+    lost = ctx._("I could not finish that picture or file. Please ask for it again.")
+    for out in outs:
+        payload: dict[str, Any] = {"text": out.text, "keyboard": out.keyboard}
+        if out.edit_message_id is not None:
+            method = "edit_markup" if out.markup_only else "edit_text"
+            payload["message_id"] = out.edit_message_id
+        elif out.photo is not None or out.document is not None:
+            method = "photo" if out.photo is not None else "document"
+            payload["filename"] = out.filename
+            payload[LOST_ATTACHMENT] = lost
+        else:
+            method = "send"
+        rows.append(
+            box.add_reply(
+                ctx.session,
+                runner_id=runner_id,
+                bot_id=bot_id,
+                chat_id=chat_id,
+                method=method,
+                payload=payload,
+                question_version=out.question_version,
+                owner=owner,
+            )
+        )
+    return rows
 
 
 async def _answer_callback(update: Update) -> None:
@@ -90,8 +174,293 @@ async def _answer_callback(update: Update) -> None:
         log.debug("callback query %s could not be answered", query.id, exc_info=True)
 
 
+class Sender:
+    """Delivers the outbox: each chat's pending replies in order, one chat at a time per
+    process, retrying with back-off (doubling from ``first_delay`` up to ``max_delay``)
+    what Telegram did not take, and dropping what Telegram refuses for good."""
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Any,
+        *,
+        first_delay: float = 0.5,
+        max_delay: float = 30.0,
+        sweep_seconds: float = 2.0,
+        lease: timedelta = timedelta(seconds=10),
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self.sweep_seconds = sweep_seconds
+        self.lease = lease
+        # seconds to wait for Telegram's answer to a reply (None: PTB's default, 5 s)
+        self.read_timeout: float | None = None
+        # this process's name on the rows it is sending; a row whose claim has run out
+        # (its process died, or is stuck) is taken over by whoever sweeps first
+        self.owner = uuid.uuid4().hex[:16]
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._held: dict[int, Out] = {}  # outbox id -> the Out with its attachment
+        # sent, not recorded yet: id -> (row, message id)
+        self._unrecorded: dict[int, tuple[OutboxRow, int | None]] = {}
+        self._retrying: dict[int, asyncio.Task[None]] = {}
+        self._delay: dict[int, float] = {}
+        self._dirty: set[int] = set()  # chats with older pending rows (read them back first)
+        self._to_record: list[tuple[OutboxRow, int | None]] = []
+        self._record_waiters: list[asyncio.Future[None]] = []
+        self._recorder: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def hold(self, outs: dict[int, Out]) -> None:
+        """Keep the attachments (bytes or renderers) of just-queued rows in memory."""
+        for row_id, out in outs.items():
+            if out.photo is not None or out.document is not None:
+                self._held[row_id] = out
+
+    async def start(self) -> None:
+        """Send whatever was left unsent (a crash, an outage), then keep sweeping."""
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="outbox-sweeper")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._sweeper, *self._retrying.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._sweeper = None
+        self._retrying.clear()
+
+    async def sweep(self) -> None:
+        """Flush every chat with pending replies that no live process holds (a crash left
+        them, or an outage)."""
+        async with self.db.session() as session:
+            chats = await box.chats_with_pending(session, self.bot.id, self.owner)
+        for chat_id in chats:
+            if chat_id not in self._retrying and not self._lock(chat_id).locked():
+                await self.flush(chat_id)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be away; try again later
+                log.warning("outbox sweep failed: %s", type(exc).__name__)
+            await asyncio.sleep(self.sweep_seconds)
+
+    def _lock(self, chat_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(chat_id, asyncio.Lock())
+
+    async def flush(self, chat_id: int, fresh: list[OutboxRow] | None = None) -> bool:
+        """Send the chat's pending replies in order; True when none is left. ``fresh``: the
+        rows just committed, sent without reading them back when nothing older is pending
+        for the chat here. On failure the chat is retried later with back-off (and this
+        returns False at once)."""
+        lock = self._lock(chat_id)
+        try:
+            async with lock:
+                if fresh is not None and chat_id not in self._dirty:
+                    done = await self._send_rows(fresh)
+                else:
+                    done = await self._flush_locked(chat_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database went away between sends
+            log.warning("replies to a chat wait: %s", type(exc).__name__)
+            done = False
+        finally:
+            if not lock.locked() and not lock._waiters:
+                self._locks.pop(chat_id, None)
+        if done:
+            self._delay.pop(chat_id, None)
+            self._dirty.discard(chat_id)
+        else:
+            self._dirty.add(chat_id)
+            self._retry_later(chat_id)
+        return done
+
+    async def _flush_locked(self, chat_id: int) -> bool:
+        while True:
+            await self._record_unrecorded()
+            async with self.db.session() as session:
+                rows = await box.claim_pending(
+                    session, self.bot.id, chat_id, self.owner, self.lease
+                )
+            rows = [row for row in rows if row.id not in self._unrecorded]
+            if not rows:
+                return True
+            if not await self._send_rows(rows):
+                return False
+
+    async def _send_rows(self, rows: list[OutboxRow]) -> bool:
+        """Send rows in order, then record them as sent in one transaction; False when one
+        could not be sent (it and the ones after it stay pending)."""
+        done = True
+        for row in rows:
+            outcome = await self._send(row)
+            if outcome == "retry":
+                done = False
+                break
+            if outcome == "blocked":
+                async with self.db.session() as session:
+                    await box.drop_chat(session, self.bot.id, row.chat_id)
+                self._unrecorded = {
+                    k: v for k, v in self._unrecorded.items() if k not in {r.id for r in rows}
+                }
+                return True
+        await self._record_unrecorded({row.id for row in rows})
+        return done
+
+    async def _record_unrecorded(self, only: set[int] | None = None) -> None:
+        """Record sent rows (all, or those in ``only``). Records of concurrent flushes are
+        committed together: one transaction for every chat that finished meanwhile."""
+        ids = [i for i in self._unrecorded if only is None or i in only]
+        if not ids:
+            return
+        await self._record([self._unrecorded[i] for i in ids])
+        for row_id in ids:
+            self._unrecorded.pop(row_id, None)
+
+    async def _record(self, items: list[tuple[OutboxRow, int | None]]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_record.extend(items)
+        self._record_waiters.append(done)
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_batches(), name="outbox-recorder")
+        await done
+
+    async def _record_batches(self) -> None:
+        while self._to_record:
+            items, self._to_record = self._to_record, []
+            waiters, self._record_waiters = self._record_waiters, []
+            try:
+                async with self.db.session() as session:
+                    await box.mark_sent(session, items)
+            except Exception as exc:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+            else:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+
+    async def _send(self, row: OutboxRow) -> str:
+        """One reply: "sent", "dropped", "blocked" or "retry". A sent reply is recorded by
+        the caller (``_unrecorded`` until then)."""
+        try:
+            message_id = await self._request(row)
+        except Forbidden:
+            log.info("chat %s blocked the bot; its pending replies are dropped", row.chat_id)
+            return "blocked"
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                message_id = row.payload.get("message_id")
+            else:
+                log.warning("Telegram refused reply %s (%s); dropped", row.id, exc.message)
+                async with self.db.session() as session:
+                    await box.drop_reply(session, row.id)
+                self._held.pop(row.id, None)
+                return "dropped"
+        except RetryAfter as exc:
+            log.info("reply %s: Telegram asked to wait (429)", row.id)
+            self._delay[row.chat_id] = max(self._delay.get(row.chat_id, 0.0), _seconds(exc))
+            return "retry"
+        except (TelegramError, OSError, TimeoutError) as exc:
+            log.info("reply %s not delivered yet: %s", row.id, type(exc).__name__)
+            return "retry"
+        self._held.pop(row.id, None)
+        self._unrecorded[row.id] = (row, message_id)
+        return "sent"
+
+    async def _request(self, row: OutboxRow) -> int | None:
+        p = row.payload
+        keyboard = markup(p.get("keyboard"))
+        timeout: dict[str, Any] = {}
+        if self.read_timeout is not None:
+            timeout["read_timeout"] = self.read_timeout
+        if row.method == "send":
+            sent = await self.bot.send_message(
+                row.chat_id, p["text"], reply_markup=keyboard, **timeout
+            )
+            return int(sent.message_id)
+        if row.method == "edit_text":
+            result = await self.bot.edit_message_text(
+                p["text"],
+                chat_id=row.chat_id,
+                message_id=p["message_id"],
+                reply_markup=keyboard,
+                **timeout,
+            )
+            return int(p["message_id"]) if result is True else int(result.message_id)
+        if row.method == "edit_markup":
+            result = await self.bot.edit_message_reply_markup(
+                chat_id=row.chat_id, message_id=p["message_id"], reply_markup=keyboard, **timeout
+            )
+            return int(p["message_id"]) if result is True else int(result.message_id)
+        held = self._held.get(row.id)
+        attachment: Attachment | None = None
+        if held is not None:
+            attachment = held.photo if row.method == "photo" else held.document
+        if attachment is None:  # the process that rendered it is gone
+            lost = await self.bot.send_message(row.chat_id, p[LOST_ATTACHMENT], **timeout)
+            return int(lost.message_id)
+        if callable(attachment):
+            try:
+                action = uploads.PHOTO if row.method == "photo" else uploads.DOCUMENT
+                attachment = await uploads.rendered(self.bot, row.chat_id, attachment, action)
+            except Exception:  # a renderer that fails would fail again: say so instead
+                log.exception("reply %s: the attachment could not be rendered", row.id)
+                self._held.pop(row.id, None)
+                lost = await self.bot.send_message(row.chat_id, p[LOST_ATTACHMENT], **timeout)
+                return int(lost.message_id)
+            if row.method == "photo":
+                held.photo = attachment  # type: ignore[union-attr]
+            else:
+                held.document = attachment  # type: ignore[union-attr]
+        if row.method == "photo":
+            msg = await self.bot.send_photo(
+                row.chat_id,
+                photo=attachment,
+                caption=p["text"] or None,
+                reply_markup=keyboard,
+                **timeout,
+            )
+        else:
+            msg = await self.bot.send_document(
+                row.chat_id,
+                document=attachment,
+                filename=p.get("filename"),
+                caption=p["text"] or None,
+                **timeout,
+            )
+        return int(msg.message_id)
+
+    def _retry_later(self, chat_id: int) -> None:
+        if chat_id in self._retrying:
+            return
+        delay = self._delay.get(chat_id) or self.first_delay
+        self._delay[chat_id] = min(delay * 2, self.max_delay)
+
+        async def again() -> None:
+            await asyncio.sleep(delay)
+            self._retrying.pop(chat_id, None)
+            await self.flush(chat_id)
+
+        self._retrying[chat_id] = asyncio.create_task(again(), name=f"outbox-retry-{chat_id}")
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value = getattr(exc, "_retry_after", None)  # the public attribute warns in PTB 22
+    if value is None:
+        value = exc.retry_after
+    return float(value.total_seconds() if isinstance(value, timedelta) else value)
+
+
 async def deliver(bot: Any, chat_id: int, outs: list[Out]) -> list[int]:
-    """Send the queued messages in order; returns their message ids."""
+    """Send messages directly, in order, with no outbox (scheduled prompts, tests); returns
+    their message ids."""
     ids: list[int] = []
     for out in outs:
         try:

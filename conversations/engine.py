@@ -8,16 +8,22 @@ recognised as stale. Nothing about a conversation lives in process memory.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from conversations.actions import action
+from conversations.actions import data as action_data
 from conversations.context import Ctx
 from locales import N_
+from storage import outbox
 from storage import runners as store
 
 Answers = dict[str, Any]
+SCHEDULED = "scheduled"  # ctx.extra flag: the update is a scheduled prompt, not the runner
+LATER = "later"  # the action of the button that starts a deferred conversation
 Rows = list[list[tuple[str, str]]]
 
 
@@ -91,10 +97,13 @@ _NUMBER = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*(?:/\s*(\d+))?\s*$")
 
 def parse_number(text: str) -> float | None:
     """``7``, ``7/10``, `` 7 ``, ``6,5`` -> the number; anything else -> None."""
+    if len(text) > 32:  # no answer is that long; a 400-digit "number" is not one
+        return None
     match = _NUMBER.match(text)
     if not match:
         return None
-    return float(match.group(1).replace(",", "."))
+    value = float(match.group(1).replace(",", "."))
+    return value if math.isfinite(value) else None
 
 
 def int_in(lo: int, hi: int) -> Callable[[Ctx, str, Answers], int]:
@@ -182,13 +191,18 @@ def ask(ctx: Ctx, flow: Flow, step: Step, answers: Answers, version: int, prefix
         [(o.label if o.literal else ctx._(o.label), callback(version, o.value)) for o in row]
         for row in ctx.extra["options"]
     ]
-    ctx.say(text, rows or None)
+    ctx.say(text, rows or None, question_version=version)
 
 
 # ---------------------------------------------------------------- the state machine
 async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
-    """Begin ``flow`` for this chat (any conversation it was in is left)."""
+    """Begin ``flow`` for this chat. A runner's own command leaves the conversation they
+    were in; a scheduled prompt (``ctx.extra[SCHEDULED]``) never does: it offers a button
+    that starts ``flow`` when the runner is ready, and the conversation goes on."""
     row = await store.load_conversation(ctx.session, ctx.runner.id)
+    if ctx.extra.get(SCHEDULED) and row.name and row.name != flow.name and row.name in FLOWS:
+        offer_later(ctx, flow, answers or {})
+        return
     answers = dict(answers or {})
     draft = row.answers or {}
     prefix = ""
@@ -206,6 +220,33 @@ async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
         return
     store.save_conversation(row, flow.name, step.name, answers)
     ask(ctx, flow, step, answers, row.version, prefix)
+
+
+def offer_later(ctx: Ctx, flow: Flow, answers: Answers) -> None:
+    """A button that starts ``flow`` (with ``answers``, simple values only) when pressed."""
+    packed = ";".join(f"{k}={v}" for k, v in answers.items() if isinstance(v, str | int))
+    payload = f"{flow.name}:{packed}"
+    if len(action_data(LATER, payload).encode()) > 64:  # Telegram's limit for button data
+        payload = f"{flow.name}:"
+    ctx.say(
+        ctx._("{title}: tap the button when you have finished the questions above.").format(
+            title=ctx._(flow.title)
+        ),
+        [[(ctx._("Start it now"), action_data(LATER, payload))]],
+    )
+
+
+@action(LATER)
+async def start_later(ctx: Ctx, payload: str) -> None:
+    name, _, packed = payload.partition(":")
+    flow = FLOWS.get(name)
+    if flow is None:
+        ctx.say(ctx._("That question has closed."))
+        return
+    answers: Answers = dict(
+        item.split("=", 1) for item in packed.split(";") if "=" in item
+    )
+    await start(ctx, flow, answers)
 
 
 async def current(ctx: Ctx) -> tuple[Flow, Step, Answers, int] | None:
@@ -246,6 +287,12 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
             return True
         return False
     answers = dict(row.answers or {})
+    if button_version is None and await outbox.undelivered(ctx.session, ctx.runner.id):
+        # The runner has not seen the current question yet (its message is still in the
+        # outbox): the text cannot be an answer to it. The question goes out with the
+        # pending replies; nothing is stored.
+        ctx.extra["not_taken"] = True
+        return True
     if button_version is not None and button_version != row.version:
         ask(ctx, flow, step, answers, row.version, ctx._("That question has closed.") + "\n\n")
         return True
@@ -254,6 +301,12 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
         value = step.parse(ctx, text, answers)
     except Invalid as bad:
         message = ctx._(bad.message).format(**bad.values)
+        ask(ctx, flow, step, answers, row.version, f"{message}\n\n")
+        return True
+    except (ValueError, ArithmeticError):
+        # A parser that trips over odd input ("²" passes str.isdigit, int() refuses it):
+        # the same question again, nothing stored.
+        message = ctx._("I could not read that. Please answer the question again.")
         ask(ctx, flow, step, answers, row.version, f"{message}\n\n")
         return True
     answers[step.name] = value

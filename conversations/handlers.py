@@ -64,7 +64,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def press(ctx: Ctx, payload: str) -> None:
     """Route a button's callback data: a step's answer, an action, or something stale."""
     parts = payload.split("|", 2)
-    if len(parts) == 3 and parts[0] == "s" and parts[1].isdigit():
+    if len(parts) == 3 and parts[0] == "s" and parts[1].isascii() and parts[1].isdigit():
         await engine.answer(ctx, parts[2], button_version=int(parts[1]))
     elif len(parts) == 3 and parts[0] == "a" and parts[1] in ACTIONS:
         await ACTIONS[parts[1]](ctx, parts[2])

@@ -192,7 +192,7 @@ async def pause_command(ctx: Ctx) -> None:
     days = 7
     if args:
         raw = str(args[0])
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAUSE_DAYS:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAUSE_DAYS:
             ctx.say(
                 ctx._("Please give the number of days from 1 to {max}, like /pause 7.").format(
                     max=MAX_PAUSE_DAYS

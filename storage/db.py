@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -45,14 +47,36 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # deleted rows (a runner's /delete) are overwritten with zeros, not left in free pages
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600); SQLite gives the -wal and
+    -shm files the database file's mode. An existing file is narrowed to 0600 too."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.chmod(path + suffix, 0o600)
 
 
 def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
     """An async engine; ``schema`` puts every table in that PostgreSQL schema (tests use it)."""
     url = normalize_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    parsed = make_url(url)
+    if "search_path" in parsed.query:  # postgresql://…/db?search_path=runcoach
+        schema = schema or str(parsed.query["search_path"])
+        url = parsed.difference_update_query(["search_path"]).render_as_string(hide_password=False)
+    # SQL parameters (what runners wrote) stay out of exception messages and logs
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if is_sqlite(url):
+        _private_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 10}
     else:
         kwargs["pool_pre_ping"] = True
@@ -85,6 +109,14 @@ class Database:
             return
         async with self._sqlite_lock, self.sessions() as session, session.begin():
             yield session
+
+    async def checkpoint(self) -> None:
+        """SQLite: copy the WAL into the database file and truncate it, so deleted data
+        does not linger in the -wal file (run after a /delete). PostgreSQL: nothing."""
+        if self._sqlite_lock is None:
+            return
+        async with self._sqlite_lock, self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def migrate(self) -> None:
         async with self.engine.begin() as conn:

@@ -253,3 +253,46 @@ class DeliveryRow(Base):
         UniqueConstraint("runner_id", "kind", "local_date", name="uq_deliveries_once"),
         Index("ix_deliveries_status", "status", "claimed_at"),
     )
+
+
+class ReceivedUpdateRow(Base):
+    """An update fetched from Telegram and not handled yet. It is written before the update
+    is confirmed (getUpdates offset) and deleted once handled, so a crash or a database
+    outage never loses it; the inbox keeps a re-handled update from recording twice."""
+
+    __tablename__ = "received_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxRow(Base):
+    """A reply written in the same transaction as the answer it follows; a sender delivers
+    the rows of a chat in order (``id``), retries with backoff and records the message id."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # None for the goodbye after /delete: the runner is gone, the message still goes out
+    runner_id: Mapped[int | None] = mapped_column(runner_fk())
+    bot_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # send / photo / document / edit_text / edit_markup
+    method: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # the conversation version whose question this message asks (None: not a question)
+    question_version: Mapped[int | None] = mapped_column(Integer)
+    # pending until sent; a sent row is deleted (its message id goes to the conversation),
+    # a row Telegram refuses for good is deleted too (logged)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # the sending process and until when it holds the row; another process (or the next
+    # start after a crash) takes over a pending row only once the claim has run out
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_outbox_pending", "status", "bot_id", "chat_id", "id"),)

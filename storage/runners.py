@@ -72,6 +72,28 @@ async def remember_update(session: AsyncSession, runner_id: int, key: str) -> bo
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def issue_token(session: AsyncSession, runner_id: int, purpose: str) -> str:
+    """A single-use server-side token (kept as an inbox row, so it is pruned like one): a
+    confirmation button carries it, and only a button the runner was shown can confirm."""
+    import secrets
+
+    nonce = secrets.token_hex(8)
+    session.add(InboxRow(runner_id=runner_id, key=f"{purpose}:{nonce}", created_at=utcnow()))
+    return nonce
+
+
+async def spend_token(session: AsyncSession, runner_id: int, purpose: str, nonce: str) -> bool:
+    """True once for a token :func:`issue_token` gave this runner; False for any other."""
+    if not nonce.isascii() or not nonce.isalnum() or len(nonce) > 32:
+        return False
+    result = await session.execute(
+        delete(InboxRow).where(
+            InboxRow.runner_id == runner_id, InboxRow.key == f"{purpose}:{nonce}"
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def prune_inbox(session: AsyncSession, older_than: datetime) -> None:
     await session.execute(delete(InboxRow).where(InboxRow.created_at < older_than))
 
@@ -111,6 +133,12 @@ async def delete_runner(session: AsyncSession, runner_id: int) -> None:
         if "runner_id" in table.c:
             await session.execute(delete(table).where(table.c.runner_id == runner_id))
     await session.execute(delete(Runner).where(Runner.id == runner_id))
+    session.info.setdefault("deleted_runners", set()).add(runner_id)
+
+
+def was_deleted(session: AsyncSession, runner_id: int) -> bool:
+    """True when :func:`delete_runner` removed the runner in this transaction."""
+    return runner_id in session.info.get("deleted_runners", ())
 
 
 async def count_rows_for(session: AsyncSession, runner_id: int) -> dict[str, int]:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import build_application
+from bot.app import build_application, serving
 from bot.double import BotApiDouble
 from bot.settings import Settings
 from conversations import Services
@@ -146,18 +146,8 @@ async def running_bot(
     app = build_application(
         settings, services=services, rate_limit=False, with_scheduler=with_scheduler
     )
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=1, drop_pending_updates=False)
-    await app.start()
-    try:
+    async with serving(app, poll_timeout=1):
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
 
 
 class Chat:

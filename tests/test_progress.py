@@ -17,6 +17,7 @@ from storage.models import (
     DeliveryRow,
     InboxRow,
     MorningCheckRow,
+    OutboxRow,
     ReassessmentRow,
     RedFlagRow,
     Runner,
@@ -142,6 +143,18 @@ async def seed_runner(
         session.add(ConversationRow(runner_id=rid, name="", step="", answers={"x": 1}))
         session.add(InboxRow(runner_id=rid, key="msg:seed:1"))
         session.add(DeliveryRow(runner_id=rid, kind="prompt", local_date=today, status="sent"))
+        # a reply the sender has let go of (not pending, so never sent by the tests' bots)
+        session.add(
+            OutboxRow(
+                runner_id=rid,
+                bot_id=1,
+                chat_id=user_id,
+                method="send",
+                payload={"text": "seed", "keyboard": None},
+                status="dropped",
+                attempts=0,
+            )
+        )
     return Seeded(rid, len(days), days)
 
 

@@ -1,0 +1,276 @@
+"""Faults with real ``runcoach run`` processes: what is lost or doubled when they are killed.
+
+    python bench/faults.py [--database sqlite|postgresql://…] [--kills 10] [--fanout-kills 5]
+
+1. **Check-in storm** (tests/storm.py): runners check in over the loopback double while the
+   bot process is killed with SIGKILL ``--kills`` times (and started again each time).
+   Prints ``updates_lost`` (an answer never stored), ``replies_lost`` (an answer stored whose
+   next question never came), ``answers_duplicated`` (check-ins stored twice), and
+   ``replies_doubled`` (a question that reached the runner twice: sent, then the process died
+   before it recorded that).
+2. **Fan-out**: ``--prompts`` runners due at once; ``runcoach run`` sends their prompts at
+   ~29/s to a double that answers 429 above 30/s, and is killed ``--fanout-kills`` times.
+   Prints ``prompts_lost_max_per_kill`` (prompts that were on the wire at a kill: marked
+   ``sending``, never received, never sent again), ``prompts_lost`` in all and
+   ``prompts_duplicated`` (a runner who got the prompt twice).
+3. **429 for one chat**: one chat gets a 429 with retry_after=5 while another chat asks for
+   /help; prints ``other_chat_extra_latency_during_429_ms`` (its reply latency minus the
+   usual).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from bot.double import BotApiDouble  # noqa: E402
+from storage import Database  # noqa: E402
+from storage.db import normalize_url  # noqa: E402
+from storage.models import DeliveryRow, Runner  # noqa: E402
+from tests.storm import TOKEN, Bots, checkin_storm  # noqa: E402
+
+
+def figure(name: str, value: float, unit: str) -> None:
+    print(f"figure: {name} = {value:.6g} {unit}", flush=True)
+
+
+def note(message: str) -> None:
+    print(f"# {message}", file=sys.stderr, flush=True)
+
+
+class Place:
+    """A fresh database for one part: a SQLite file, or a PostgreSQL schema dropped after."""
+
+    def __init__(self, database: str, workdir: Path, name: str) -> None:
+        self.database = database
+        self.workdir = workdir
+        self.name = name
+        self.schema: str | None = None
+
+    async def __aenter__(self) -> str:
+        if self.database == "sqlite":
+            return f"sqlite+aiosqlite:///{self.workdir}/{self.name}.sqlite3"
+        url = normalize_url(self.database)
+        self.schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = create_async_engine(url)
+        async with admin.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+        await admin.dispose()
+        sep = "&" if "?" in url else "?"
+        return f"{url}{sep}search_path={self.schema}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.schema is None:
+            return
+        admin = create_async_engine(normalize_url(self.database))
+        async with admin.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+        await admin.dispose()
+
+
+# --------------------------------------------------------------------------- 1. check-ins
+
+
+async def bench_storm(database: str, workdir: Path, runners: int, kills: int) -> None:
+    async with Place(database, workdir, "storm") as url:
+        result = await checkin_storm(
+            url,
+            workdir,
+            runners=runners,
+            kills=kills,
+            processes=1 if database == "sqlite" else 2,
+            kill_every=(1.0, 2.5),
+            timeout=90.0,
+        )
+    for problem in result.problems:
+        note(problem)
+    figure("storm_kills", result.kills, "count")
+    figure("storm_runners_finished", result.finished, "count")
+    figure("updates_lost", result.updates_lost, "count")
+    figure("replies_lost", result.replies_lost, "count")
+    figure("answers_duplicated", result.answers_duplicated, "count")
+    figure("replies_doubled", result.replies_doubled, "count")
+    figure("storm_wrong_values", result.wrong_values, "count")
+    figure("storm_seconds", result.seconds, "s")
+
+
+# --------------------------------------------------------------------------- 2. fan-out
+
+
+async def seed_due(db: Database, count: int) -> list[int]:
+    now = datetime.now(UTC)
+    uids = [80_000 + i for i in range(count)]
+    minute = max(0, now.hour * 60 + now.minute - 1)
+    async with db.session() as session:
+        session.add_all(
+            Runner(
+                telegram_user_id=uid,
+                chat_id=uid,
+                status="active",
+                injury="calf_strain",
+                side="left",
+                injury_date=now.date() - timedelta(days=60),
+                level=13,
+                level_since=now.date() - timedelta(days=8),
+                consent_at=now - timedelta(days=30),
+                preferred_days="0,1,2,3,4,5,6",
+                time_zone="UTC",
+                reminder_minute=minute,
+                next_due_at=now - timedelta(seconds=30),
+            )
+            for uid in uids
+        )
+    return uids
+
+
+async def sending_rows(db: Database) -> dict[int, int]:
+    """Delivery id -> chat id for rows now ``sending``."""
+    async with db.session() as session:
+        rows = await session.execute(
+            select(DeliveryRow.id, Runner.chat_id)
+            .join(Runner, Runner.id == DeliveryRow.runner_id)
+            .where(DeliveryRow.status == "sending")
+        )
+        return {int(i): int(c) for i, c in rows}
+
+
+async def open_rows(db: Database) -> int:
+    async with db.session() as session:
+        value = await session.scalar(
+            select(text("count(*)"))
+            .select_from(DeliveryRow)
+            .where(DeliveryRow.status.in_(["pending", "sending"]))
+        )
+        return int(value or 0)
+
+
+async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -> None:
+    async with Place(database, workdir, "fanout") as url:
+        db = Database(url)
+        await db.migrate()
+        uids = await seed_due(db, prompts)
+        async with BotApiDouble() as double:
+            double.enforce_rate(30)
+            bots = Bots(double, url, workdir, 1)
+            bots.env.update(TICK_SECONDS="2")
+            started = time.monotonic()
+            await bots.start(0)
+            per_kill: list[int] = []
+            seen_sending: set[int] = set()
+            spacing = max(4.0, prompts / 29 / (kills + 1))
+            try:
+                await asyncio.sleep(6.0)  # start-up and the first tick
+                for _ in range(kills):
+                    await asyncio.sleep(spacing)
+                    await bots.kill(0)
+                    await asyncio.sleep(0.3)  # whatever was on the wire has arrived
+                    stuck = await sending_rows(db)
+                    fresh = {i: c for i, c in stuck.items() if i not in seen_sending}
+                    seen_sending.update(fresh)
+                    lost = sum(1 for c in fresh.values() if not double.sent(c))
+                    per_kill.append(lost)
+                    note(f"kill: {len(fresh)} delivery(ies) on the wire, {lost} not received")
+                    await bots.start(0)
+                # wait until every prompt is sent, or left ``sending`` by a killed process
+                # (claims of a dead process are taken over after the 2-minute lease)
+                deadline = time.monotonic() + 400
+                while time.monotonic() < deadline:
+                    received = sum(1 for uid in uids if double.sent(uid))
+                    stuck = await sending_rows(db)
+                    if received + sum(1 for c in stuck.values() if not double.sent(c)) >= len(
+                        uids
+                    ) and await open_rows(db) <= len(stuck):
+                        break
+                    await asyncio.sleep(1.0)
+            finally:
+                await bots.stop_all()
+            elapsed = time.monotonic() - started
+            counts = [len(double.sent(uid)) for uid in uids]
+            await db.dispose()
+    figure("fanout_prompts", prompts, "count")
+    figure("fanout_kills", len(per_kill), "count")
+    figure("prompts_lost_max_per_kill", max(per_kill) if per_kill else 0, "count")
+    figure("prompts_lost", sum(1 for n in counts if n == 0), "count")
+    figure("prompts_duplicated", sum(max(0, n - 1) for n in counts), "count")
+    figure("fanout_429_answers", double.stats.get("too_many_requests", 0), "count")
+    figure("fanout_with_kills_seconds", elapsed, "s")
+
+
+# --------------------------------------------------------------------------- 3. a 429
+
+
+async def bench_429(workdir: Path) -> None:
+    from bot.app import build_application, serving
+    from bot.settings import Settings
+    from conversations import Services
+
+    db = Database(f"sqlite+aiosqlite:///{workdir}/limit.sqlite3")
+    await db.migrate()
+    async with BotApiDouble() as double:
+        settings = Settings(token=TOKEN, api_url=double.base_url, database_url=db.url)
+        app = build_application(settings, services=Services(db=db), rate_limit=True)
+        async with serving(app, poll_timeout=1):
+
+            async def help_latency(uid: int) -> float:
+                mark = double.mark(uid)
+                started = time.monotonic()
+                double.send_text(TOKEN, uid, "/help")
+                await double.wait_for(uid, 1, since=mark, timeout=30)
+                return time.monotonic() - started
+
+            for uid in (91_001, 91_002):
+                await help_latency(uid)  # first contact: runner rows made
+            usual = [await help_latency(91_002) for _ in range(10)]
+            double.fail_next("sendMessage", status=429, retry_after=5, chat_id=91_001)
+            mark = double.mark(91_001)
+            double.send_text(TOKEN, 91_001, "/help")
+            await asyncio.sleep(0.3)  # chat 91001's reply has met its 429
+            during = [await help_latency(91_002) for _ in range(10)]
+            await double.wait_for(91_001, 1, since=mark, timeout=30)
+    await db.dispose()
+    extra = (statistics.median(during) - statistics.median(usual)) * 1000
+    figure("other_chat_usual_latency_ms", statistics.median(usual) * 1000, "ms")
+    figure("other_chat_extra_latency_during_429_ms", max(0.0, extra), "ms")
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="runcoach-faults-") as tmp:
+        workdir = Path(tmp)
+        if "storm" in args.parts:
+            await bench_storm(args.database, workdir, args.runners, args.kills)
+        if "fanout" in args.parts:
+            await bench_fanout(args.database, workdir, args.prompts, args.fanout_kills)
+        if "429" in args.parts:
+            await bench_429(workdir)
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL")
+    p.add_argument("--runners", type=int, default=40)
+    p.add_argument("--kills", type=int, default=10)
+    p.add_argument("--prompts", type=int, default=2000)
+    p.add_argument("--fanout-kills", type=int, default=5)
+    p.add_argument("--parts", default="storm,fanout,429")
+    args = p.parse_args()
+    args.parts = set(args.parts.split(","))
+    return args
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main(parse()))

@@ -1,0 +1,218 @@
+"""Received updates (stored before they are confirmed to Telegram) and the reply outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import conflict_insert
+from storage.models import ConversationRow, OutboxRow, ReceivedUpdateRow, utcnow
+
+# ---------------------------------------------------------------- received updates
+
+
+async def record_received(
+    session: AsyncSession, bot_id: int, updates: Sequence[tuple[int, int | None, dict[str, Any]]]
+) -> None:
+    """Store fetched updates (update_id, chat_id, payload); an update stored before is kept."""
+    if not updates:
+        return
+    now = utcnow()
+    statement = (
+        conflict_insert(session, ReceivedUpdateRow)
+        .values(
+            [
+                {
+                    "bot_id": bot_id,
+                    "update_id": update_id,
+                    "chat_id": chat_id,
+                    "payload": payload,
+                    "received_at": now,
+                }
+                for update_id, chat_id, payload in updates
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+    )
+    await session.execute(statement)
+
+
+async def forget_received(session: AsyncSession, bot_id: int, update_ids: Iterable[int]) -> None:
+    ids = list(update_ids)
+    if ids:
+        await session.execute(
+            delete(ReceivedUpdateRow).where(
+                ReceivedUpdateRow.bot_id == bot_id, ReceivedUpdateRow.update_id.in_(ids)
+            )
+        )
+
+
+async def unhandled(
+    session: AsyncSession, bot_id: int, received_before: datetime | None = None, limit: int = 500
+) -> list[tuple[int, dict[str, Any]]]:
+    """Stored updates not handled yet, oldest first: (update_id, payload)."""
+    query = select(ReceivedUpdateRow.update_id, ReceivedUpdateRow.payload).where(
+        ReceivedUpdateRow.bot_id == bot_id
+    )
+    if received_before is not None:
+        query = query.where(ReceivedUpdateRow.received_at < received_before)
+    rows = await session.execute(query.order_by(ReceivedUpdateRow.update_id).limit(limit))
+    return [(int(update_id), dict(payload)) for update_id, payload in rows]
+
+
+async def last_received(session: AsyncSession, bot_id: int) -> int | None:
+    value = await session.scalar(
+        select(func.max(ReceivedUpdateRow.update_id)).where(ReceivedUpdateRow.bot_id == bot_id)
+    )
+    return None if value is None else int(value)
+
+
+# ---------------------------------------------------------------- the outbox
+
+
+def add_reply(
+    session: AsyncSession,
+    *,
+    runner_id: int | None,
+    bot_id: int,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    question_version: int | None = None,
+    owner: str | None = None,
+    lease: timedelta = timedelta(seconds=10),
+) -> OutboxRow:
+    """Queue one reply in the caller's transaction (sent once it commits), claimed by
+    ``owner`` (the process that will send it) for ``lease``."""
+    row = OutboxRow(
+        claimed_by=owner,
+        claimed_until=utcnow() + lease if owner else None,
+        runner_id=runner_id,
+        bot_id=bot_id,
+        chat_id=chat_id,
+        method=method,
+        payload=payload,
+        question_version=question_version,
+        status="pending",
+        attempts=0,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    return row
+
+
+def _free_for(owner: str, now: datetime) -> Any:
+    return or_(
+        OutboxRow.claimed_by == owner,
+        OutboxRow.claimed_until.is_(None),
+        OutboxRow.claimed_until < now,
+    )
+
+
+async def claim_pending(
+    session: AsyncSession,
+    bot_id: int,
+    chat_id: int,
+    owner: str,
+    lease: timedelta = timedelta(seconds=10),
+    limit: int = 50,
+) -> list[OutboxRow]:
+    """The chat's pending replies that no other live process holds, oldest first, claimed
+    for ``owner`` (renewed when they are its own already)."""
+    now = utcnow()
+    free = (
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.status == "pending",
+            OutboxRow.bot_id == bot_id,
+            OutboxRow.chat_id == chat_id,
+            _free_for(owner, now),
+        )
+        .order_by(OutboxRow.id)
+        .limit(limit)
+    )
+    ids = [int(i) for (i,) in await session.execute(free)]
+    if not ids:
+        return []
+    # Conditional, so of two processes racing for a row only one gets it (PostgreSQL
+    # re-checks the condition on the locked row).
+    await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(ids), _free_for(owner, now))
+        .values(claimed_by=owner, claimed_until=now + lease, attempts=OutboxRow.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(
+        select(OutboxRow)
+        .where(OutboxRow.id.in_(ids), OutboxRow.claimed_by == owner)
+        .order_by(OutboxRow.id)
+    )
+    return list(result.scalars())
+
+
+async def chats_with_pending(
+    session: AsyncSession, bot_id: int, owner: str, limit: int = 1000
+) -> list[int]:
+    """Chats with pending replies no live process holds (a crash left them, or an outage)."""
+    now = utcnow()
+    query = select(OutboxRow.chat_id).where(
+        OutboxRow.status == "pending",
+        OutboxRow.bot_id == bot_id,
+        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+    )
+    rows = await session.execute(query.group_by(OutboxRow.chat_id).limit(limit))
+    return [int(chat_id) for (chat_id,) in rows]
+
+
+async def mark_sent(session: AsyncSession, sent: Sequence[tuple[OutboxRow, int | None]]) -> None:
+    """These replies reached Telegram: forget them. A question's message id goes to the
+    conversation, when the conversation is still at that question."""
+    for row, message_id in sent:
+        if row.question_version is not None and row.runner_id is not None and message_id:
+            await session.execute(
+                update(ConversationRow)
+                .where(
+                    ConversationRow.runner_id == row.runner_id,
+                    ConversationRow.version == row.question_version,
+                )
+                .values(question_message_id=message_id)
+            )
+    ids = sorted({row.id for row, _ in sent})
+    if ids:
+        await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
+
+
+async def drop_reply(session: AsyncSession, row_id: int) -> None:
+    """Telegram refused the reply for good (or the runner blocked the bot)."""
+    await session.execute(delete(OutboxRow).where(OutboxRow.id == row_id))
+
+
+async def drop_chat(session: AsyncSession, bot_id: int, chat_id: int) -> int:
+    result = await session.execute(
+        delete(OutboxRow).where(OutboxRow.bot_id == bot_id, OutboxRow.chat_id == chat_id)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def undelivered(session: AsyncSession, runner_id: int) -> int:
+    """How many replies to this runner have not reached Telegram yet."""
+    value = await session.scalar(
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(OutboxRow.runner_id == runner_id, OutboxRow.status == "pending")
+    )
+    return int(value or 0)
+
+
+async def pending_for_chat(session: AsyncSession, bot_id: int, chat_id: int) -> int:
+    """How many replies to this chat wait in the outbox (sent rows are deleted)."""
+    value = await session.scalar(
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(OutboxRow.bot_id == bot_id, OutboxRow.chat_id == chat_id)
+    )
+    return int(value or 0)

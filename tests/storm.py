@@ -1,0 +1,269 @@
+"""A check-in storm against real ``runcoach run`` processes that get killed (SIGKILL).
+
+Shared by tests/test_kill.py (a few kills, a few seconds) and bench/faults.py (many kills).
+Runners are seeded active; each does a whole check-in (``/checkin`` and 11 answers) over the
+loopback double, waiting for each next question before answering it, as a person does, and
+never sending an answer twice. Meanwhile bot processes are killed with SIGKILL and started
+again. Afterwards: did every runner get every question (none lost), was any question sent
+twice, is every check-in stored exactly once with the values given?
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.double import BotApiDouble, SentMessage
+from storage import Database
+from storage.models import CheckInRow, ConversationRow, OutboxRow, ReceivedUpdateRow, Runner
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:TESTtokenDoNotLogThis0123456789abcdef"
+CHECKIN = ["done", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"]
+STEPS = len(CHECKIN)
+EXPECTED = (30, 2, 1, 1, 4)  # minutes, pain during, pain after, stiffness, effort
+
+
+@dataclass
+class StormResult:
+    runners: int = 0
+    kills: int = 0
+    finished: int = 0
+    updates_lost: int = 0  # an answer that was never stored
+    replies_lost: int = 0  # an answer stored whose next question never came
+    replies_doubled: int = 0  # a question the runner received twice
+    answers_duplicated: int = 0  # check-ins stored more than once
+    wrong_values: int = 0
+    left_in_outbox: int = 0
+    left_received: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+
+async def seed(db: Database, user_ids: list[int]) -> None:
+    now = datetime.now(UTC)
+    async with db.session() as session:
+        for uid in user_ids:
+            session.add(
+                Runner(
+                    telegram_user_id=uid,
+                    chat_id=uid,
+                    status="active",
+                    injury="calf_strain",
+                    side="left",
+                    injury_date=now.date() - timedelta(days=60),
+                    level=13,
+                    level_since=now.date() - timedelta(days=8),
+                    consent_at=now - timedelta(days=30),
+                    preferred_days="0,1,2,3,4,5,6",
+                    next_due_at=now + timedelta(days=2),  # no scheduled prompt meanwhile
+                )
+            )
+
+
+def _header(n: int) -> str:
+    return f"Check-in · {n}/{STEPS}"
+
+
+def _find(messages: list[SentMessage], text: str) -> SentMessage | None:
+    for message in reversed(messages):
+        if text in (message.text or ""):
+            return message
+    return None
+
+
+async def _wait_text(
+    double: BotApiDouble, uid: int, text: str, since: int, timeout: float
+) -> SentMessage | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = _find(double.sent(uid)[since:], text)
+        if found is not None:
+            return found
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def runner_checkin(
+    double: BotApiDouble, uid: int, rng: random.Random, timeout: float
+) -> tuple[bool, int]:
+    """One runner's check-in; (finished, the step it was stuck at)."""
+    since = len(double.sent(uid))
+    double.send_text(TOKEN, uid, "/checkin")
+    question = await _wait_text(double, uid, _header(1), since, timeout)
+    if question is None:
+        return False, 0
+    for i, value in enumerate(CHECKIN):
+        await asyncio.sleep(rng.uniform(0.0, 0.15))
+        since = len(double.sent(uid))
+        data = None
+        for row in question.buttons():
+            for _label, button in row:
+                if button and button.startswith("s|") and button.split("|", 2)[2] == value:
+                    data = button
+        if data is not None:
+            double.press(TOKEN, uid, question.message_id, data)
+        else:
+            double.send_text(TOKEN, uid, value)
+        expect = _header(i + 2) if i + 1 < STEPS else "check-in is saved"
+        found = await _wait_text(double, uid, expect, since, timeout)
+        if found is None:
+            return False, i + 1
+        question = found
+    return True, STEPS
+
+
+class Bots:
+    """``runcoach run`` processes against the double; killed and started again."""
+
+    def __init__(self, double: BotApiDouble, database_url: str, workdir: Path, count: int):
+        self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        self.env.update(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=double.base_url,
+            DATABASE_URL=database_url,
+            LOG_LEVEL="WARNING",
+            TICK_SECONDS="3600",
+        )
+        self.workdir = workdir
+        self.processes: list[asyncio.subprocess.Process | None] = [None] * count
+        self.logs = [workdir / f"bot{i}.log" for i in range(count)]
+
+    async def start(self, i: int) -> None:
+        with self.logs[i].open("ab") as log:
+            self.processes[i] = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=log,
+            )
+
+    async def kill(self, i: int) -> None:
+        process = self.processes[i]
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+
+    async def stop_all(self) -> None:
+        for process in self.processes:
+            if process is not None and process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            if process is not None:
+                try:
+                    await asyncio.wait_for(process.wait(), 20)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+
+async def checkin_storm(
+    database_url: str,
+    workdir: Path,
+    *,
+    runners: int = 20,
+    kills: int = 3,
+    processes: int = 1,
+    kill_every: tuple[float, float] = (0.8, 1.6),
+    timeout: float = 45.0,
+    seed_value: int = 7,
+) -> StormResult:
+    result = StormResult(runners=runners)
+    rng = random.Random(seed_value)
+    db = Database(database_url)
+    await db.migrate()
+    uids = [70_000 + i for i in range(runners)]
+    await seed(db, uids)
+    started = time.monotonic()
+    async with BotApiDouble() as double:
+        bots = Bots(double, database_url, workdir, processes)
+        for i in range(processes):
+            await bots.start(i)
+        clients = [
+            asyncio.create_task(runner_checkin(double, uid, random.Random(uid), timeout))
+            for uid in uids
+        ]
+        try:
+            # let the first process start up and the storm begin
+            for _ in range(600):
+                if any(double.sent(u) for u in uids):
+                    break
+                await asyncio.sleep(0.05)
+            for k in range(kills):
+                await asyncio.sleep(rng.uniform(*kill_every))
+                which = k % processes
+                await bots.kill(which)
+                result.kills += 1
+                await bots.start(which)
+            outcomes = await asyncio.gather(*clients)
+            await asyncio.sleep(0.5)
+        finally:
+            await bots.stop_all()
+        for uid, (finished, step) in zip(uids, outcomes, strict=True):
+            messages = double.sent(uid)
+            for n in range(1, STEPS + 1):
+                seen = sum(_header(n) in (m.text or "") for m in messages)
+                result.replies_doubled += max(0, seen - 1)
+            if finished:
+                result.finished += 1
+                continue
+            async with db.session() as session:
+                runner = await session.scalar(select(Runner).where(Runner.telegram_user_id == uid))
+                assert runner is not None
+                row = await session.get(ConversationRow, runner.id)
+                answered = len((row.answers or {}) if row else {})
+            # the answer to step ``step`` was stored (the next question was lost) or not
+            if answered >= step:
+                result.replies_lost += 1
+            else:
+                result.updates_lost += 1
+            result.problems.append(f"runner {uid} stuck after step {step} (answers: {answered})")
+    async with db.session() as session:
+        for uid in uids:
+            rows = (
+                (
+                    await session.execute(
+                        select(CheckInRow).join(Runner).where(Runner.telegram_user_id == uid)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            result.answers_duplicated += max(0, len(rows) - 1)
+            for row in rows:
+                got = (row.minutes, row.pain_during, row.pain_after, row.stiffness, row.rpe)
+                if got != EXPECTED:
+                    result.wrong_values += 1
+        result.left_in_outbox = int(
+            await session.scalar(select(func.count()).select_from(OutboxRow)) or 0
+        )
+        result.left_received = int(
+            await session.scalar(select(func.count()).select_from(ReceivedUpdateRow)) or 0
+        )
+    await db.dispose()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def main_args(argv: list[str] | None = None) -> Any:  # pragma: no cover - manual runs
+    import argparse
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--database", default="")
+    p.add_argument("--runners", type=int, default=20)
+    p.add_argument("--kills", type=int, default=3)
+    return p.parse_args(argv)
