@@ -416,7 +416,30 @@ def segment(ctx: Ctx, s: Segment) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Done on both legs at once; every other exercise is one leg (or one side) at a time, and its
+# sets and reps are for each side.
+BOTH_LEGS: frozenset[Exercise] = frozenset(
+    {
+        Exercise.ISOMETRIC_QUAD,
+        Exercise.CALF_RAISE_DOUBLE,
+        Exercise.BENT_KNEE_CALF_RAISE,
+        Exercise.TIBIALIS_RAISE,
+        Exercise.WALL_SIT,
+        Exercise.SPANISH_SQUAT,
+        Exercise.HAMSTRING_BRIDGE,
+        Exercise.NORDIC_ECCENTRIC,
+        Exercise.POGO_HOPS,
+    }
+)
+
+
+def rest_minutes(item: StrengthItem) -> int:
+    """Rest between sets: 2 minutes after heavy sets of 5 or fewer reps, else 1 minute."""
+    return 2 if item.reps is not None and item.reps <= 5 else 1
+
+
 def strength_item(ctx: Ctx, item: StrengthItem) -> str:
+    """Name, one leg or both, sets × reps (or seconds), "each side" where it applies, rest."""
     name = ctx._(EXERCISES.get(item.exercise, item.exercise.value))
     if item.reps:
         dose = ctx._("{sets} × {reps}").format(sets=item.sets, reps=item.reps)
@@ -424,7 +447,10 @@ def strength_item(ctx: Ctx, item: StrengthItem) -> str:
         dose = ctx._("{sets} × {seconds} s").format(sets=item.sets, seconds=item.seconds)
     else:
         dose = ctx.n_("{n} set", "{n} sets", item.sets).format(n=item.sets)
-    return f"{name}: {dose}"
+    side = ctx._("both legs") if item.exercise in BOTH_LEGS else ctx._("one leg, each side")
+    n = rest_minutes(item)
+    rest = ctx.n_("rest {n} minute between sets", "rest {n} minutes between sets", n).format(n=n)
+    return f"{name}: {side}, {dose}; {rest}"
 
 
 def prescription(ctx: Ctx, p: Prescription, *, cues: bool = True) -> str:
