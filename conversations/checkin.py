@@ -238,15 +238,6 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
         lines.append(ctx._("Note: {note}").format(note=html.escape(str(answers["note"]))))
     lines.append("")
     lines.append(render.decision(ctx, decision, escalation=new_escalation))
-    if decision.check_again.value == "48h" and decision.session_date >= decision.check_again_date:
-        # the next session waits for the check: say when, by date (never "48 hours" after a
-        # session that is tomorrow)
-        lines.append("")
-        lines.append(
-            ctx._("I'll check how it has settled {when}, before the next session.").format(
-                when=render.when(ctx, decision.check_again_date)
-            )
-        )
     ctx.say("\n".join(lines), today.decision_buttons(ctx, decision))
 
 

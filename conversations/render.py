@@ -13,6 +13,7 @@ from typing import Any
 from conversations.context import Ctx
 from locales import N_, N_plural
 from progression import (
+    CheckAgain,
     Cue,
     Decision,
     Exercise,
@@ -180,8 +181,7 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
         "Symptoms started partway: try splitting the session into two shorter ones 6-8 hours apart."
     ),
     ReasonCode.NOT_SETTLED_NEXT_MORNING: N_(
-        "Pain or stiffness had not settled by the next morning, so we take half a step back and "
-        "check again in 48 hours."
+        "Pain or stiffness had not settled by the next morning, so we take half a step back."
     ),
     ReasonCode.WORSE_ON_WAKING: N_(
         "You woke up worse than before the session, so we drop one level."
@@ -527,6 +527,9 @@ def decision(ctx: Ctx, d: Decision, *, headline: bool = True, escalation: bool =
         "rest": N_("Time to rest and let it settle."),
         "refer": N_("Please stop the plan and see a clinician."),
     }[d.action.value]
+    if d.action.value == "repeat" and d.prescription.reduced:
+        # the same level in its shorter version: not "repeat" next to "half a step back"
+        head = N_("Let's ease off a little at this level.")
     lines = ["<b>" + ctx._(head) + "</b>"] if headline else []
     if d.action.value == "refer":
         lines.append(referral(ctx, flags_of(d)))
@@ -545,6 +548,15 @@ def decision(ctx: Ctx, d: Decision, *, headline: bool = True, escalation: bool =
             )
         )
         lines.append(prescription(ctx, d.prescription))
+        if d.check_again is CheckAgain.H48 and d.check_again_date > ctx.today:
+            # said once, by date, after the next session's date (never "in 48 hours" after a
+            # session that is tomorrow)
+            lines.append("")
+            lines.append(
+                ctx._("Before any step up, I'll look again at how it has settled: {when}.").format(
+                    when=when(ctx, d.check_again_date)
+                )
+            )
     return "\n".join(lines)
 
 
