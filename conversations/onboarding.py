@@ -73,7 +73,8 @@ def flag_key(flag: RedFlag) -> str:
 
 def flags_in(answers: Answers) -> frozenset[RedFlag]:
     """The sign picked on the safety screen (and any answered one by one before)."""
-    picked = {flag for flag, _ in RED_FLAGS if answers.get("consent") == flag.value}
+    signs = str(answers.get("consent", "")).split(",")
+    picked = {flag for flag, _ in RED_FLAGS if flag.value in signs}
     return frozenset(picked | {flag for flag, _ in RED_FLAGS if answers.get(flag_key(flag))})
 
 
@@ -95,7 +96,12 @@ def _consent(ctx: Ctx, answers: Answers) -> str:
         ]
     screen = [ctx._("First, a quick safety check. Please answer honestly.")]
     screen += [str(i) + ". " + ctx._(q) for i, (_, q) in enumerate(RED_FLAGS, start=1)]
-    screen.append(ctx._("If one of these is true, tap its number; if none is, let's begin."))
+    screen.append(
+        ctx._(
+            "If one of these is true, tap its number (several: type their numbers, like 3 6); "
+            "if none is, let's begin."
+        )
+    )
     parts.append("\n".join(screen))
     return "\n\n".join(parts)
 
@@ -107,6 +113,16 @@ def _consent_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
         numbers,
         [Option("no", N_("Not now"))],
     ]
+
+
+def _consent_parse(ctx: Ctx, text: str, answers: Answers) -> str:
+    """"yes" (none of the signs: begin), "no" (not now), or the signs: one button, or several
+    numbers typed ("3 6"), kept as "bony_tenderness,night_pain"."""
+    numbers = text.replace(",", " ").split()
+    if numbers and all(n.isdigit() and 1 <= int(n) <= len(RED_FLAGS) for n in numbers):
+        picked = sorted({int(n) for n in numbers})
+        return ",".join(RED_FLAGS[n - 1][0].value for n in picked)
+    return choice("yes", "no", *(flag.value for flag, _ in RED_FLAGS))(ctx, text, answers)
 
 
 def _injury_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
@@ -226,7 +242,7 @@ STEPS: tuple[Step, ...] = (
     Step(
         "consent",
         _consent,
-        choice("yes", "no", *(flag.value for flag, _ in RED_FLAGS)),
+        _consent_parse,
         _consent_options,
     ),
     Step("injury", N_("Which injury are you coming back from?"), choice(*Injury), _injury_options),

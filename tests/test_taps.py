@@ -93,3 +93,23 @@ async def test_morning_details_still_ask_night_pain(double, db, clock):
         run = await taps.morning(chat, db, clock, app, taps.MORNING_CHANGED)
     assert run.steps == ["pain", "stiffness", "swelling", "night_pain"]
     assert "handled yesterday well" not in run.final
+
+
+async def test_the_one_step_safety_screen_takes_several_signs_and_rescreens_after_clearance(
+    double, db, clock
+):
+    from storage.models import RedFlagRow
+
+    async with running_bot(double, db, clock=clock):
+        chat = Chat(double, 8108)
+        [screen] = await chat.say("/start")
+        assert "Hi! I'm runcoach" in screen.text and "6. Does the pain wake you" in screen.text
+        [referral] = await chat.say("4 6")  # several signs: their numbers typed
+        assert "·" not in referral.text
+        await chat.press("A clinician examined me and cleared me")
+        replies = await chat.press("With walking, as usual", count=2)
+    async with db.session() as session:
+        flags = (await session.execute(select(RedFlagRow.flags))).scalars().all()
+    assert "bony_tenderness,night_pain" in flags
+    # after the clearance only the safety screen is asked again, not the welcome
+    assert "quick safety check" in replies[1].text and "Hi! I'm runcoach" not in replies[1].text
