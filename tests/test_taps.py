@@ -113,3 +113,16 @@ async def test_the_one_step_safety_screen_takes_several_signs_and_rescreens_afte
     assert "bony_tenderness,night_pain" in flags
     # after the clearance only the safety screen is asked again, not the welcome
     assert "quick safety check" in replies[1].text and "Hi! I'm runcoach" not in replies[1].text
+
+
+async def test_swelling_not_asked_in_a_painless_checkin_is_asked_at_the_reassessment(
+    double, db, clock
+):
+    async with running_bot(double, db, clock=clock):
+        chat = Chat(double, 8109)
+        await onboard(chat, tests="no")
+        checkin = await taps.checkin(chat, db, taps.SYMPTOM_FREE)
+        clock.advance(days=1)
+        reassessment = await taps.reassessment(chat, db)
+    assert "swelling" not in checkin.steps
+    assert "swelling" in reassessment.steps  # never passed on an answer that was not given
