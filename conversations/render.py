@@ -433,6 +433,18 @@ BOTH_LEGS: frozenset[Exercise] = frozenset(
 )
 
 
+# Exercises whose names say one leg or both already ("Heel raises on both legs").
+NAMED_LEGS: frozenset[Exercise] = frozenset(
+    {
+        Exercise.CALF_RAISE_DOUBLE,
+        Exercise.CALF_RAISE_SINGLE,
+        Exercise.SINGLE_LEG_SQUAT,
+        Exercise.SINGLE_LEG_BRIDGE,
+        Exercise.SINGLE_LEG_BALANCE,
+    }
+)
+
+
 def rest_minutes(item: StrengthItem) -> int:
     """Rest between sets: 2 minutes after heavy sets of 5 or fewer reps, else 1 minute."""
     return 2 if item.reps is not None and item.reps <= 5 else 1
@@ -447,10 +459,13 @@ def strength_item(ctx: Ctx, item: StrengthItem) -> str:
         dose = ctx._("{sets} × {seconds} s").format(sets=item.sets, seconds=item.seconds)
     else:
         dose = ctx.n_("{n} set", "{n} sets", item.sets).format(n=item.sets)
-    side = ctx._("both legs") if item.exercise in BOTH_LEGS else ctx._("one leg, each side")
+    if item.exercise in NAMED_LEGS:  # the name already says one leg or both
+        side = "" if item.exercise in BOTH_LEGS else ctx._("each side")
+    else:
+        side = ctx._("both legs") if item.exercise in BOTH_LEGS else ctx._("one leg, each side")
     n = rest_minutes(item)
     rest = ctx.n_("rest {n} minute between sets", "rest {n} minutes between sets", n).format(n=n)
-    return f"{name}: {side}, {dose}; {rest}"
+    return f"{name}: {side}, {dose}; {rest}" if side else f"{name}: {dose}; {rest}"
 
 
 def prescription(ctx: Ctx, p: Prescription, *, cues: bool = True) -> str:
