@@ -1,14 +1,17 @@
-"""The post-run check-in: what was done, pain during and now, stiffness, swelling, effort,
-mood and sleep. Ends with the next session, or a step back, and why."""
+"""The post-run check-in: what was done, pain during and now, effort, and (only when something
+hurt, now or in the last few days) sharp pain, stiffness and swelling; mood and sleep are one
+optional step. A skipped session is one tap. Ends with the next session, or a step back, and
+why."""
 
 from __future__ import annotations
 
 import html
 from dataclasses import replace
+from datetime import timedelta
 
 from conversations import engine, render, today
 from conversations.actions import command
-from conversations.common import SWELLING_OPTIONS, optional, optional_text, skip_row
+from conversations.common import SKIP, SWELLING_OPTIONS, optional, optional_text, skip_row
 from conversations.context import Ctx
 from conversations.engine import (
     Answers,
@@ -34,6 +37,30 @@ def _skipped(answers: Answers) -> bool:
     return answers.get("outcome") == Outcome.SKIPPED.value
 
 
+RECENT_DAYS = 3  # symptoms reported this many days back still ask stiffness and swelling
+
+
+def _hurt(answers: Answers) -> bool:
+    return int(answers.get("pain_during") or 0) > 0 or int(answers.get("pain_after") or 0) > 0
+
+
+def _no_sharp_question(answers: Answers) -> bool:
+    """No pain at all during or after: the pain cannot have turned sharp."""
+    return _skipped(answers) or not _hurt(answers)
+
+
+def _no_symptom_questions(answers: Answers) -> bool:
+    """Stiffness and swelling are asked only when something hurt today or lately."""
+    if _skipped(answers):
+        return True
+    return not (_hurt(answers) or answers.get("sharp_or_limp") or answers.get("_recent"))
+
+
+def _no_sleep_question(answers: Answers) -> bool:
+    """Mood and sleep are one optional step: skipping the mood skips the sleep too."""
+    return _skipped(answers) or answers.get("mood") is None
+
+
 def _no_minutes_asked(answers: Answers) -> bool:
     """Skipped, or done as planned: the planned minutes are the minutes done."""
     return answers.get("outcome") in (Outcome.SKIPPED.value, Outcome.DONE.value)
@@ -44,10 +71,12 @@ def _minutes_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
 
 
 def _mood_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    return [[Option(str(i + 1), face, literal=True) for i, face in enumerate(MOODS)]]
+    return [[Option(str(i + 1), face, literal=True) for i, face in enumerate(MOODS)], skip_row()]
 
 
-def _mood_parse(ctx: Ctx, text: str, answers: Answers) -> int:
+def _mood_parse(ctx: Ctx, text: str, answers: Answers) -> int | None:
+    if text == SKIP:
+        return None
     if text in MOODS:
         return MOODS.index(text) + 1
     return int_in(1, 5)(ctx, text, answers)
@@ -100,21 +129,21 @@ STEPS: tuple[Step, ...] = (
         N_("Did the pain turn sharp, keep rising, or make you limp?"),
         parse_yes_no,
         yes_no(),
-        skip_if=_skipped,
+        skip_if=_no_sharp_question,
     ),
     Step(
         "stiffness",
         N_("How stiff does it feel, 0 (not at all) to 10?"),
         int_in(0, 10),
         scale_rows(0, 10),
-        skip_if=_skipped,
+        skip_if=_no_symptom_questions,
     ),
     Step(
         "swelling",
         N_("Any swelling?"),
         choice(*Swelling),
         SWELLING_OPTIONS,
-        skip_if=_skipped,
+        skip_if=_no_symptom_questions,
     ),
     Step(
         "rpe",
@@ -123,12 +152,19 @@ STEPS: tuple[Step, ...] = (
         scale_rows(0, 10),
         skip_if=_skipped,
     ),
-    Step("mood", N_("How is your mood today?"), _mood_parse, _mood_options),
+    Step(
+        "mood",
+        N_("Mood and sleep (optional): how is your mood today?"),
+        _mood_parse,
+        _mood_options,
+        skip_if=_skipped,
+    ),
     Step(
         "sleep",
         N_("How many hours did you sleep last night?"),
         optional(float_in(0, 16)),
         _sleep_options,
+        skip_if=_no_sleep_question,
     ),
     Step(
         "note",
@@ -176,11 +212,11 @@ def checkin_from(answers: Answers, ctx: Ctx, planned: Prescription) -> CheckIn:
         running_minutes=running,
         pain_during=0 if skipped else int(answers["pain_during"]),
         pain_after=0 if skipped else int(answers["pain_after"]),
-        sharp_or_limp=False if skipped else bool(answers["sharp_or_limp"]),
-        stiffness=0 if skipped else int(answers["stiffness"]),
-        swelling=Swelling.NONE if skipped else Swelling(answers["swelling"]),
+        sharp_or_limp=bool(answers.get("sharp_or_limp", False)),
+        stiffness=int(answers.get("stiffness") or 0),
+        swelling=Swelling(answers.get("swelling") or Swelling.NONE.value),
         rpe=0 if skipped else int(answers["rpe"]),
-        mood=int(answers.get("mood", 3)),
+        mood=int(answers.get("mood") or 3),
         sleep_hours=answers.get("sleep"),
         level=planned.level,
     )
@@ -202,18 +238,27 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
         lines.append(ctx._("Note: {note}").format(note=html.escape(str(answers["note"]))))
     lines.append("")
     lines.append(render.decision(ctx, decision, escalation=new_escalation))
-    if decision.check_again.value == "48h":
-        lines.append("")
-        lines.append(ctx._("I'll check in with you again in 48 hours."))
     ctx.say("\n".join(lines), today.decision_buttons(ctx, decision))
 
 
 FLOW = engine.register(Flow(name="checkin", title=N_("Check-in"), steps=STEPS, finish=finish))
 
 
+async def symptoms_lately(ctx: Ctx) -> bool:
+    """Pain, stiffness or swelling reported in the last few days (check-ins or mornings)."""
+    first = ctx.today - timedelta(days=RECENT_DAYS)
+    for c in await records.checkins_between(ctx.session, ctx.runner.id, first, ctx.today):
+        if c.pain_during or c.pain_after or c.sharp_or_limp or c.stiffness or c.swelling != "none":
+            return True
+    for m in await records.mornings_between(ctx.session, ctx.runner.id, first, ctx.today):
+        if "worse" in (m.pain, m.stiffness) or m.swelling != "none" or m.night_pain:
+            return True
+    return False
+
+
 @command("checkin")
 async def begin(ctx: Ctx) -> None:
-    await today.start_if_active(ctx, FLOW)
+    await today.start_if_active(ctx, FLOW, {"_recent": True} if await symptoms_lately(ctx) else {})
 
 
 async def record_skipped(ctx: Ctx) -> None:

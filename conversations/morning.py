@@ -1,5 +1,7 @@
-"""The morning-after check: did pain and stiffness settle overnight? Not settled means half a
-step back and another look in 48 hours (the progression module decides)."""
+"""The morning-after check: did pain and stiffness settle overnight? One tap when all is well
+("All good": no worse, no swelling, no night pain); the details only when something changed.
+Not settled means half a step back and another look in 48 hours (the progression module
+decides)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,24 @@ from conversations.engine import Answers, Flow, Option, Step, choice, parse_yes_
 from locales import N_
 from progression import Compare, MorningCheck, Swelling, decide
 from storage import records
+
+ALL_GOOD = "good"
+
+# reasons that say a session (yesterday's or a recent one) did not go well
+WARNINGS = frozenset(
+    {
+        "sharp_or_limp",
+        "pain_during_over_ceiling",
+        "pain_after_over_ceiling",
+        "pain_acceptable_zone",
+        "soreness_after",
+        "swelling_after_session",
+        "symptoms_after_progress",
+        "split_session",
+        "recent_warning_pain",
+        "worsening_trend",
+    }
+)
 
 COMPARE_ROW = [
     [
@@ -37,39 +57,87 @@ def _ask_pain(ctx: Ctx, answers: Answers) -> str:
     )
 
 
+FIRST_ROWS = [
+    [Option(ALL_GOOD, N_("All good: no worse, no swelling, no night pain"))],
+    *COMPARE_ROW,
+]
+
+
+def _all_good(answers: Answers) -> bool:
+    return answers.get("pain") == ALL_GOOD
+
+
 STEPS: tuple[Step, ...] = (
-    Step("pain", _ask_pain, choice(*Compare), COMPARE_ROW),
-    Step("stiffness", N_("And the stiffness?"), choice(*Compare), COMPARE_ROW),
+    Step("pain", _ask_pain, choice(ALL_GOOD, *Compare), FIRST_ROWS),
+    Step(
+        "stiffness",
+        N_("And the stiffness?"),
+        choice(*Compare),
+        COMPARE_ROW,
+        skip_if=_all_good,
+    ),
     Step(
         "swelling",
         N_("Any swelling this morning?"),
         choice(*Swelling),
         SWELLING_OPTIONS,
+        skip_if=_all_good,
     ),
-    Step("night_pain", N_("Did pain wake you during the night?"), parse_yes_no, yes_no()),
+    Step(
+        "night_pain",
+        N_("Did pain wake you during the night?"),
+        parse_yes_no,
+        yes_no(),
+        skip_if=_all_good,
+    ),
 )
 
 
-async def finish(ctx: Ctx, answers: Answers) -> None:
-    check = MorningCheck(
-        day=ctx.today,
-        run_day=date.fromisoformat(str(answers["run_day"])),
+def morning_from(answers: Answers, today: date) -> MorningCheck:
+    """The record: "All good" is pain and stiffness as usual, no swelling, no night pain."""
+    run_day = date.fromisoformat(str(answers["run_day"]))
+    if _all_good(answers):
+        return MorningCheck(
+            day=today,
+            run_day=run_day,
+            pain=Compare.SAME,
+            stiffness=Compare.SAME,
+            swelling=Swelling.NONE,
+            night_pain=False,
+        )
+    return MorningCheck(
+        day=today,
+        run_day=run_day,
         pain=Compare(answers["pain"]),
         stiffness=Compare(answers["stiffness"]),
         swelling=Swelling(answers["swelling"]),
         night_pain=bool(answers["night_pain"]),
     )
+
+
+async def finish(ctx: Ctx, answers: Answers) -> None:
+    check = morning_from(answers, ctx.today)
     await records.add_morning(ctx.session, ctx.runner.id, check)
     history = await records.load_history(ctx.session, ctx.runner, ctx.today)
     decision = decide(history, ctx.today)
     new_escalation = today.escalation_is_new(decision, history)
     await today.remember(ctx, decision)
-    settled = check.pain is not Compare.WORSE and check.stiffness is not Compare.WORSE
-    head = (
-        ctx._("Thanks. Your body handled yesterday well.")
-        if settled and check.swelling is Swelling.NONE and not check.night_pain
-        else ctx._("Thanks for telling me. Let's adjust.")
+    settled = (
+        check.pain is not Compare.WORSE
+        and check.stiffness is not Compare.WORSE
+        and check.swelling is Swelling.NONE
+        and not check.night_pain
     )
+    # The headline is the decision's (render.decision): this line only says what the morning
+    # showed, so "handled well" is never followed by a step back for yesterday's pain.
+    if not settled:
+        head = ctx._("Thanks for telling me.")
+    elif decision.action.value in ("progress", "repeat") and not any(
+        r.code.value in WARNINGS for r in decision.reasons
+    ):
+        head = ctx._("Thanks. Your body handled yesterday well.")
+    else:
+        head = ctx._("Thanks. Things settled overnight.")
     ctx.say(
         head + "\n\n" + render.decision(ctx, decision, escalation=new_escalation),
         today.decision_buttons(ctx, decision),

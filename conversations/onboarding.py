@@ -1,5 +1,7 @@
-"""Onboarding: consent, the red-flag screen, the injury, baseline pain, readiness tests,
-schedule, time zone and a goal. Ends with the starting stage and the first session."""
+"""Onboarding: consent and the red-flag screen (one step), the injury, baseline pain, running
+before, readiness tests, days, reminder, time zone and a goal: 12 steps on the common path.
+The test results, when the runner has them, are a second short conversation, so neither
+counter ever changes its total. Ends with the starting stage and the first session."""
 
 from __future__ import annotations
 
@@ -27,7 +29,6 @@ from conversations.engine import (
     Step,
     choice,
     int_in,
-    number_row,
     scale_rows,
 )
 from conversations.timezones import SHORT_LISTS, resolve, zone_label
@@ -56,12 +57,14 @@ RED_FLAGS: tuple[tuple[RedFlag, str], ...] = (
     (RedFlag.NIGHT_PAIN, N_("Does the pain wake you up at night?")),
 )
 
+# Day sets offered as buttons: never two days in a row, Sunday to Monday included (in stages
+# 2-3 runs are never on back-to-back days; four days a week cannot all be apart, so four is
+# "any 4 days" and the plan makes the extra day cross-training when it must).
 WEEKDAY_SETS: dict[int, tuple[tuple[int, ...], ...]] = {
-    1: ((5,), (6,), (2,)),
     2: ((1, 5), (2, 6), (0, 3)),
     3: ((0, 2, 4), (1, 3, 5), (1, 3, 6)),
-    4: ((0, 2, 4, 6), (1, 3, 5, 6), (0, 2, 4, 5)),
 }
+ANY_DAYS = (2, 3, 4)
 
 
 def flag_key(flag: RedFlag) -> str:
@@ -69,12 +72,18 @@ def flag_key(flag: RedFlag) -> str:
 
 
 def flags_in(answers: Answers) -> frozenset[RedFlag]:
-    return frozenset(flag for flag, _ in RED_FLAGS if answers.get(flag_key(flag)))
+    """The sign picked on the safety screen (and any answered one by one before)."""
+    signs = str(answers.get("consent", "")).split(",")
+    picked = {flag for flag, _ in RED_FLAGS if flag.value in signs}
+    return frozenset(picked | {flag for flag, _ in RED_FLAGS if answers.get(flag_key(flag))})
 
 
 def _consent(ctx: Ctx, answers: Answers) -> str:
-    return "\n\n".join(
-        [
+    """The welcome and the safety screen in one step: "none of these" is the consent too.
+    After a clinician's clearance (``_rescreen``) only the safety screen is shown."""
+    parts = []
+    if not answers.get("_rescreen"):
+        parts += [
             ctx._(
                 "Hi! I'm runcoach. I guide you back to running after a muscle or tendon injury, "
                 "one safe step at a time, and I adjust the plan to how your body responds."
@@ -84,23 +93,36 @@ def _consent(ctx: Ctx, answers: Answers) -> str:
                 "I keep your answers (pain scores, sessions, tests) to plan your sessions. You "
                 "can export them with /export or delete everything with /delete at any time."
             ),
-            ctx._("Shall we begin?"),
         ]
+    screen = [ctx._("First, a quick safety check. Please answer honestly.")]
+    screen += [str(i) + ". " + ctx._(q) for i, (_, q) in enumerate(RED_FLAGS, start=1)]
+    screen.append(
+        ctx._(
+            "If one of these is true, tap its number (several: type their numbers, like 3 6); "
+            "if none is, let's begin."
+        )
     )
+    parts.append("\n".join(screen))
+    return "\n\n".join(parts)
 
 
-def _yes_no_flag(ctx: Ctx, text: str, answers: Answers) -> bool:
-    return engine.parse_yes_no(ctx, text, answers)
+def _consent_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    numbers = [Option(flag.value, str(i), literal=True) for i, (flag, _) in enumerate(RED_FLAGS, 1)]
+    return [
+        [Option("yes", N_("None of these: let's start"))],
+        numbers,
+        [Option("no", N_("Not now"))],
+    ]
 
 
-def _flag_step(flag: RedFlag, question: str, first: bool) -> Step:
-    def ask(ctx: Ctx, answers: Answers) -> str:
-        text = ctx._(question)
-        if first:
-            text = ctx._("First, a quick safety check. Please answer honestly.") + "\n\n" + text
-        return text
-
-    return Step(flag_key(flag), ask, _yes_no_flag, engine.yes_no())
+def _consent_parse(ctx: Ctx, text: str, answers: Answers) -> str:
+    """"yes" (none of the signs: begin), "no" (not now), or the signs: one button, or several
+    numbers typed ("3 6"), kept as "bony_tenderness,night_pain"."""
+    numbers = text.replace(",", " ").split()
+    if numbers and all(n.isdigit() and 1 <= int(n) <= len(RED_FLAGS) for n in numbers):
+        picked = sorted({int(n) for n in numbers})
+        return ",".join(RED_FLAGS[n - 1][0].value for n in picked)
+    return choice("yes", "no", *(flag.value for flag, _ in RED_FLAGS))(ctx, text, answers)
 
 
 def _injury_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
@@ -109,20 +131,32 @@ def _injury_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
 
 
 def _days_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    count = min(int(answers.get("run_days", 3)), 4)
     rows = []
-    for days in WEEKDAY_SETS[count]:
-        label = " ".join(ctx.tr.weekday_name(d, "abbreviated") for d in days)
-        rows.append([Option(",".join(map(str, days)), label, literal=True)])
-    rows.append([Option("any", N_("Any days"))])
+    for count in sorted(WEEKDAY_SETS):
+        row = []
+        for days in WEEKDAY_SETS[count]:
+            label = " ".join(ctx.tr.weekday_name(d, "abbreviated") for d in days)
+            row.append(Option(",".join(map(str, days)), label, literal=True))
+        rows.append(row)
+    label = ctx._("Any {n} days")
+    rows.append([Option(f"any{n}", label.format(n=n), literal=True) for n in ANY_DAYS])
     return rows
 
 
+def run_days_of(days: str) -> tuple[int, str]:
+    """The days step's answer -> (runs a week, preferred days): "any3" or "0,2,4"."""
+    if days.startswith("any"):
+        return int(days[3:]), ""
+    return len([d for d in days.split(",") if d]), days
+
+
 def _days_parse(ctx: Ctx, text: str, answers: Answers) -> str:
-    if text == "any":
-        return ""
+    if text.startswith("any") and text[3:] in {str(n) for n in ANY_DAYS}:
+        return text
     parts = [p for p in text.replace(" ", ",").split(",") if p]
     if parts and all(p.isdigit() and 0 <= int(p) <= 6 for p in parts):
+        if len(set(parts)) > 4:
+            raise Invalid(N_("For now I plan at most 4 runs a week. Please pick up to 4 days."))
         return ",".join(sorted(set(parts), key=int))
     # typed weekday names in the runner's language
     names = {}
@@ -137,6 +171,8 @@ def _days_parse(ctx: Ctx, text: str, answers: Answers) -> str:
         chosen.append(names[key])
     if not chosen:
         raise Invalid(N_("Please tap one of the buttons, or type days like: Mon Wed Fri."))
+    if len(set(chosen)) > 4:
+        raise Invalid(N_("For now I plan at most 4 runs a week. Please pick up to 4 days."))
     return ",".join(str(d) for d in sorted(set(chosen)))
 
 
@@ -160,16 +196,31 @@ def zone_parse(ctx: Ctx, text: str, answers: Answers) -> str:
     return zone
 
 
-def _minutes_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    return [number_row(0, 60, 120, 180, 240, 300)]
+BEFORE = ((1, 30), (2, 60), (3, 100), (3, 150), (4, 200), (5, 300))
+
+
+def _before_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    label = ctx._("{runs}× a week, {minutes} min")
+    items = [
+        Option(f"{r} {m}", label.format(runs=r, minutes=m), literal=True) for r, m in BEFORE
+    ]
+    return [[Option("0 0", N_("I wasn't running"))], items[:3], items[3:]]
+
+
+def _before_parse(ctx: Ctx, text: str, answers: Answers) -> str:
+    """Runs a week and minutes a week before the injury, as "3 120"."""
+    parts = text.replace("/", " ").replace(",", " ").split()
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        runs, minutes = int(parts[0]), int(parts[1])
+        if 0 <= runs <= 14 and 0 <= minutes <= 1500 and (runs == 0) == (minutes == 0):
+            return f"{runs} {minutes}"
+    raise Invalid(
+        N_("Please tap one, or type two numbers: runs a week and minutes a week, like 3 120.")
+    )
 
 
 def _walk_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     return [*scale_rows(0, 10), [Option(SKIP, N_("I haven't walked 30 minutes yet"))]]
-
-
-def _no_tests(answers: Answers) -> bool:
-    return answers.get("tests") != "yes"
 
 
 def _date_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
@@ -191,10 +242,9 @@ STEPS: tuple[Step, ...] = (
     Step(
         "consent",
         _consent,
-        choice("yes", "no"),
-        [[Option("yes", N_("Yes, let's start")), Option("no", N_("Not now"))]],
+        _consent_parse,
+        _consent_options,
     ),
-    *(_flag_step(flag, question, i == 0) for i, (flag, question) in enumerate(RED_FLAGS)),
     Step("injury", N_("Which injury are you coming back from?"), choice(*Injury), _injury_options),
     Step(
         "side",
@@ -222,17 +272,11 @@ STEPS: tuple[Step, ...] = (
         scale_rows(0, 10),
     ),
     Step(
-        "runs_before",
-        N_("Before the injury, how many times a week did you run?"),
-        int_in(0, 14),
-        scale_rows(0, 7, per_row=8),
-    ),
-    Step(
-        "minutes_before",
-        N_("About how many minutes of running a week was that in total?"),
-        int_in(0, 1500),
-        _minutes_options,
-        hint=N_("Tap one or type a number."),
+        "running_before",
+        N_("Before the injury, how often did you run, and about how many minutes a week?"),
+        _before_parse,
+        _before_options,
+        hint=N_("Tap the closest, or type both numbers: runs and minutes, like 3 120."),
     ),
     Step(
         "tests",
@@ -241,62 +285,15 @@ STEPS: tuple[Step, ...] = (
         [[Option("yes", N_("Yes, I have results")), Option("no", N_("Not yet"))]],
     ),
     Step(
-        "heel_left",
-        N_("How many single-leg heel raises could you do on the left leg?"),
-        int_in(0, 100),
-        skip_if=_no_tests,
-        hint=N_("Type the number."),
+        "days",
+        N_("On which days would you like to walk or run?"),
+        _days_parse,
+        _days_options,
+        hint=N_(
+            "In stages 2 and 3 runs are never on back-to-back days; with 4 days a week one "
+            "of them becomes cross-training then."
+        ),
     ),
-    Step(
-        "heel_right",
-        N_("And on the right leg?"),
-        int_in(0, 100),
-        skip_if=_no_tests,
-        hint=N_("Type the number."),
-    ),
-    Step(
-        "hops_left",
-        N_("Of 10 single-leg hops on the left leg, how many felt pain-free?"),
-        int_in(0, 10),
-        scale_rows(0, 10),
-        skip_if=_no_tests,
-    ),
-    Step(
-        "hops_right",
-        N_("And on the right leg?"),
-        int_in(0, 10),
-        scale_rows(0, 10),
-        skip_if=_no_tests,
-    ),
-    Step(
-        "hop_pain",
-        N_("The worst pain while hopping, 0 to 10?"),
-        int_in(0, 10),
-        scale_rows(0, 10),
-        skip_if=_no_tests,
-    ),
-    Step(
-        "stiffness_min",
-        N_("How many minutes does morning stiffness last?"),
-        int_in(0, 240),
-        STIFFNESS_OPTIONS,
-        skip_if=_no_tests,
-    ),
-    Step(
-        "walk_test",
-        N_("Pain during a 30-minute brisk walk, 0 to 10?"),
-        optional(int_in(0, 10)),
-        _walk_options,
-        skip_if=_no_tests,
-    ),
-    Step(
-        "run_days",
-        N_("How many days a week would you like to walk or run?"),
-        int_in(1, 7),
-        [number_row(2, 3, 4)],
-        hint=N_("For now I plan at most 4 runs a week, never on back-to-back days."),
-    ),
-    Step("days", N_("Which days suit you best?"), _days_parse, _days_options),
     Step(
         "reminder",
         N_("What time should I send your daily message?"),
@@ -320,6 +317,53 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+# The ready-to-run test results: a conversation of their own, opened when the runner has them.
+TEST_STEPS: tuple[Step, ...] = (
+    Step(
+        "heel_left",
+        N_("How many single-leg heel raises could you do on the left leg?"),
+        int_in(0, 100),
+        hint=N_("Type the number."),
+    ),
+    Step(
+        "heel_right",
+        N_("And on the right leg?"),
+        int_in(0, 100),
+        hint=N_("Type the number."),
+    ),
+    Step(
+        "hops_left",
+        N_("Of 10 single-leg hops on the left leg, how many felt pain-free?"),
+        int_in(0, 10),
+        scale_rows(0, 10),
+    ),
+    Step(
+        "hops_right",
+        N_("And on the right leg?"),
+        int_in(0, 10),
+        scale_rows(0, 10),
+    ),
+    Step(
+        "hop_pain",
+        N_("The worst pain while hopping, 0 to 10?"),
+        int_in(0, 10),
+        scale_rows(0, 10),
+    ),
+    Step(
+        "stiffness_min",
+        N_("How many minutes does morning stiffness last?"),
+        int_in(0, 240),
+        STIFFNESS_OPTIONS,
+    ),
+    Step(
+        "walk_test",
+        N_("Pain during a 30-minute brisk walk, 0 to 10?"),
+        optional(int_in(0, 10)),
+        _walk_options,
+    ),
+)
+
+
 def _end_early(answers: Answers) -> bool:
     return answers.get("consent") == "no" or bool(flags_in(answers))
 
@@ -339,10 +383,12 @@ def profile_from(answers: Answers) -> Profile:
         injury_date=date.fromisoformat(injury_date) if injury_date else None,
         rest_pain=int(answers["rest_pain"]),
         walk_pain=int(answers["walk_pain"]),
-        runs_per_week_before=int(answers["runs_before"]),
-        minutes_per_week_before=int(answers["minutes_before"]),
-        run_days_per_week=int(answers["run_days"]),
-        preferred_days=frozenset(int(d) for d in str(answers.get("days", "")).split(",") if d),
+        runs_per_week_before=int(str(answers["running_before"]).split()[0]),
+        minutes_per_week_before=int(str(answers["running_before"]).split()[1]),
+        run_days_per_week=run_days_of(str(answers["days"]))[0],
+        preferred_days=frozenset(
+            int(d) for d in run_days_of(str(answers["days"]))[1].split(",") if d
+        ),
     )
 
 
@@ -375,6 +421,13 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     if flags:
         await refer(ctx, flags)
         return
+    if answers.get("tests") == "yes" and "heel_left" not in answers:
+        await engine.start(ctx, TESTS_FLOW, answers)  # the results, then the plan
+        return
+    await set_up(ctx, answers)
+
+
+async def set_up(ctx: Ctx, answers: Answers) -> None:
     runner = ctx.runner
     profile = profile_from(answers)
     runner.injury = profile.injury.value
@@ -440,6 +493,9 @@ FLOW = engine.register(
         finish=finish,
         end_if=_end_early,
     )
+)
+TESTS_FLOW = engine.register(
+    Flow(name="onboarding_tests", title=N_("Your test results"), steps=TEST_STEPS, finish=set_up)
 )
 
 __all__ = ["FLOW", "SKIP", "refer"]

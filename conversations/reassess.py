@@ -298,6 +298,7 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     await records.add_red_flags(ctx.session, ctx.runner.id, ctx.today, frozenset())
     result = reassessment_from(ctx, answers)
     profile = records.profile_of(ctx.runner)
+    level_before = ctx.runner.level
     gates = evaluate_gates(profile, result, ctx.runner.level)
     await records.add_reassessment(ctx.session, ctx.runner.id, result, gates)
     history = await records.load_history(ctx.session, ctx.runner, ctx.today)
@@ -313,7 +314,12 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
         lines += ["• " + ctx._(WORK_ON[g.code]) for g in failed if g.code in WORK_ON]
     elif gates and all(g.passed for g in gates):
         lines.append("")
-        lines.append(ctx._("Every test passed for the next stage."))
+        if decision.action.value == "progress" and decision.stage > stage_of(level_before):
+            lines.append(ctx._("Every test passed for the next stage."))
+        else:  # the tests alone do not move the stage: the decision below says what does
+            lines.append(
+                ctx._("Every test passed. The stage changes when your sessions allow it:")
+            )
     lines.append("")
     lines.append(render.decision(ctx, decision, escalation=new_escalation))
     ctx.say("\n".join(lines), today.decision_buttons(ctx, decision))
@@ -324,7 +330,10 @@ async def recent_swelling(ctx: Ctx) -> Swelling | None:
     first = ctx.today - timedelta(days=2)
     seen: list[tuple[date, int, str]] = []
     for c in await records.checkins_between(ctx.session, ctx.runner.id, first, ctx.today):
-        if c.outcome != "skipped":
+        painless = not (c.pain_during or c.pain_after or c.sharp_or_limp or c.stiffness)
+        if c.outcome != "skipped" and not (painless and c.swelling == "none"):
+            # a painless check-in's "none" may not have been asked (conversations/checkin.py
+            # asks swelling only when something hurt): it is no report, so it is asked here
             seen.append((c.day, 0, c.swelling))
     for m in await records.mornings_between(ctx.session, ctx.runner.id, first, ctx.today):
         seen.append((m.day, 1, m.swelling))  # a morning check comes after that day's check-in

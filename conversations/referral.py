@@ -67,7 +67,7 @@ async def _finish(ctx: Ctx, answers: Answers) -> None:
 
         ctx.runner.status = "new"
         ctx.say(ctx._("Thank you, and good to hear. Let's set up your plan."))
-        await engine.start(ctx, onboarding.FLOW, {"consent": "yes"})
+        await engine.start(ctx, onboarding.FLOW, {"_rescreen": True})
         return
     ctx.runner.status = "active"
     history = await records.load_history(ctx.session, ctx.runner, ctx.today)

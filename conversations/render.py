@@ -13,6 +13,7 @@ from typing import Any
 from conversations.context import Ctx
 from locales import N_, N_plural
 from progression import (
+    CheckAgain,
     Cue,
     Decision,
     Exercise,
@@ -180,8 +181,7 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
         "Symptoms started partway: try splitting the session into two shorter ones 6-8 hours apart."
     ),
     ReasonCode.NOT_SETTLED_NEXT_MORNING: N_(
-        "Pain or stiffness had not settled by the next morning, so we take half a step back and "
-        "check again in 48 hours."
+        "Pain or stiffness had not settled by the next morning, so we take half a step back."
     ),
     ReasonCode.WORSE_ON_WAKING: N_(
         "You woke up worse than before the session, so we drop one level."
@@ -416,7 +416,42 @@ def segment(ctx: Ctx, s: Segment) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Done on both legs at once; every other exercise is one leg (or one side) at a time, and its
+# sets and reps are for each side.
+BOTH_LEGS: frozenset[Exercise] = frozenset(
+    {
+        Exercise.ISOMETRIC_QUAD,
+        Exercise.CALF_RAISE_DOUBLE,
+        Exercise.BENT_KNEE_CALF_RAISE,
+        Exercise.TIBIALIS_RAISE,
+        Exercise.WALL_SIT,
+        Exercise.SPANISH_SQUAT,
+        Exercise.HAMSTRING_BRIDGE,
+        Exercise.NORDIC_ECCENTRIC,
+        Exercise.POGO_HOPS,
+    }
+)
+
+
+# Exercises whose names say one leg or both already ("Heel raises on both legs").
+NAMED_LEGS: frozenset[Exercise] = frozenset(
+    {
+        Exercise.CALF_RAISE_DOUBLE,
+        Exercise.CALF_RAISE_SINGLE,
+        Exercise.SINGLE_LEG_SQUAT,
+        Exercise.SINGLE_LEG_BRIDGE,
+        Exercise.SINGLE_LEG_BALANCE,
+    }
+)
+
+
+def rest_minutes(item: StrengthItem) -> int:
+    """Rest between sets: 2 minutes after heavy sets of 5 or fewer reps, else 1 minute."""
+    return 2 if item.reps is not None and item.reps <= 5 else 1
+
+
 def strength_item(ctx: Ctx, item: StrengthItem) -> str:
+    """Name, one leg or both, sets × reps (or seconds), "each side" where it applies, rest."""
     name = ctx._(EXERCISES.get(item.exercise, item.exercise.value))
     if item.reps:
         dose = ctx._("{sets} × {reps}").format(sets=item.sets, reps=item.reps)
@@ -424,7 +459,13 @@ def strength_item(ctx: Ctx, item: StrengthItem) -> str:
         dose = ctx._("{sets} × {seconds} s").format(sets=item.sets, seconds=item.seconds)
     else:
         dose = ctx.n_("{n} set", "{n} sets", item.sets).format(n=item.sets)
-    return f"{name}: {dose}"
+    if item.exercise in NAMED_LEGS:  # the name already says one leg or both
+        side = "" if item.exercise in BOTH_LEGS else ctx._("each side")
+    else:
+        side = ctx._("both legs") if item.exercise in BOTH_LEGS else ctx._("one leg, each side")
+    n = rest_minutes(item)
+    rest = ctx.n_("rest {n} minute between sets", "rest {n} minutes between sets", n).format(n=n)
+    return f"{name}: {side}, {dose}; {rest}" if side else f"{name}: {dose}; {rest}"
 
 
 def prescription(ctx: Ctx, p: Prescription, *, cues: bool = True) -> str:
@@ -501,6 +542,9 @@ def decision(ctx: Ctx, d: Decision, *, headline: bool = True, escalation: bool =
         "rest": N_("Time to rest and let it settle."),
         "refer": N_("Please stop the plan and see a clinician."),
     }[d.action.value]
+    if d.action.value == "repeat" and d.prescription.reduced:
+        # the same level in its shorter version: not "repeat" next to "half a step back"
+        head = N_("Let's ease off a little at this level.")
     lines = ["<b>" + ctx._(head) + "</b>"] if headline else []
     if d.action.value == "refer":
         lines.append(referral(ctx, flags_of(d)))
@@ -519,6 +563,15 @@ def decision(ctx: Ctx, d: Decision, *, headline: bool = True, escalation: bool =
             )
         )
         lines.append(prescription(ctx, d.prescription))
+        if d.check_again is CheckAgain.H48 and d.check_again_date > ctx.today:
+            # said once, by date, after the next session's date (never "in 48 hours" after a
+            # session that is tomorrow)
+            lines.append("")
+            lines.append(
+                ctx._("Before any step up, I'll look again at how it has settled: {when}.").format(
+                    when=when(ctx, d.check_again_date)
+                )
+            )
     return "\n".join(lines)
 
 

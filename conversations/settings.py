@@ -42,8 +42,9 @@ async def _finish_zone(ctx: Ctx, answers: Answers) -> None:
 
 
 async def _finish_days(ctx: Ctx, answers: Answers) -> None:
-    ctx.runner.run_days_per_week = int(answers["run_days"])
-    ctx.runner.preferred_days = str(answers["days"])
+    count, days = onboarding.run_days_of(str(answers["days"]))
+    ctx.runner.run_days_per_week = count
+    ctx.runner.preferred_days = days
     await _saved(ctx)
 
 
@@ -73,7 +74,7 @@ REMINDER = engine.register(
 )
 ZONE = engine.register(Flow("set_zone", N_("Settings"), (_step("time_zone"),), _finish_zone))
 DAYS = engine.register(
-    Flow("set_days", N_("Settings"), (_step("run_days"), _step("days")), _finish_days)
+    Flow("set_days", N_("Settings"), (_step("days"),), _finish_days)
 )
 WEEKDAY = engine.register(
     Flow(

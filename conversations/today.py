@@ -203,7 +203,9 @@ async def plan_command(ctx: Ctx) -> None:
         return
     _, history = await current(ctx)
     lines = ["<b>" + ctx._("Your next 7 days") + "</b>"]
-    for day in plan_week(history, ctx.today):
+    week = plan_week(history, ctx.today)
+    recovery = False
+    for day in week:
         p = day.prescription
         label = ctx.tr.weekday(day.day) + ", " + ctx.tr.day_month(day.day)
         summary = ctx._(render.KINDS[p.kind])
@@ -215,11 +217,55 @@ async def plan_command(ctx: Ctx) -> None:
             ).format(n=p.running_minutes)
         if p.strength:
             summary += " · " + ctx._("strength")
+        if any(d.is_run_day for d in week) and not day.is_run_day:
+            # a day without running in a week with runs: the recovery day, said as such
+            summary = ctx._("Recovery day") + " (" + summary + ")"
+            recovery = True
         lines.append(f"<b>{label}</b>: {summary}")
     lines.append("")
+    if recovery:
+        lines.append(ctx._("Recovery days have no running: keep them easy, or rest."))
     lines.append(ctx._("Send /today on the day for the details."))
     ctx.say("\n".join(lines))
     await engine.reask(ctx, "\n")
+
+
+def why_plainly(ctx: Ctx, decision: Decision) -> list[str]:
+    """/why in plain words: what a good session is, why no running yet, what unlocks the
+    next stage (how many good sessions are still needed is one of the reasons above)."""
+    p = decision.prescription
+    lines = []
+    if p.pain_limit > 0:
+        lines.append(
+            ctx._(
+                "A good session: pain during it at or below {n}/10, and settled by the next "
+                "morning."
+            ).format(n=p.pain_limit)
+        )
+    else:
+        lines.append(ctx._("A good session: no pain during it, and settled by the next morning."))
+    if decision.stage == 0:
+        lines.append(
+            ctx._(
+                "No running yet: first the injured area has to handle daily activities and "
+                "easy cross-training without pain."
+            )
+        )
+    elif decision.stage == 1:
+        lines.append(
+            ctx._(
+                "No running yet: walking comes first, until the strength and hop tests show "
+                "the leg is ready for the impact of running."
+            )
+        )
+    if decision.stage < 5:
+        lines.append(
+            ctx._(
+                "What unlocks stage {next}: good sessions up to the last level of this stage, "
+                "then passing the tests of the weekly reassessment (/reassess)."
+            ).format(next=decision.stage + 1)
+        )
+    return lines
 
 
 @command("why")
@@ -235,6 +281,7 @@ async def why_command(ctx: Ctx) -> None:
             stage=decision.stage, name=render.stage_name(ctx, decision.stage)
         )
     )
+    lines += why_plainly(ctx, decision)
     ctx.say("\n".join(lines))
     await engine.reask(ctx, "\n")
 

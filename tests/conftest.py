@@ -208,21 +208,19 @@ async def choose(chat: Chat, value: str, *, count: int = 1) -> list[Any]:
 
 
 ONBOARDING_ANSWERS: dict[str, str] = {
-    "consent": "yes",
-    "rf_chest_or_breath": "no",
-    "rf_clot_signs": "no",
-    "rf_cannot_bear_weight": "no",
-    "rf_bony_tenderness": "no",
-    "rf_numb_tingling": "no",
-    "rf_night_pain": "no",
+    "consent": "yes",  # the welcome and the safety screen: "none of these: let's start"
     "injury": "calf_strain",
     "side": "left",
     "injury_date": "6weeks",
     "rest_pain": "0",
     "walk_pain": "0",
-    "runs_before": "3",
-    "minutes_before": "120",
+    "running_before": "3 120",
     "tests": "yes",
+    "days": "0,2,4",
+    "reminder": "07:30",
+    "time_zone": "Europe/Berlin",
+    "goal": "skip",
+    # the test results: their own short conversation after the goal
     "heel_left": "28",
     "heel_right": "30",
     "hops_left": "10",
@@ -230,27 +228,27 @@ ONBOARDING_ANSWERS: dict[str, str] = {
     "hop_pain": "0",
     "stiffness_min": "5",
     "walk_test": "0",
-    "run_days": "3",
-    "days": "0,2,4",
-    "reminder": "07:30",
-    "time_zone": "Europe/Berlin",
-    "goal": "skip",
 }
+TEST_STEPS = ("heel_left", "heel_right", "hops_left", "hops_right", "hop_pain", "stiffness_min")
 
 
 async def onboard(chat: Chat, **overrides: str) -> str:
-    """Walk through onboarding (overrides change answers); returns the final reply's text."""
-    answers = {**ONBOARDING_ANSWERS, **overrides}
+    """Walk through onboarding (overrides change answers; ``rf_<sign>="yes"`` picks that sign
+    on the safety screen); returns the final reply's text."""
+    answers = {**ONBOARDING_ANSWERS}
+    for key, value in overrides.items():
+        if key.startswith("rf_"):
+            if value == "yes":
+                answers["consent"] = key[3:]
+        else:
+            answers[key] = value
     await chat.say("/start")
-    step_order = list(answers)
     replies: list[Any] = []
-    for key in step_order:
+    for key in answers:
         last = chat.double.sent(chat.user_id)[-1]
         if "·" not in (last.text or ""):
             break  # the conversation ended early (a red flag, no consent): no question header
-        if key.startswith(("heel", "hops", "hop_", "stiffness_min", "walk_test")) and (
-            answers.get("tests") != "yes"
-        ):
+        if key in (*TEST_STEPS, "walk_test") and answers.get("tests") != "yes":
             continue
         replies = await choose(chat, answers[key])
     return replies[-1].text if replies else ""

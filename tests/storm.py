@@ -29,7 +29,8 @@ from storage.models import CheckInRow, ConversationRow, OutboxRow, ReceivedUpdat
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TESTtokenDoNotLogThis0123456789abcdef"
-CHECKIN = ["done", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"]
+# "Did less" asks the minutes; pain asks sharp pain, stiffness and swelling: every question
+CHECKIN = ["shorter", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"]
 STEPS = len(CHECKIN)
 EXPECTED = (30, 2, 1, 1, 4)  # minutes, pain during, pain after, stiffness, effort
 
@@ -72,7 +73,8 @@ async def seed(db: Database, user_ids: list[int]) -> None:
 
 
 def _header(n: int) -> str:
-    return f"Check-in · {n}/{STEPS}"
+    """The counter of the n-th question (its total grows when a symptom adds questions)."""
+    return f"Check-in · {n}/"
 
 
 def _find(messages: list[SentMessage], text: str) -> SentMessage | None:

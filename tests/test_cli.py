@@ -86,7 +86,7 @@ def test_a_second_playground_run_in_the_same_folder_is_answered(tmp_path: Path) 
     for _ in range(2):
         result = runcoach("playground", stdin="/start\n/help\n/quit\n", cwd=tmp_path, timeout=120)
         assert result.returncode == 0, result.stderr
-        assert "Shall we begin?" in result.stdout
+        assert "quick safety check" in result.stdout
         assert "bot> Here is what I can do" in result.stdout
     assert (tmp_path / "runcoach-playground.sqlite3").exists()
 
@@ -150,7 +150,7 @@ async def test_run_serves_runners_through_the_configured_api_url(tmp_path: Path)
         try:
             double.send_text(TOKEN, 7001, "/start")
             [reply] = await double.wait_for(7001, 1, timeout=60)
-            assert "Shall we begin?" in (reply.text or "")
+            assert "quick safety check" in (reply.text or "")
             assert double.commands(TOKEN, language_code="de")  # menus published on start
         finally:
             process.send_signal(signal.SIGINT)

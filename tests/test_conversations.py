@@ -264,7 +264,8 @@ async def test_morning_check_that_has_not_settled_takes_half_a_step_back(double,
         await choose(chat, "same")
         await choose(chat, "none")
         [reply] = await choose(chat, "no")
-    assert "adjust" in reply.text
+    assert "Thanks for telling me." in reply.text and "step back" in reply.text
+    assert "adjust" not in reply.text  # the headline is the decision's, said once
     assert await _count(db, MorningCheckRow, runner.id) == 1
     async with db.session() as session:
         last = (

@@ -137,4 +137,4 @@ async def test_after_delete_any_message_points_to_start(double, db, clock: Clock
         [help_reply] = await chat.say("/help")  # commands that need no plan still work
         assert "Here is what I can do" in (help_reply.text or "")
         [start] = await chat.say("/start")
-        assert "Shall we begin?" in (start.text or "")
+        assert "quick safety check" in (start.text or "")

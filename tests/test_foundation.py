@@ -88,8 +88,9 @@ async def test_start_answers_in_russian_for_a_russian_telegram(double, db):
     async with running_bot(double, db):
         chat = Chat(double, 1005, language="ru")
         [reply] = await chat.say("/start")
-    assert ru.gettext("Shall we begin?") in reply.text
-    assert ru.gettext("Shall we begin?") != "Shall we begin?"
+    screen = "First, a quick safety check. Please answer honestly."
+    assert ru.gettext(screen) in reply.text
+    assert ru.gettext(screen) != screen
 
 
 async def test_blocking_and_unblocking_are_remembered(double, db):

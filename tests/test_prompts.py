@@ -34,10 +34,7 @@ async def test_daily_prompt_shows_today_and_its_buttons_work(double, db, clock):
         await chat.say("/cancel")
         [plan] = await chat.press("Show plan")
         assert "Your next 7 days" in plan.text
-        [mood] = await chat.press("Skipped today")
-        assert "mood" in mood.text
-        await choose(chat, "3")
-        [saved] = await choose(chat, "skip")
+        [saved] = await chat.press("Skipped today")  # one tap: no mood or sleep asked
         assert "check-in is saved" in saved.text
     async with db.session() as session:
         row = (await session.execute(select(CheckInRow))).scalar_one()
@@ -77,7 +74,8 @@ async def test_morning_kind_opens_the_morning_check(double, db, clock):
     assert "reassessment day" in outs[0].text  # the weekly reminder is not lost that day
     assert outs[0].keyboard == [[("Start reassessment", "a|reassess|")]]
     assert "Good morning" in outs[-1].text
-    assert [label for row in outs[-1].keyboard or [] for label, _ in row][:3] == [
+    assert [label for row in outs[-1].keyboard or [] for label, _ in row][:4] == [
+        "All good: no worse, no swelling, no night pain",
         "Better",
         "Same as usual",
         "Worse",

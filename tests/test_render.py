@@ -81,3 +81,19 @@ def test_russian_minutes_use_three_plural_forms() -> None:
     ctx = _ctx("ru")
     assert render.duration(ctx, 1) != render.duration(ctx, 2) != render.duration(ctx, 5)
     assert render.duration(ctx, 21).endswith(render.duration(ctx, 1).split(" ", 1)[1])
+
+
+def test_an_exercise_says_one_leg_or_both_sets_reps_each_side_and_rest() -> None:
+    from progression import StrengthItem
+
+    en = _ctx("en")
+    single = render.strength_item(en, StrengthItem(Exercise.STEP_DOWN, 3, 15))
+    assert single == (
+        "Slow step-downs: one leg, each side, 3 × 15; rest 1 minute between sets"
+    )
+    both = render.strength_item(en, StrengthItem(Exercise.WALL_SIT, 5, None, 45))
+    assert both == "Wall sit: both legs, 5 × 45 s; rest 1 minute between sets"
+    heavy = render.strength_item(en, StrengthItem(Exercise.CALF_RAISE_SINGLE, 3, 5))
+    assert heavy == "Single-leg heel raises: each side, 3 × 5; rest 2 minutes between sets"
+    named = render.strength_item(en, StrengthItem(Exercise.CALF_RAISE_DOUBLE, 3, 15))
+    assert named == "Heel raises on both legs: 3 × 15; rest 1 minute between sets"

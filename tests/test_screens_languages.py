@@ -150,10 +150,8 @@ def _accepts(step: engine.Step, ctx: Ctx, text: str, answers: engine.Answers) ->
 
 def choose(policy: str, step: str, values: list[str]) -> str:
     """The same button, by value, in every language: a common, a longer and a referral path."""
-    if step == "consent":
-        return "yes"
-    if step.startswith("rf_"):
-        return "yes" if policy == "refer" else "no"
+    if step == "consent":  # the welcome and the safety screen: the first sign's number refers
+        return values[1] if policy == "refer" else "yes"
     if set(values) == {"yes", "no"}:
         return "no" if policy == "common" else "yes"
     if policy == "high" and step != "outcome":
