@@ -33,7 +33,7 @@ from conversations.engine import (
 )
 from conversations.timezones import SHORT_LISTS, resolve, zone_label
 from locales import N_
-from progression import Injury, Profile, Reassessment, RedFlag, Side, Swelling, start
+from progression import Injury, Profile, Reassessment, RedFlag, Side, start
 from storage import records
 
 RED_FLAGS: tuple[tuple[RedFlag, str], ...] = (
@@ -231,6 +231,9 @@ def _date_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     ]
 
 
+WALK_30 = "walk30"  # no test results, but a pain-free 30-minute brisk walk
+
+
 def _tests_intro(ctx: Ctx, answers: Answers) -> str:
     return ctx._(
         "Have you tried the ready-to-run tests? They are: as many single-leg heel raises as you "
@@ -281,8 +284,12 @@ STEPS: tuple[Step, ...] = (
     Step(
         "tests",
         _tests_intro,
-        choice("yes", "no"),
-        [[Option("yes", N_("Yes, I have results")), Option("no", N_("Not yet"))]],
+        choice("yes", WALK_30, "no"),
+        [
+            [Option("yes", N_("Yes, I have results"))],
+            [Option(WALK_30, N_("No, but I walk 30 minutes briskly without pain"))],
+            [Option("no", N_("Not yet"))],
+        ],
     ),
     Step(
         "days",
@@ -393,6 +400,24 @@ def profile_from(answers: Answers) -> Profile:
 
 
 def tests_from(answers: Answers, today: date) -> Reassessment | None:
+    """What onboarding measured, and only that (None = not asked): the test results, or just
+    a pain-free 30-minute walk, which places the runner at the ready-to-run tests."""
+    if answers.get("tests") == WALK_30:
+        return Reassessment(
+            day=today,
+            heel_raises_left=None,
+            heel_raises_right=None,
+            hops_left=None,
+            hops_right=None,
+            hop_pain=None,
+            knee_to_wall_left_cm=None,
+            knee_to_wall_right_cm=None,
+            morning_stiffness_min=None,
+            walk_pain=0,
+            readiness=None,
+            rest_pain=int(answers["rest_pain"]),
+            daily_pain=int(answers["walk_pain"]),
+        )
     if answers.get("tests") != "yes":
         return None
     return Reassessment(
@@ -409,7 +434,7 @@ def tests_from(answers: Answers, today: date) -> Reassessment | None:
         readiness=None,
         rest_pain=int(answers["rest_pain"]),
         daily_pain=int(answers["walk_pain"]),
-        swelling=Swelling.NONE,
+        swelling=None,  # not asked at onboarding
     )
 
 

@@ -31,7 +31,7 @@ from .enums import (
     Side,
     Swelling,
 )
-from .gates import evaluate_gates
+from .gates import evaluate_gates, tested
 from .injuries import InjuryRules, rules_for
 from .ladder import (
     LADDER,
@@ -81,6 +81,7 @@ SWELLING_MAX_DAYS = 3  # > 72 h
 EVENT_MAX_AGE_DAYS = 7  # a resolved episode older than this is no longer acted on
 WARNING_BLOCK_DAYS = 2  # no progress within 48 h of warning pain in any session
 REASSESSMENT_MAX_AGE_DAYS = 7
+RETEST_READY_DAYS = 3  # failed ready-to-run tests are retried after 3 days (other gates: 7)
 STAGE4_STABLE_DAYS = 14
 WEEKLY_CAP_STEP_MIN = 10
 WEEKLY_CAP_PCT = 10  # +10 % a week once 10 % is more than 10 min
@@ -1009,7 +1010,15 @@ def _progress_or_hold(ctx: _Ctx, holds: list[Reason], reduced: bool,
             failed = [g for g in gates if not g.passed]
             if failed:
                 holds += [_gate_reason(ReasonCode.GATE_FAILED, g) for g in failed]
-                check, check_date = CheckAgain.WEEKLY, r.day + timedelta(days=7)
+                retest = r.day + timedelta(days=RETEST_READY_DAYS if stage_of(gate_level) == 1
+                                           else REASSESSMENT_MAX_AGE_DAYS)
+                if today >= retest or not all(tested(g) for g in failed):
+                    # a test not done yet, or the retest is due: the reassessment comes now
+                    holds.append(_r(ReasonCode.REASSESSMENT_NEEDED,
+                                    max_age_days=REASSESSMENT_MAX_AGE_DAYS))
+                    check, check_date = CheckAgain.WEEKLY, today
+                else:
+                    check, check_date = CheckAgain.WEEKLY, retest
             else:
                 passed = [_gate_reason(ReasonCode.GATE_PASSED, g) for g in gates]
         if stage_of(nxt) == 5:

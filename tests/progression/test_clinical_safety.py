@@ -25,6 +25,7 @@ from progression import (
     PastDecision,
     Profile,
     ReasonCode,
+    Reassessment,
     RedFlag,
     RedFlagReport,
     SessionKind,
@@ -299,15 +300,30 @@ def test_calf_runner_walking_30_min_pain_free_is_on_the_walk_run_ladder_in_week_
     d = start(p, frozenset(), tests, D0)
     assert d.stage == 1 and d.level == S2 - 1  # the ready-to-run tests, not cycling
     assert d.prescription.kind is SessionKind.WALK
-    h = store(History(p, d.level, D0), d, D0)
+    # stored as the bot does: the onboarding tests are the first reassessment
+    h = store(History(p, d.level, D0, reassessments=(tests,)), d, D0)
     for n in (0, 1):
         h = green_run(h, n)
     d = decide(h, day(2))
-    assert ReasonCode.REASSESSMENT_NEEDED in codes(d)  # the retest is offered at once
-    h = replace(h, reassessments=(passed_tests(day(3)),))
+    assert ReasonCode.GATE_FAILED in codes(d) and d.check_again_date == day(3)
+    d = decide(h, day(3))
+    assert ReasonCode.REASSESSMENT_NEEDED in codes(d)  # the retest is offered on day 3
+    h = replace(h, reassessments=(tests, passed_tests(day(3))))
     d = decide(h, day(3))
     assert d.action is Action.PROGRESS and d.level == S2
     assert d.prescription.kind is SessionKind.WALK_RUN and d.session_date <= day(6)
+
+
+def test_a_walk_without_test_results_asks_for_the_tests_at_once() -> None:
+    p = Profile(Injury.CALF_STRAIN, Side.LEFT, D0 - timedelta(days=14), 0, 0, 3, 90, 3)
+    walked = Reassessment(D0, None, None, None, None, None, None, None, None, 0, None, 0, 0)
+    d = start(p, frozenset(), walked, D0)
+    assert d.level == S2 - 1  # a pain-free 30-minute walk skips the walking stage
+    h = store(History(p, d.level, D0, reassessments=(walked,)), d, D0)
+    for n in (0, 1):
+        h = green_run(h, n)
+    d = decide(h, day(2))
+    assert ReasonCode.REASSESSMENT_NEEDED in codes(d) and d.check_again_date == day(2)
 
 
 def test_placement_by_tissue() -> None:
