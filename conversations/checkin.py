@@ -5,9 +5,10 @@ why."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from conversations import engine, render, today
 from conversations.actions import command
@@ -206,7 +207,7 @@ def checkin_from(answers: Answers, ctx: Ctx, planned: Prescription) -> CheckIn:
         # (in stage 0, cross-training *is* the session).
         outcome = Outcome.CROSS
     return CheckIn(
-        day=ctx.today,
+        day=session_day(ctx, answers),
         outcome=outcome,
         minutes=minutes,
         running_minutes=running,
@@ -222,9 +223,25 @@ def checkin_from(answers: Answers, ctx: Ctx, planned: Prescription) -> CheckIn:
     )
 
 
+SESSION_DAY = "_day"  # the day the check-in began: the session it describes
+SESSION_DAY_MAX_AGE = 2  # a check-in left open longer describes no session: it is today's
+
+
+def session_day(ctx: Ctx, answers: Answers) -> date:
+    """The day of the session the check-in describes: the day it began (a check-in begun on
+    Sunday evening and finished on Monday is Sunday's), unless it was left open for days."""
+    began = answers.get(SESSION_DAY)
+    if isinstance(began, str):
+        with contextlib.suppress(ValueError):
+            day = date.fromisoformat(began)
+            if 0 <= (ctx.today - day).days <= SESSION_DAY_MAX_AGE:
+                return day
+    return ctx.today
+
+
 async def finish(ctx: Ctx, answers: Answers) -> None:
     _, before = await today.current(ctx)
-    planned = plan_week(before, ctx.today)[0].prescription
+    planned = plan_week(before, session_day(ctx, answers))[0].prescription
     checkin = checkin_from(answers, ctx, planned)
     await records.add_checkin(ctx.session, ctx.runner.id, checkin, answers.get("note"))
     history = replace(before, checkins=(*before.checkins, checkin))
@@ -258,9 +275,14 @@ async def symptoms_lately(ctx: Ctx) -> bool:
 
 @command("checkin")
 async def begin(ctx: Ctx) -> None:
-    await today.start_if_active(ctx, FLOW, {"_recent": True} if await symptoms_lately(ctx) else {})
+    answers: Answers = {SESSION_DAY: ctx.today.isoformat()}
+    if await symptoms_lately(ctx):
+        answers["_recent"] = True
+    await today.start_if_active(ctx, FLOW, answers)
 
 
 async def record_skipped(ctx: Ctx) -> None:
     """The daily prompt's "Skipped today" button: a one-tap check-in."""
-    await today.start_if_active(ctx, FLOW, {"outcome": Outcome.SKIPPED.value})
+    await today.start_if_active(
+        ctx, FLOW, {"outcome": Outcome.SKIPPED.value, SESSION_DAY: ctx.today.isoformat()}
+    )

@@ -14,7 +14,7 @@ import conversations.today as today_module
 from conversations.context import Ctx, Services
 from progression import Action, Reason, ReasonCode, plan_week
 from storage.models import CheckInRow, DecisionRow, Runner
-from tests.conftest import Chat, answer_flow, onboard, running_bot
+from tests.conftest import Chat, answer_flow, choose, onboard, running_bot
 
 CHECKIN = {
     "pain_during": "1", "pain_after": "0", "sharp_or_limp": "no", "stiffness": "1",
@@ -208,3 +208,19 @@ async def test_no_run_on_the_morning_of_a_step_back(double, db, clock):
     assert "minutes running" not in today.text and "minute running" not in today.text
     first_day = plan.text.split("\n")[1]
     assert "running" not in first_day.replace("pool running", "")
+
+
+async def test_a_checkin_finished_after_midnight_is_dated_by_its_session(double, db, clock):
+    """Begun on Sunday evening, finished on Monday: it is Sunday's check-in (/history and the
+    report date it by the session it describes)."""
+    chat = Chat(double, 7508)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        await _planned_run_day(db, clock, 7508)
+        started = (await _runner(db, 7508), clock().date())
+        await chat.say("/checkin")
+        await choose(chat, "done")
+        clock.advance(days=1)  # the runner finishes the next morning
+        await answer_flow(chat, db, {**CHECKIN, "pain_during": "0", "pain_after": "0"})
+    [row] = await _rows(db)
+    assert row.day == started[1] != clock().date()
