@@ -288,9 +288,6 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
         "Pain in daily life or at rest is {pain}/10, more than the {max}/10 your injury "
         "tolerates: the next stage waits until it settles, but you keep training at this level."
     ),
-    ReasonCode.NO_VOLUME_AND_INTENSITY_TOGETHER: N_(
-        "Longer and harder never go up together: one thing changes at a time."
-    ),
     ReasonCode.CLINICIAN_REVIEW_ADVISED: N_(
         "Please ask a doctor or physiotherapist to review your injury: the plan alone is not "
         "getting you further."

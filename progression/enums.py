@@ -130,7 +130,6 @@ class ReasonCode(StrEnum):
     NO_RUN_ON_STEP_BACK_DAY = "no_run_on_step_back_day"  # running resumes tomorrow at the earliest
     RECENT_WARNING_PAIN = "recent_warning_pain"  # no progress within 48 h of warning pain
     DAILY_PAIN_LOW = "daily_pain_low"  # low daily pain: hold the stage, no reset
-    NO_VOLUME_AND_INTENSITY_TOGETHER = "no_volume_and_intensity_together"
 
 
 class Cue(StrEnum):
