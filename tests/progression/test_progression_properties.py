@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import os
 import random
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -50,15 +52,24 @@ def test_every_decision_has_a_reason_and_valid_level(seed: int) -> None:
         assert all(isinstance(v, int | float | str) for _, v in r.values)
 
 
+def _days_reversed(records: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The same records with the days in reverse order, each day's records in their order."""
+    days: dict[date, list[Any]] = {}
+    for r in records:
+        days.setdefault(r.day, []).append(r)
+    return tuple(r for day in sorted(days, reverse=True) for r in days[day])
+
+
 @SETTINGS
 @given(seeds)
 def test_same_input_same_decision(seed: int) -> None:
     h, today = _history(seed)
     assert decide(h, today) == decide(h, today)
-    # order of the tuples does not matter
-    rev = History(h.profile, h.level, h.level_since, h.checkins[::-1], h.mornings[::-1],
-                  h.reassessments[::-1], h.level_changes[::-1], h.red_flags,
-                  h.past[::-1])
+    # the order of days does not matter; within a day the records keep the order they were
+    # stored in (the first morning answer about a run stands, the latest session counts)
+    rev = replace(h, checkins=_days_reversed(h.checkins), mornings=_days_reversed(h.mornings),
+                  reassessments=_days_reversed(h.reassessments),
+                  level_changes=_days_reversed(h.level_changes), past=_days_reversed(h.past))
     assert decide(rev, today) == decide(h, today)
     assert plan_week(h, today) == plan_week(rev, today)
 
