@@ -195,3 +195,40 @@ async def test_migration_0003_down_and_up_keeps_every_record(db: Database) -> No
         assert await session.scalar(select(func.count()).select_from(CheckInRow)) == 1
         assert await session.scalar(select(func.count()).select_from(ReassessmentRow)) == 1
     assert (await _history(db, rid)).profile.cadence_spm is None
+
+
+async def test_migration_0005_maps_stored_levels_to_the_faster_ladder(db: Database) -> None:
+    """Stage 3 went from six levels (continuous 5 ... 30 min) to three (10, 20, 30): a runner
+    and their records keep the session they were on, rounded down to the safer level."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from progression import LADDER
+    from storage.db import alembic_config
+
+    rid = await _runner(db, 7107)
+    async with db.session() as session:
+        session.add(_checkin_row(rid, TODAY))
+        session.add(_checkin_row(rid, TODAY))
+
+    def run(conn: Any, step: Any, revision: str) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        step(cfg, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run, command.downgrade, "0004")
+        # levels as the old ladder stored them: continuous 30, continuous 10, easy 60 min
+        await conn.execute(text("update runners set level = 17 where id = :id"), {"id": rid})
+        ids = [i for (i,) in await conn.execute(
+            text("select id from checkins where runner_id = :id order by id"), {"id": rid})]
+        await conn.execute(text("update checkins set level = 13 where id = :id"), {"id": ids[0]})
+        await conn.execute(text("update checkins set level = 25 where id = :id"), {"id": ids[1]})
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run, command.upgrade, "head")
+        level = (await conn.execute(text("select level from runners where id = :id"),
+                                    {"id": rid})).scalar_one()
+        levels = [lv for (lv,) in await conn.execute(
+            text("select level from checkins where runner_id = :id order by id"), {"id": rid})]
+    assert LADDER[level].code == "s3_continuous30"
+    assert [LADDER[lv].code for lv in levels] == ["s3_continuous10", "s4_easy60"]
