@@ -41,7 +41,7 @@ from bot.double import BotApiDouble  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.db import normalize_url  # noqa: E402
 from storage.models import DeliveryRow, Runner  # noqa: E402
-from tests.storm import TOKEN, Bots, checkin_storm  # noqa: E402
+from tests.storm import TOKEN, Bots, checkin_storm, runner_row  # noqa: E402
 
 
 def figure(name: str, value: float, unit: str) -> None:
@@ -117,21 +117,8 @@ async def seed_due(db: Database, count: int) -> list[int]:
     minute = max(0, now.hour * 60 + now.minute - 1)
     async with db.session() as session:
         session.add_all(
-            Runner(
-                telegram_user_id=uid,
-                chat_id=uid,
-                status="active",
-                injury="calf_strain",
-                side="left",
-                injury_date=now.date() - timedelta(days=60),
-                level=13,
-                level_since=now.date() - timedelta(days=8),
-                consent_at=now - timedelta(days=30),
-                preferred_days="0,1,2,3,4,5,6",
-                time_zone="UTC",
-                reminder_minute=minute,
-                next_due_at=now - timedelta(seconds=30),
-            )
+            runner_row(uid, now, time_zone="UTC", reminder_minute=minute,
+                       next_due_at=now - timedelta(seconds=30))
             for uid in uids
         )
     return uids

@@ -51,25 +51,28 @@ class StormResult:
     problems: list[str] = field(default_factory=list)
 
 
+def runner_row(uid: int, now: datetime, **fields: Any) -> Runner:
+    """An active runner in the continuous stage, onboarded a month ago (``fields`` override)."""
+    values: dict[str, Any] = {
+        "telegram_user_id": uid,
+        "chat_id": uid,
+        "status": "active",
+        "injury": "calf_strain",
+        "side": "left",
+        "injury_date": now.date() - timedelta(days=60),
+        "level": 13,
+        "level_since": now.date() - timedelta(days=8),
+        "consent_at": now - timedelta(days=30),
+        "preferred_days": "0,1,2,3,4,5,6",
+        "next_due_at": now + timedelta(days=2),  # no scheduled prompt meanwhile
+    }
+    return Runner(**{**values, **fields})
+
+
 async def seed(db: Database, user_ids: list[int]) -> None:
     now = datetime.now(UTC)
     async with db.session() as session:
-        for uid in user_ids:
-            session.add(
-                Runner(
-                    telegram_user_id=uid,
-                    chat_id=uid,
-                    status="active",
-                    injury="calf_strain",
-                    side="left",
-                    injury_date=now.date() - timedelta(days=60),
-                    level=13,
-                    level_since=now.date() - timedelta(days=8),
-                    consent_at=now - timedelta(days=30),
-                    preferred_days="0,1,2,3,4,5,6",
-                    next_due_at=now + timedelta(days=2),  # no scheduled prompt meanwhile
-                )
-            )
+        session.add_all(runner_row(uid, now) for uid in user_ids)
 
 
 def _header(n: int) -> str:
