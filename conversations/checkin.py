@@ -217,7 +217,7 @@ def checkin_from(answers: Answers, ctx: Ctx, planned: Prescription) -> CheckIn:
         stiffness=int(answers.get("stiffness") or 0),
         swelling=Swelling(answers.get("swelling") or Swelling.NONE.value),
         rpe=0 if skipped else int(answers["rpe"]),
-        mood=int(answers.get("mood") or 3),
+        mood=int(answers.get("mood") or records.NEUTRAL_MOOD),
         sleep_hours=answers.get("sleep"),
         level=planned.level,
     )
@@ -243,7 +243,10 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     _, before = await today.current(ctx)
     planned = plan_week(before, session_day(ctx, answers))[0].prescription
     checkin = checkin_from(answers, ctx, planned)
-    await records.add_checkin(ctx.session, ctx.runner.id, checkin, answers.get("note"))
+    not_asked = [key for key in records.NOT_ASKABLE if answers.get(key) is None]
+    await records.add_checkin(
+        ctx.session, ctx.runner.id, checkin, answers.get("note"), not_asked=not_asked
+    )
     history = replace(before, checkins=(*before.checkins, checkin))
     decision = decide(history, ctx.today)
     new_escalation = today.escalation_is_new(decision, before)
@@ -265,7 +268,8 @@ async def symptoms_lately(ctx: Ctx) -> bool:
     """Pain, stiffness or swelling reported in the last few days (check-ins or mornings)."""
     first = ctx.today - timedelta(days=RECENT_DAYS)
     for c in await records.checkins_between(ctx.session, ctx.runner.id, first, ctx.today):
-        if c.pain_during or c.pain_after or c.sharp_or_limp or c.stiffness or c.swelling != "none":
+        swelling = c.swelling not in (None, "none")  # None: not asked
+        if c.pain_during or c.pain_after or c.sharp_or_limp or c.stiffness or swelling:
             return True
     for m in await records.mornings_between(ctx.session, ctx.runner.id, first, ctx.today):
         if "worse" in (m.pain, m.stiffness) or m.swelling != "none" or m.night_pain:

@@ -59,12 +59,25 @@ def parse_date(text: str, today: date) -> date | None:
     return None
 
 
+INJURY_DATE_PRESETS = {"week": 3, "2weeks": 10, "6weeks": 28, "older": 60}
+# What the runner said, kept beside the date (the report prints it as said): the button, or
+# "date" for a typed date, and the day of the answer.
+INJURY_DATE_ANSWER = "injury_date_answer"
+INJURY_DATE_TOLD_ON = "injury_date_told_on"
+
+
 def injury_date_parse(ctx: Ctx, text: str, answers: Answers) -> str | None:
+    """The injury date (ISO) from a button or a typed date. Also records in ``answers`` what
+    was said and when (INJURY_DATE_ANSWER, INJURY_DATE_TOLD_ON), saved with the answer."""
     today = ctx.today
-    presets = {"week": 3, "2weeks": 10, "6weeks": 28, "older": 60}
+    presets = INJURY_DATE_PRESETS
     if text in presets:
+        answers[INJURY_DATE_ANSWER] = text
+        answers[INJURY_DATE_TOLD_ON] = today.isoformat()
         return (today - timedelta(days=presets[text])).isoformat()
     if text == "unknown":
+        answers.pop(INJURY_DATE_ANSWER, None)
+        answers.pop(INJURY_DATE_TOLD_ON, None)
         return None
     value = parse_date(text, today)
     if value is None:
@@ -73,6 +86,8 @@ def injury_date_parse(ctx: Ctx, text: str, answers: Answers) -> str | None:
         raise Invalid(N_("That date is in the future. When did the injury happen?"))
     if value < today - timedelta(days=5 * 365):
         raise Invalid(N_("That is more than five years ago. Please check the date."))
+    answers[INJURY_DATE_ANSWER] = "date"
+    answers[INJURY_DATE_TOLD_ON] = today.isoformat()
     return value.isoformat()
 
 

@@ -11,6 +11,8 @@ from datetime import date
 from conversations import engine, render
 from conversations.basics import DISCLAIMER
 from conversations.common import (
+    INJURY_DATE_ANSWER,
+    INJURY_DATE_TOLD_ON,
     SKIP,
     STIFFNESS_OPTIONS,
     injury_date_parse,
@@ -458,6 +460,9 @@ async def set_up(ctx: Ctx, answers: Answers) -> None:
     runner.injury = profile.injury.value
     runner.side = profile.side.value
     runner.injury_date = profile.injury_date
+    told_on = answers.get(INJURY_DATE_TOLD_ON)
+    runner.injury_date_answer = answers.get(INJURY_DATE_ANSWER) if told_on else None
+    runner.injury_date_told_on = date.fromisoformat(str(told_on)) if told_on else None
     runner.rest_pain = profile.rest_pain
     runner.walk_pain = profile.walk_pain
     runner.runs_per_week_before = profile.runs_per_week_before

@@ -330,10 +330,12 @@ async def recent_swelling(ctx: Ctx) -> Swelling | None:
     first = ctx.today - timedelta(days=2)
     seen: list[tuple[date, int, str]] = []
     for c in await records.checkins_between(ctx.session, ctx.runner.id, first, ctx.today):
+        if c.outcome == "skipped" or c.swelling is None:  # None: swelling was not asked
+            continue
         painless = not (c.pain_during or c.pain_after or c.sharp_or_limp or c.stiffness)
-        if c.outcome != "skipped" and not (painless and c.swelling == "none"):
-            # a painless check-in's "none" may not have been asked (conversations/checkin.py
-            # asks swelling only when something hurt): it is no report, so it is asked here
+        if not (painless and c.swelling == "none"):
+            # a painless check-in stored before migration 0006 holds "none" where swelling
+            # was not asked: it is no report, so it is asked here
             seen.append((c.day, 0, c.swelling))
     for m in await records.mornings_between(ctx.session, ctx.runner.id, first, ctx.today):
         seen.append((m.day, 1, m.swelling))  # a morning check comes after that day's check-in

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from conversations import render
 from conversations.charts import ChartCheckIn, ChartData, ChartMorning, ChartStage
+from conversations.common import INJURY_DATE_PRESETS
 from locales import N_, Translator
 from storage.models import CheckInRow, DecisionRow, ReassessmentRow, RedFlagRow, Runner
 from storage.reports import Records
@@ -100,6 +101,8 @@ INJURY_PRESETS: Mapping[int, tuple[str, int, int | None]] = {
     60: (N_("over 6 weeks before {date}"), 42, None),
 }
 NOT_TESTED = N_("not tested")
+# A check-in after a symptom-free session does not ask stiffness and swelling (stored NULL)
+NOT_ASKED = N_("not asked")
 
 NOT_A_DIAGNOSIS = N_(
     "runcoach is a running coach, not a clinician: nothing in this report is a diagnosis. "
@@ -388,14 +391,27 @@ class InjuryDate:
         return base + low, None if high is None else base + high
 
 
-def injury_date_as_told(injury_date: date | None, records: Records, joined: date) -> InjuryDate:
-    """How the runner gave the injury date. The onboarding buttons store a fixed number of
-    days before the day they were pressed (see INJURY_PRESETS); the raw answer itself is not
-    kept, so a stored date that is exactly such a number of days before an onboarding day
-    (its first decision, or a clear red-flag screen, which onboarding records) is read as
-    that button."""
+def injury_date_as_told(
+    injury_date: date | None,
+    records: Records,
+    joined: date,
+    answer: str | None = None,
+    told_on: date | None = None,
+) -> InjuryDate:
+    """How the runner gave the injury date. Since migration 0006 the answer itself is kept
+    (``answer``: the button, or "date" for a typed date; ``told_on``: the day of the answer)
+    and is printed as said. For runners who onboarded before, the onboarding buttons stored
+    a fixed number of days before the day they were pressed (see INJURY_PRESETS): a stored
+    date that is exactly such a number of days before an onboarding day (its first decision,
+    or a clear red-flag screen, which onboarding records) is read as that button."""
     if injury_date is None:
         return InjuryDate(None)
+    if answer is not None and told_on is not None:
+        if answer == "date":
+            return InjuryDate(injury_date)
+        preset = INJURY_DATE_PRESETS.get(answer)
+        if preset in INJURY_PRESETS and (told_on - injury_date).days == preset:
+            return InjuryDate(injury_date, told_on, preset)
     candidates = {onboarding_day(records, joined), joined}
     candidates |= {f.day for f in records.red_flags if not f.flags}
     for day in sorted(candidates, reverse=True):
@@ -665,6 +681,8 @@ class ReportInput:
     runs_per_week_before: int | None = None
     minutes_per_week_before: int | None = None
     goal: str | None = None
+    injury_date_answer: str | None = None
+    injury_date_told_on: date | None = None
 
     @classmethod
     def of(
@@ -686,6 +704,8 @@ class ReportInput:
             runs_per_week_before=runner.runs_per_week_before,
             minutes_per_week_before=runner.minutes_per_week_before,
             goal=runner.goal,
+            injury_date_answer=runner.injury_date_answer,
+            injury_date_told_on=runner.injury_date_told_on,
         )
 
     @property
@@ -695,7 +715,13 @@ class ReportInput:
 
     @property
     def injury_date(self) -> InjuryDate:
-        return injury_date_as_told(self.injury_date_stored, self.records, self.joined)
+        return injury_date_as_told(
+            self.injury_date_stored,
+            self.records,
+            self.joined,
+            self.injury_date_answer,
+            self.injury_date_told_on,
+        )
 
     def chart(self, tr: Translator) -> ChartData | None:
         """The clinician's chart: the window fitted to the check-ins."""
@@ -1188,8 +1214,8 @@ def checkin_cells(tr: Translator, c: CheckInRow, day: Any) -> list[str]:
         f"{c.minutes} ({running_minutes(c)})",
         f"{c.pain_during} / {c.pain_after}",
         str(c.rpe),
-        str(c.stiffness),
-        label(tr, SWELLING, c.swelling),
+        _(NOT_ASKED) if c.stiffness is None else str(c.stiffness),
+        _(NOT_ASKED) if c.swelling is None else label(tr, SWELLING, c.swelling),
         _("Yes") if c.sharp_or_limp else _("No"),
         c.note or "",
     ]

@@ -3,7 +3,7 @@ made from it, converted to and from progression's types."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -68,10 +68,12 @@ def _checkin(row: CheckInRow) -> CheckIn:
         pain_during=row.pain_during,
         pain_after=row.pain_after,
         sharp_or_limp=row.sharp_or_limp,
-        stiffness=row.stiffness,
-        swelling=Swelling(row.swelling),
+        # not asked (NULL) is what progression reads as nothing reported: no stiffness, no
+        # swelling, a neutral mood (the mood rule acts only on a poor one)
+        stiffness=row.stiffness or 0,
+        swelling=Swelling(row.swelling or Swelling.NONE.value),
         rpe=row.rpe,
-        mood=row.mood,
+        mood=NEUTRAL_MOOD if row.mood is None else row.mood,
         sleep_hours=row.sleep_hours,
         level=row.level,
         running_minutes=row.running_minutes,
@@ -112,7 +114,22 @@ def _flags(text: str) -> frozenset[RedFlag]:
     return frozenset(RedFlag(f) for f in text.split(",") if f)
 
 
-async def add_checkin(session: AsyncSession, runner_id: int, c: CheckIn, note: str | None) -> None:
+NEUTRAL_MOOD = 3
+NOT_ASKABLE = frozenset({"stiffness", "swelling", "mood"})
+
+
+async def add_checkin(
+    session: AsyncSession,
+    runner_id: int,
+    c: CheckIn,
+    note: str | None,
+    not_asked: Collection[str] = (),
+) -> None:
+    """Store a check-in. ``not_asked`` names the symptoms the runner was not asked
+    (stiffness, swelling, mood): they are stored as NULL, never as a measured 0 or "none"."""
+    unknown = set(not_asked) - NOT_ASKABLE
+    if unknown:
+        raise ValueError(f"cannot leave {sorted(unknown)} unasked")
     session.add(
         CheckInRow(
             runner_id=runner_id,
@@ -122,10 +139,10 @@ async def add_checkin(session: AsyncSession, runner_id: int, c: CheckIn, note: s
             pain_during=c.pain_during,
             pain_after=c.pain_after,
             sharp_or_limp=c.sharp_or_limp,
-            stiffness=c.stiffness,
-            swelling=c.swelling.value,
+            stiffness=None if "stiffness" in not_asked else c.stiffness,
+            swelling=None if "swelling" in not_asked else c.swelling.value,
             rpe=c.rpe,
-            mood=c.mood,
+            mood=None if "mood" in not_asked else c.mood,
             sleep_hours=c.sleep_hours,
             note=note,
             level=c.level,

@@ -232,3 +232,35 @@ async def test_migration_0005_maps_stored_levels_to_the_faster_ladder(db: Databa
             text("select level from checkins where runner_id = :id order by id"), {"id": rid})]
     assert LADDER[level].code == "s3_continuous30"
     assert [LADDER[lv].code for lv in levels] == ["s3_continuous10", "s4_easy60"]
+
+
+async def test_migration_0006_down_and_up_keeps_records_and_not_asked_reads_as_nothing(
+    db: Database,
+) -> None:
+    """Symptoms not asked are NULL since 0006; progression reads them as nothing reported.
+    Downgrading to 0005 (where they were NOT NULL) and back keeps every runner and record."""
+    from alembic import command
+    from sqlalchemy import func, select
+
+    from progression import Swelling
+    from storage.db import alembic_config
+
+    rid = await _runner(db, 7107)
+    async with db.session() as session:
+        session.add(_checkin_row(rid, TODAY, stiffness=None, swelling=None, mood=None))
+    [c] = (await _history(db, rid)).checkins
+    assert (c.stiffness, c.swelling, c.mood) == (0, Swelling.NONE, 3)
+
+    def run(conn: Any, step: Any, revision: str) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        step(cfg, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run, command.downgrade, "0005")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run, command.upgrade, "head")
+    async with db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(CheckInRow)) == 1
+        row = (await session.execute(select(CheckInRow))).scalar_one()
+    assert (row.stiffness, row.swelling, row.mood) == (0, "none", 3)
