@@ -16,6 +16,14 @@
 3. **429 for one chat**: one chat gets a 429 with retry_after=5 while another chat asks for
    /help; prints ``other_chat_extra_latency_during_429_ms`` (its reply latency minus the
    usual).
+4. **The database away** (``--outage-seconds``, 20): ``--outage-runners`` runners are each at
+   the pain question of a check-in when the database goes away: PostgreSQL cut off behind a
+   TCP proxy (every connection drops, new ones are refused), or SQLite locked by another
+   process (25 s: longer than the 10 s busy timeout). Each runner answers during the outage.
+   Prints ``db_outage_answers_lost`` (an answer not stored, or stored as something else),
+   ``db_outage_answers_duplicated``, ``db_outage_told_try_again`` (messages that asked a
+   runner to repeat themselves) and ``db_outage_recovery_s`` (from the database's return to
+   the last runner's next question).
 """
 
 from __future__ import annotations
@@ -117,8 +125,13 @@ async def seed_due(db: Database, count: int) -> list[int]:
     minute = max(0, now.hour * 60 + now.minute - 1)
     async with db.session() as session:
         session.add_all(
-            runner_row(uid, now, time_zone="UTC", reminder_minute=minute,
-                       next_due_at=now - timedelta(seconds=30))
+            runner_row(
+                uid,
+                now,
+                time_zone="UTC",
+                reminder_minute=minute,
+                next_due_at=now - timedelta(seconds=30),
+            )
             for uid in uids
         )
     return uids
@@ -197,6 +210,97 @@ async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -
     figure("fanout_with_kills_seconds", elapsed, "s")
 
 
+# --------------------------------------------------------------------------- 4. an outage
+
+
+async def bench_outage(database: str, workdir: Path, runners: int, seconds: float) -> None:
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    from bench import taps
+    from bot.app import build_application, serving
+    from bot.settings import Settings
+    from conversations import Services
+    from storage.models import CheckInRow
+    from tests.conftest import Chat, Clock, choose, onboard
+    from tests.dbproxy import CuttableProxy
+    from tests.test_outage import _press_without_waiting, _step_after
+
+    proxy: CuttableProxy | None = None
+    async with Place(database, workdir, "outage") as url:
+        if database != "sqlite":
+            target = make_url(url)
+            proxy = await CuttableProxy(target.host or "127.0.0.1", target.port or 5432).start()
+            url = target.set(host="127.0.0.1", port=proxy.port).render_as_string(
+                hide_password=False
+            )
+        db = Database(url)
+        await db.migrate()
+        clock = Clock()
+        holder: list[sqlite3.Connection] = []
+        async with BotApiDouble() as double:
+            settings = Settings(token=TOKEN, api_url=double.base_url, database_url=db.url)
+            services = Services(db=db)
+            services.clock = clock
+            app = build_application(settings, services=services, rate_limit=False)
+            async with serving(app, poll_timeout=1):
+                chats = [Chat(double, 93_000 + i) for i in range(runners)]
+                for chat in chats:
+                    await onboard(chat, tests="no")
+                    await chat.say("/checkin")
+                    await choose(chat, "done")
+                await double.wait_idle(TOKEN, timeout=30)
+                await asyncio.sleep(1.0)
+                told_before = len([m for c in chats for m in double.sent(c.user_id)])
+                if proxy is not None:
+                    proxy.cut()
+                else:
+                    path = make_url(db.url).database or ""
+                    lock = sqlite3.connect(path, timeout=1, isolation_level=None)
+                    lock.execute("BEGIN EXCLUSIVE")
+                    holder.append(lock)
+                for chat in chats:
+                    _press_without_waiting(chat, "2")
+                await asyncio.sleep(seconds)
+                if proxy is not None:
+                    proxy.restore()
+                else:
+                    holder.pop().rollback()
+                back = time.monotonic()
+                for chat in chats:
+                    await _step_after(db, chat, "pain_during", timeout=120)
+                recovery = time.monotonic() - back
+                for chat in chats:
+                    await taps.drive(chat, db, {**taps.A_LITTLE_PAIN, "pain_during": "2"}, 0)
+                texts = [m.text or "" for c in chats for m in double.sent(c.user_id)]
+                told = texts[told_before:]
+        async with db.session() as session:
+            rows = (await session.execute(select(CheckInRow))).scalars().all()
+            ids = {
+                r.id: r.telegram_user_id
+                for r in (await session.execute(select(Runner))).scalars()
+            }
+        await db.dispose()
+        if proxy is not None:
+            await proxy.close()
+    stored: dict[int, list[int]] = {}
+    for row in rows:
+        stored.setdefault(ids[row.runner_id], []).append(row.pain_during)
+    lost = sum(1 for c in chats if 2 not in stored.get(c.user_id, []))
+    doubled = sum(max(0, len(v) - 1) for v in stored.values())
+    again = sum(("try again" in t.lower() or "went wrong" in t.lower()) for t in told)
+    note(
+        f"outage: {'PostgreSQL cut off' if database != 'sqlite' else 'SQLite locked'} "
+        f"for {seconds:.0f} s with {runners} runners answering"
+    )
+    figure("db_outage_seconds", seconds, "s")
+    figure("db_outage_answers_lost", lost, "count")
+    figure("db_outage_answers_duplicated", doubled, "count")
+    figure("db_outage_told_try_again", again, "count")
+    figure("db_outage_recovery_s", recovery, "s")
+
+
 # --------------------------------------------------------------------------- 3. a 429
 
 
@@ -243,6 +347,11 @@ async def main(args: argparse.Namespace) -> None:
             await bench_fanout(args.database, workdir, args.prompts, args.fanout_kills)
         if "429" in args.parts:
             await bench_429(workdir)
+        if "outage" in args.parts:
+            seconds = args.outage_seconds
+            if seconds is None:
+                seconds = 25.0 if args.database == "sqlite" else 20.0
+            await bench_outage(args.database, workdir, args.outage_runners, seconds)
 
 
 def parse() -> argparse.Namespace:
@@ -252,7 +361,11 @@ def parse() -> argparse.Namespace:
     p.add_argument("--kills", type=int, default=10)
     p.add_argument("--prompts", type=int, default=2000)
     p.add_argument("--fanout-kills", type=int, default=5)
-    p.add_argument("--parts", default="storm,fanout,429")
+    p.add_argument("--outage-runners", type=int, default=10)
+    p.add_argument(
+        "--outage-seconds", type=float, default=None, help="20 (PostgreSQL), 25 (SQLite)"
+    )
+    p.add_argument("--parts", default="storm,fanout,429,outage")
     args = p.parse_args()
     args.parts = set(args.parts.split(","))
     return args

@@ -86,6 +86,7 @@ class Poller:
         allowed_updates: list[str] | None = None,
         first_delay: float = 0.5,
         max_delay: float = 30.0,
+        db_max_delay: float = 5.0,
         adopt_after: timedelta = timedelta(seconds=30),
     ) -> None:
         self.app = application
@@ -94,6 +95,9 @@ class Poller:
         self.allowed_updates = allowed_updates or ALLOWED_UPDATES
         self.first_delay = first_delay
         self.max_delay = max_delay
+        # A database away is retried at least every ``db_max_delay`` s: one query per chat
+        # waiting, and the runner is answered within a few seconds of its return.
+        self.db_max_delay = db_max_delay
         self.adopt_after = adopt_after
         self._slots = asyncio.Semaphore(concurrency)
         self._offset: int | None = None
@@ -193,7 +197,7 @@ class Poller:
                     delay,
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.max_delay)
+                delay = min(delay * 2, self.db_max_delay)
                 continue
             delay = self.first_delay
             self._offset = updates[-1].update_id + 1
@@ -259,7 +263,7 @@ class Poller:
                 delay,
             )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self.max_delay)
+            delay = min(delay * 2, self.db_max_delay)
 
     # ------------------------------------------------------------------ bookkeeping
 
