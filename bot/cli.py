@@ -49,7 +49,7 @@ def _reason(exc: BaseException) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings()
+        settings = load_settings(webhook_url=args.webhook)
     except SettingsError as exc:
         return _fail(str(exc))
     from urllib.parse import urlsplit
@@ -59,7 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import DatabaseUnavailable, build_application, run_until_signalled
     from bot.logs import configure_logging
 
-    configure_logging(settings.log_level, settings.token)
+    configure_logging(
+        settings.log_level, settings.token, settings.log_format, settings.webhook_secret
+    )
     application = build_application(settings, with_scheduler=True, freeze_heap=True)
     try:
         asyncio.run(run_until_signalled(application))
@@ -145,7 +147,17 @@ def parser() -> argparse.ArgumentParser:
         description="A Telegram coach for returning to running after a soft-tissue injury.",
     )
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the bot (long polling); applies migrations first")
+    run = sub.add_parser(
+        "run",
+        help="run the bot (long polling, or a webhook); applies migrations first",
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        default=None,
+        help="serve a webhook at this public https:// URL instead of long polling "
+        "(or set WEBHOOK_URL); needs WEBHOOK_SECRET; listens on PORT (default 8080)",
+    )
     run.set_defaults(fn=cmd_run)
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(fn=cmd_migrate)
