@@ -114,6 +114,25 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    """The container's HEALTHCHECK: GET /healthz of the bot in this container (PORT in
+    webhook mode, HEALTH_PORT in polling mode); 0 when it answers 200."""
+    import os
+    import urllib.request
+
+    port = os.environ.get("HEALTH_PORT") or os.environ.get("PORT") or "8080"
+    if not os.environ.get("WEBHOOK_URL") and not os.environ.get("HEALTH_PORT"):
+        print("runcoach: polling mode without HEALTH_PORT serves no probe", file=sys.stderr)
+        return 1
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as response:
+            healthy = response.status == 200
+    except OSError as exc:
+        print(f"runcoach: /healthz on port {port} did not answer ({exc})", file=sys.stderr)
+        return 1
+    return 0 if healthy else 1
+
+
 def cmd_playground(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(require_token=False)
@@ -161,6 +180,10 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(fn=cmd_run)
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(fn=cmd_migrate)
+    health = sub.add_parser(
+        "healthcheck", help="exit 0 when the bot running here answers /healthz (containers)"
+    )
+    health.set_defaults(fn=cmd_healthcheck)
     play = sub.add_parser(
         "playground", help="chat with the bot in this terminal, no Telegram account needed"
     )
