@@ -532,7 +532,9 @@ class BotApiDouble:
         self.webhook_deliveries: list[tuple[int, JSON]] = []
         self.webhook_statuses: list[tuple[int, tuple[int, ...]]] = []
         self.webhook_posts: list[tuple[int, str, int]] = []  # (update id, url, status)
+        self.webhook_latencies: list[float] = []  # seconds from POST to the answer
         self.webhook_duplicates = False
+        self._client: Any = None  # the aiohttp session webhook deliveries use
         self.webhook_retry_seconds = 0.2
         self.webhook_timeout = 30.0
         self.chat_actions: list[tuple[int, str]] = []
@@ -610,6 +612,9 @@ class BotApiDouble:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1392,6 +1397,16 @@ class BotApiDouble:
         for task in list(running):
             task.cancel()
 
+    def _webhook_client(self) -> Any:
+        import aiohttp
+
+        if self._client is None or self._client.closed:
+            self._client = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
+                connector=aiohttp.TCPConnector(limit=0),
+            )
+        return self._client
+
     def _next_target(self, state: _BotState) -> str:
         if not state.webhook_targets:
             return state.webhook_url
@@ -1413,18 +1428,17 @@ class BotApiDouble:
                     headers[_SECRET_HEADER] = state.webhook_secret
 
                 async def post(url: str, headers: dict[str, str] = headers) -> int:
+                    started = time.perf_counter()
                     try:
-                        async with (
-                            aiohttp.ClientSession(
-                                timeout=aiohttp.ClientTimeout(total=self.webhook_timeout)
-                            ) as client,
-                            client.post(url, data=json.dumps(body), headers=headers) as resp,
-                        ):
+                        async with self._webhook_client().post(
+                            url, data=json.dumps(body), headers=headers
+                        ) as resp:
                             await resp.read()
                             status = resp.status
                     except (aiohttp.ClientError, TimeoutError, OSError):
                         status = 0
                     self.webhook_posts.append((update.update_id, url, status))
+                    self.webhook_latencies.append(time.perf_counter() - started)
                     return status
 
                 statuses = await asyncio.gather(*(post(url) for url in urls))

@@ -41,6 +41,7 @@ from telegram.ext import Application
 from bot import metrics
 from bot.health import Probes
 from bot.polling import ALLOWED_UPDATES, OUTCOME, Outcome, chat_key, is_transient
+from conversations.dispatch import Sender
 from storage import Database
 from storage import outbox as box
 
@@ -153,7 +154,10 @@ class WebhookServer:
                     finally:
                         OUTCOME.reset(token)
                     if key is not None and not outcome.retry:
-                        await self._replies_out(key)
+                        try:
+                            await self._replies_out(key)
+                        except Exception as exc:  # committed already: answer 200 anyway
+                            log.info("could not check a chat's replies: %s", type(exc).__name__)
         except Exception as exc:
             outcome.retry = is_transient(exc)
             outcome.failed = not outcome.retry
@@ -176,6 +180,9 @@ class WebhookServer:
         did not take at once is retried with back-off), at most ``reply_wait`` s. Telegram
         sends a chat's next update only after this one's 200, and whichever process gets it
         would send its replies at once: waiting here keeps them behind these."""
+        sender = self.app.bot_data.get("sender")
+        if not isinstance(sender, Sender) or not sender.holds(chat_id):
+            return  # every reply went out before process_update returned
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.reply_wait
         delay = 0.05

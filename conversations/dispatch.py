@@ -233,6 +233,10 @@ class Sender:
         self._sweeper = None
         self._retrying.clear()
 
+    def holds(self, chat_id: int) -> bool:
+        """Replies to this chat that this process could not send yet (retried later)."""
+        return chat_id in self._dirty or chat_id in self._retrying
+
     async def finish(self, timeout: float) -> bool:
         """Before stopping: send, once and within ``timeout`` s, the replies this process
         still holds (chats waiting for a retry); True when none is left. What stays pending
