@@ -8,7 +8,9 @@
 and goes again. The Bot API double delivers the updates to the processes' webhooks as
 Telegram does (a chat's next update after the previous one's 200; a load balancer spreads
 them over the processes) and takes the replies. The bots run as in production
-(``runcoach run``, its rate limiter included). After a 3 s warm-up, ``--seconds`` s are
+(``runcoach run``), each with ``SEND_RATE=--send-rate`` (default 1000/s, so the pacer,
+which holds one process at ~29 replies/s in production, does not hide what the processes and
+the database can do). After a 3 s warm-up, ``--seconds`` s are
 measured. Prints, for each process count N:
 
 * ``figure: webhook_updates_per_second_pN``: updates answered per second;
@@ -82,6 +84,7 @@ async def run_once(url: str, processes: int, args: argparse.Namespace, workdir: 
             session.add_all(runner_row(uid, now) for uid in users)
         async with BotApiDouble() as double:
             bots = Processes(double, TOKEN, database_url, workdir, processes)
+            bots.env["SEND_RATE"] = str(args.send_rate)
             try:
                 await bots.start()
                 for _ in range(600):
@@ -145,9 +148,20 @@ async def main() -> int:
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--think", type=float, default=1.0)
     p.add_argument("--processes", default="1,2,4")
+    p.add_argument(
+        "--send-rate",
+        type=float,
+        default=1000.0,
+        help="SEND_RATE of each process (default 1000: the pacer out of the way, so the "
+        "figures show what the processes and the database do; 29 as in production caps "
+        "one process at ~29 replies/s)",
+    )
     args = p.parse_args()
     counts = [int(n) for n in args.processes.split(",")]
-    note(f"{os.cpu_count()} CPU(s); {args.runners} runners, think {args.think} s")
+    note(
+        f"{os.cpu_count()} CPU(s); {args.runners} runners, think {args.think} s, "
+        f"SEND_RATE {args.send_rate}"
+    )
     rates: dict[int, float] = {}
     problems = 0
     with tempfile.TemporaryDirectory() as tmp:

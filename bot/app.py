@@ -134,7 +134,10 @@ def build_application(
         # Telegram's ~30 messages/s, spaced evenly and paused whole on a 429. PTB's
         # AIORateLimiter bursts from idle and releases its queue at once after a 429, which
         # earns the next 429 (measured in bench/scheduler.py; see docs/performance.md).
-        builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # SEND_RATE: with several processes, Telegram's limit per bot is shared among them
+        builder = builder.rate_limiter(
+            PacedRateLimiter(rate=settings.send_rate, max_retries=3)  # type: ignore[arg-type]
+        )
     application = builder.build()
     application.bot_data["services"] = services
     sender = Sender(db, application.bot)
@@ -230,6 +233,18 @@ async def _started(application: Application[Any, Any, Any, Any, Any, Any]) -> As
         await application.shutdown()
 
 
+async def _leave_webhook_mode(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Telegram refuses getUpdates while a webhook is set (as PTB's run_polling does, the
+    webhook goes: polling was asked for). Pending updates stay with Telegram."""
+    try:
+        info = await application.bot.get_webhook_info()
+        if info.url:
+            log.warning("a webhook was set; deleting it to poll (its updates are kept)")
+            await application.bot.delete_webhook(drop_pending_updates=False)
+    except Exception as exc:  # polling reports a lasting problem itself
+        log.warning("could not check for a webhook: %s", type(exc).__name__)
+
+
 @asynccontextmanager
 async def serving(
     application: Application[Any, Any, Any, Any, Any, Any],
@@ -248,6 +263,7 @@ async def serving(
             web_app = web.Application()
             probes.add_routes(web_app)
             probes_runner = await start_site(web_app, *health)
+        await _leave_webhook_mode(application)
         await poller.start()
         try:
             yield poller

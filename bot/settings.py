@@ -39,6 +39,9 @@ class Settings:
     # polling mode: /healthz, /readyz and /metrics on this port when set
     health_port: int | None = None
     log_format: str = "text"  # or "json": one JSON object per line
+    # messages per second this process sends (Telegram allows ~30 per bot: with N processes
+    # set about 29 / N)
+    send_rate: float = 29.0
 
     @property
     def file_url(self) -> str:
@@ -125,6 +128,12 @@ def load_settings(
     except ValueError as exc:
         raise SettingsError("TICK_SECONDS must be a number of seconds.") from exc
     url, secret = _webhook(env, webhook_url or env.get("WEBHOOK_URL", ""))
+    try:
+        send_rate = float(env.get("SEND_RATE", "29"))
+    except ValueError as exc:
+        raise SettingsError("SEND_RATE must be a number of messages per second.") from exc
+    if send_rate <= 0:
+        raise SettingsError("SEND_RATE must be above 0 (messages per second).")
     log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
     if log_format not in ("text", "json"):
         raise SettingsError(f"LOG_FORMAT={log_format!r} must be text or json.")
@@ -135,6 +144,7 @@ def load_settings(
         listen_host=env.get("LISTEN_HOST", "").strip() or "0.0.0.0",
         health_port=_port(env, "HEALTH_PORT", None),
         log_format=log_format,
+        send_rate=send_rate,
         token=token,
         api_url=api_url,
         database_url=normalize_url(env.get("DATABASE_URL", "").strip() or DEFAULT_URL),

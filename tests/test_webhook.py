@@ -192,3 +192,18 @@ async def test_three_processes_on_postgresql_keep_one_chats_answers_and_replies_
         async with admin.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await admin.dispose()
+
+
+async def test_polling_after_webhook_mode_deletes_the_webhook_and_keeps_its_updates(double, db):
+    from tests.conftest import running_bot
+
+    chat = Chat(double, 7306)
+    async with webhook_bot(double, db, TOKEN):
+        await chat.say("/start")
+    double.send_text(TOKEN, 7306, "/help")  # arrives while no process serves the webhook
+    assert double.bot(TOKEN).webhook_url  # still set after the webhook process stopped
+    mark = double.mark(7306)
+    async with running_bot(double, db):
+        replies = await double.wait_for(7306, 1, since=mark, timeout=15)
+    assert "Here is what I can do" in (replies[0].text or "")
+    assert double.bot(TOKEN).webhook_url == ""
