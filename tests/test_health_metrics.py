@@ -247,3 +247,36 @@ async def test_sigterm_finishes_the_update_in_flight_flushes_replies_and_exits_0
     everything = out.decode() + err.decode()
     assert "4321" not in everything and "knee secret" not in everything
     assert TOKEN.split(":")[1] not in everything and SECRET not in everything
+
+
+async def test_a_prompt_due_and_not_sent_shows_until_the_tick_sends_it(double, db):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from bot import metrics as m
+    from storage.models import Runner
+    from tests.conftest import Clock
+    from tests.test_scheduler import add_runners, bot_with_scheduler, runner_row, sent_count
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    offset = ((12 - now.hour + 12) % 24) - 12  # a zone where it is about noon now
+    zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
+    local = now + timedelta(hours=offset)
+    [rid] = await add_runners(
+        db, [runner_row(7410, zone, local.hour * 60 + local.minute - 10)]
+    )
+    async with db.session() as session:
+        await session.execute(
+            update(Runner).where(Runner.id == rid).values(next_due_at=now - timedelta(minutes=10))
+        )
+    await m.refresh(db)
+    assert metric(m.exposition().decode(), "runcoach_due_unsent") == 1
+    before = metric(m.exposition().decode(), "runcoach_prompts_total", outcome="sent")
+    async with bot_with_scheduler(double, db, Clock(now)) as (_app, scheduler):
+        await scheduler.tick()
+    assert sent_count(double, 7410) == 1
+    await m.refresh(db)
+    after = m.exposition().decode()
+    assert metric(after, "runcoach_due_unsent") == 0
+    assert metric(after, "runcoach_prompts_total", outcome="sent") == before + 1
