@@ -17,6 +17,10 @@ measured. Prints, for each process count N:
 * ``figure: webhook_p99_ms_pN``: the 99th percentile of a runner's wait, from sending the
   command to the reply reaching the double;
 
+* ``figure: webhook_bot_cpu_ms_per_update_pN``: CPU time the bot processes spent per update
+  (PostgreSQL's and the double's not counted): with every core busy, updates/s cannot pass
+  cores / this;
+
 and ``figure: webhook_scaling_4_vs_1`` (updates/s with 4 processes over 1). Exits 1 when a
 runner got a wrong or no answer.
 """
@@ -58,6 +62,19 @@ def note(message: str) -> None:
     print(f"# {message}", file=sys.stderr, flush=True)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -65,9 +82,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run_once(url: str, processes: int, args: argparse.Namespace, workdir: Path) -> tuple[
-    float, float, int
-]:
+async def run_once(
+    url: str, processes: int, args: argparse.Namespace, workdir: Path
+) -> tuple[float, float, float, int]:
     schema = f"bw_{uuid.uuid4().hex[:10]}"
     admin = create_async_engine(normalize_url(url))
     async with admin.begin() as conn:
@@ -121,14 +138,24 @@ async def run_once(url: str, processes: int, args: argparse.Namespace, workdir: 
                         n += 1
                         await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
 
-                await asyncio.gather(*(runner(uid) for uid in users))
+                pids = [process.pid for process in bots.processes]
+                cpu: list[float] = []
+
+                async def sample() -> None:
+                    await asyncio.sleep(max(0.0, start - loop.time()))
+                    cpu.append(cpu_seconds(pids))
+                    await asyncio.sleep(max(0.0, end - loop.time()))
+                    cpu.append(cpu_seconds(pids))
+
+                await asyncio.gather(sample(), *(runner(uid) for uid in users))
             finally:
                 codes = await bots.stop()
             if any(code != 0 for code in codes):
                 note(f"exit codes {codes}")
                 problems += 1
         rate = answered / args.seconds
-        return rate, percentile(waits, 0.99) * 1000, problems
+        cpu_ms = (cpu[1] - cpu[0]) * 1000 / answered if answered else float("nan")
+        return rate, percentile(waits, 0.99) * 1000, cpu_ms, problems
     finally:
         await db.dispose()
         async with admin.begin() as conn:
@@ -166,11 +193,12 @@ async def main() -> int:
     problems = 0
     with tempfile.TemporaryDirectory() as tmp:
         for n in counts:
-            rate, p99, bad = await run_once(args.database, n, args, Path(tmp))
+            rate, p99, cpu_ms, bad = await run_once(args.database, n, args, Path(tmp))
             rates[n] = rate
             problems += bad
             figure(f"webhook_updates_per_second_p{n}", rate, "updates/s")
             figure(f"webhook_p99_ms_p{n}", p99, "ms")
+            figure(f"webhook_bot_cpu_ms_per_update_p{n}", cpu_ms, "ms")
     if 1 in rates and 4 in rates and rates[1] > 0:
         figure("webhook_scaling_4_vs_1", rates[4] / rates[1], "x")
     if problems:
