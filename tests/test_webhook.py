@@ -187,6 +187,8 @@ async def test_three_processes_on_postgresql_keep_one_chats_answers_and_replies_
             assert runner.status == "active"
         left = await counts(db)
         assert left["outbox"] == 0 and left["received"] == 0
+        # every update recorded once in the inbox, though each was delivered twice
+        assert left["inbox"] == len(set(ids))
     finally:
         await db.dispose()
         async with admin.begin() as conn:
@@ -207,3 +209,19 @@ async def test_polling_after_webhook_mode_deletes_the_webhook_and_keeps_its_upda
         replies = await double.wait_for(7306, 1, since=mark, timeout=15)
     assert "Here is what I can do" in (replies[0].text or "")
     assert double.bot(TOKEN).webhook_url == ""
+
+
+async def test_a_stopping_process_takes_no_more_updates_and_is_not_ready(double, db):
+    from tests.webhooks import get
+
+    async with webhook_bot(double, db, TOKEN) as server:
+        root = base_url(server)
+        assert (await get(root + "/readyz"))[0] == 200
+        assert await server.drain(1.0)  # what SIGTERM does first
+        status, _ = await double.post_webhook(
+            root + HOOK, message_update(120, 7307, 520, "/start"), secret=SECRET
+        )
+        assert status == 503  # Telegram (or the load balancer) delivers it elsewhere
+        assert (await get(root + "/readyz"))[0] == 503
+        assert (await get(root + "/healthz"))[0] == 200
+        assert (await counts(db))["runners"] == 0
