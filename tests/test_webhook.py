@@ -225,3 +225,20 @@ async def test_a_stopping_process_takes_no_more_updates_and_is_not_ready(double,
         assert (await get(root + "/readyz"))[0] == 503
         assert (await get(root + "/healthz"))[0] == 200
         assert (await counts(db))["runners"] == 0
+
+
+def test_webhook_mode_without_a_good_secret_refuses_to_start(monkeypatch, capsys, tmp_path):
+    from bot.cli import BAD_SETTING, main
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.delenv("WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
+    assert main(["run", "--webhook", "https://bot.example.org/hook"]) == BAD_SETTING
+    assert "WEBHOOK_SECRET is not set" in capsys.readouterr().err
+    monkeypatch.setenv("WEBHOOK_SECRET", "short")
+    assert main(["run", "--webhook", "https://bot.example.org/hook"]) == BAD_SETTING
+    assert "16-256 characters" in capsys.readouterr().err
+    monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+    assert main(["run", "--webhook", "bot.example.org/hook"]) == BAD_SETTING
+    assert "https://" in capsys.readouterr().err
