@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+from aiohttp import web
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -19,10 +20,13 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot import metrics
 from bot.delivery import PacedRateLimiter
+from bot.health import Probes, bound_port, start_site
 from bot.logs import install_redaction
 from bot.polling import OUTCOME, Poller, is_transient
 from bot.settings import Settings
+from bot.webhook import WebhookServer
 from conversations import Services
 from conversations.basics import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
 from conversations.dispatch import Sender
@@ -130,10 +134,15 @@ def build_application(
         # Telegram's ~30 messages/s, spaced evenly and paused whole on a 429. PTB's
         # AIORateLimiter bursts from idle and releases its queue at once after a 429, which
         # earns the next 429 (measured in bench/scheduler.py; see docs/performance.md).
-        builder = builder.rate_limiter(PacedRateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # SEND_RATE: with several processes, Telegram's limit per bot is shared among them
+        builder = builder.rate_limiter(
+            PacedRateLimiter(rate=settings.send_rate, max_retries=3)  # type: ignore[arg-type]
+        )
     application = builder.build()
     application.bot_data["services"] = services
-    application.bot_data["sender"] = Sender(db, application.bot)
+    sender = Sender(db, application.bot)
+    sender.observe = metrics.count_reply
+    application.bot_data["sender"] = sender
     application.bot_data["settings"] = settings
     application.bot_data["with_scheduler"] = with_scheduler
     application.bot_data["freeze_heap"] = freeze_heap
@@ -196,44 +205,128 @@ def settle_heap() -> None:
     log.info("start-up done: %d objects left out of garbage collection", gc.get_freeze_count())
 
 
+# The stop must end within 10 s (SIGTERM, then an orchestrator's SIGKILL): updates in flight
+# get STOP_GRACE, the outbox FLUSH_GRACE, the rest (the scheduler, the engine) what is left.
+STOP_GRACE = 5.0
+FLUSH_GRACE = 2.5
+
+
 @asynccontextmanager
-async def serving(
-    application: Application[Any, Any, Any, Any, Any, Any], *, poll_timeout: float = 10.0
-) -> AsyncIterator[Poller]:
-    """Start the bot: migrations and menus (post_init), the outbox sender (unsent replies
-    first), then polling; stop in the reverse order and dispose of the database engine."""
-    services: Services = application.bot_data["services"]
+async def _started(application: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
+    """Migrations and menus (post_init), then the outbox sender (unsent replies first); on
+    the way out, the replies this process still holds are sent once more before it stops."""
     sender: Sender = application.bot_data["sender"]
-    poller = Poller(application, services.db, timeout=poll_timeout)
     await application.initialize()
     try:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
         await sender.start()
-        await poller.start()
         try:
-            yield poller
+            yield
         finally:
-            await poller.stop()
+            if not await sender.finish(FLUSH_GRACE):
+                log.warning("some replies stay in the outbox; they go out on the next start")
             await sender.stop()
             await application.stop()
     finally:
         await application.shutdown()
 
 
+async def _leave_webhook_mode(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Telegram refuses getUpdates while a webhook is set (as PTB's run_polling does, the
+    webhook goes: polling was asked for). Pending updates stay with Telegram."""
+    try:
+        info = await application.bot.get_webhook_info()
+        if info.url:
+            log.warning("a webhook was set; deleting it to poll (its updates are kept)")
+            await application.bot.delete_webhook(drop_pending_updates=False)
+    except Exception as exc:  # polling reports a lasting problem itself
+        log.warning("could not check for a webhook: %s", type(exc).__name__)
+
+
+@asynccontextmanager
+async def serving(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    poll_timeout: float = 10.0,
+    health: tuple[str, int] | None = None,
+) -> AsyncIterator[Poller]:
+    """Start the bot with long polling (and the probes on ``health`` = (host, port) when
+    given); stop in the reverse order."""
+    services: Services = application.bot_data["services"]
+    poller = Poller(application, services.db, timeout=poll_timeout)
+    async with _started(application):
+        probes_runner = None
+        if health is not None:
+            probes = Probes(services.db)
+            web_app = web.Application()
+            probes.add_routes(web_app)
+            probes_runner = await start_site(web_app, *health)
+        await _leave_webhook_mode(application)
+        await poller.start()
+        try:
+            yield poller
+        finally:
+            await poller.stop(grace=STOP_GRACE)
+            if probes_runner is not None:
+                await probes_runner.cleanup()
+
+
+@asynccontextmanager
+async def serving_webhook(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    url: str,
+    secret: str,
+    host: str = "0.0.0.0",
+    port: int = 8080,
+) -> AsyncIterator[WebhookServer]:
+    """Start the bot in webhook mode: the server (webhook, probes, metrics) on ``port``,
+    then ``setWebhook``. On the way out: stop taking updates, finish those in flight, flush
+    the outbox, close the server. The webhook stays set (other processes serve it)."""
+    services: Services = application.bot_data["services"]
+    server = WebhookServer(application, services.db, url=url, secret=secret)
+    async with _started(application):
+        runner = await start_site(server.web_app(), host, port)
+        server.port = bound_port(runner)
+        try:
+            await server.set_webhook()
+            yield server
+        finally:
+            await server.drain(STOP_GRACE)
+            await runner.cleanup()
+
+
 async def run_until_signalled(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """``runcoach run``: serve until SIGINT or SIGTERM, then stop cleanly."""
+    """``runcoach run``: serve (long polling, or a webhook when WEBHOOK_URL is set) until
+    SIGINT or SIGTERM, then stop cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     services: Services = application.bot_data["services"]
+    settings: Settings = application.bot_data["settings"]
     try:
-        async with serving(application):
-            log.info("runcoach is polling")
-            await stop.wait()
-            log.info("runcoach is stopping")
+        if settings.webhook_url:
+            async with serving_webhook(
+                application,
+                url=settings.webhook_url,
+                secret=settings.webhook_secret,
+                host=settings.listen_host,
+                port=settings.port,
+            ) as server:
+                log.info("runcoach is serving its webhook on port %d", server.port)
+                await stop.wait()
+                log.info("runcoach is stopping")
+        else:
+            health = (
+                (settings.listen_host, settings.health_port) if settings.health_port else None
+            )
+            async with serving(application, health=health):
+                log.info("runcoach is polling")
+                await stop.wait()
+                log.info("runcoach is stopping")
     finally:
         await services.db.dispose()

@@ -49,7 +49,7 @@ def _reason(exc: BaseException) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings()
+        settings = load_settings(webhook_url=args.webhook)
     except SettingsError as exc:
         return _fail(str(exc))
     from urllib.parse import urlsplit
@@ -59,7 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import DatabaseUnavailable, build_application, run_until_signalled
     from bot.logs import configure_logging
 
-    configure_logging(settings.log_level, settings.token)
+    configure_logging(
+        settings.log_level, settings.token, settings.log_format, settings.webhook_secret
+    )
     application = build_application(settings, with_scheduler=True, freeze_heap=True)
     try:
         asyncio.run(run_until_signalled(application))
@@ -112,6 +114,25 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_healthcheck(args: argparse.Namespace) -> int:
+    """The container's HEALTHCHECK: GET /healthz of the bot in this container (PORT in
+    webhook mode, HEALTH_PORT in polling mode); 0 when it answers 200."""
+    import os
+    import urllib.request
+
+    port = os.environ.get("HEALTH_PORT") or os.environ.get("PORT") or "8080"
+    if not os.environ.get("WEBHOOK_URL") and not os.environ.get("HEALTH_PORT"):
+        print("runcoach: polling mode without HEALTH_PORT serves no probe", file=sys.stderr)
+        return 1
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as response:
+            healthy = response.status == 200
+    except OSError as exc:
+        print(f"runcoach: /healthz on port {port} did not answer ({exc})", file=sys.stderr)
+        return 1
+    return 0 if healthy else 1
+
+
 def cmd_playground(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(require_token=False)
@@ -145,10 +166,24 @@ def parser() -> argparse.ArgumentParser:
         description="A Telegram coach for returning to running after a soft-tissue injury.",
     )
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the bot (long polling); applies migrations first")
+    run = sub.add_parser(
+        "run",
+        help="run the bot (long polling, or a webhook); applies migrations first",
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        default=None,
+        help="serve a webhook at this public https:// URL instead of long polling "
+        "(or set WEBHOOK_URL); needs WEBHOOK_SECRET; listens on PORT (default 8080)",
+    )
     run.set_defaults(fn=cmd_run)
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(fn=cmd_migrate)
+    health = sub.add_parser(
+        "healthcheck", help="exit 0 when the bot running here answers /healthz (containers)"
+    )
+    health.set_defaults(fn=cmd_healthcheck)
     play = sub.add_parser(
         "playground", help="chat with the bot in this terminal, no Telegram account needed"
     )

@@ -46,6 +46,7 @@ from telegram.error import (
 )
 from telegram.ext import BaseRateLimiter
 
+from bot import metrics
 from conversations.context import Out
 from conversations.dispatch import markup
 
@@ -212,6 +213,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
 
     def on_429(self, chat_id: Any, seconds: float) -> float:
         """Record a 429: pause the chat (or everybody, when many chats got one); the wait."""
+        metrics.count_429("limiter")
         if seconds > MAX_RETRY_AFTER:
             log.warning(
                 "Telegram asked to wait %.0f s (429); waiting %.0f s instead",

@@ -99,6 +99,8 @@ _HTML_TAGS = frozenset(
 )
 _HTML_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
 _MD2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
+_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -244,6 +246,15 @@ class _BotState:
     # (chat_id) -> message_id -> message json, for every message in the chat (user + bot)
     messages: dict[int, dict[int, JSON]] = field(default_factory=dict)
     next_message_id: dict[int, int] = field(default_factory=dict)
+    # webhook (setWebhook): where updates are POSTed instead of waiting for getUpdates
+    webhook_url: str = ""
+    webhook_secret: str | None = None
+    webhook_max_connections: int = 40
+    webhook_targets: list[str] = field(default_factory=list)  # a "load balancer" (tests)
+    webhook_next_target: int = 0
+    webhook_in_flight: set[int] = field(default_factory=set)  # update ids being delivered
+    webhook_last_error: str | None = None
+    webhook_task: asyncio.Task[None] | None = None
 
     @property
     def username(self) -> str:
@@ -517,6 +528,15 @@ class BotApiDouble:
         self.stats: Counter[str] = Counter()  # "sent", "too_many_requests", method names
         self.calls: list[tuple[str, JSON]] = []  # (method, params) for every authorized call
         self.callback_answers: list[JSON] = []
+        # webhook mode: every POST of an update (id, body), and the statuses it got back
+        self.webhook_deliveries: list[tuple[int, JSON]] = []
+        self.webhook_statuses: list[tuple[int, tuple[int, ...]]] = []
+        self.webhook_posts: list[tuple[int, str, int]] = []  # (update id, url, status)
+        self.webhook_latencies: list[float] = []  # seconds from POST to the answer
+        self.webhook_duplicates = False
+        self._client: Any = None  # the aiohttp session webhook deliveries use
+        self.webhook_retry_seconds = 0.2
+        self.webhook_timeout = 30.0
         self.chat_actions: list[tuple[int, str]] = []
         self._bots: dict[str, _BotState] = {}
         self._revoked: set[str] = set()
@@ -588,6 +608,13 @@ class BotApiDouble:
     async def stop(self) -> None:
         self._closing = True
         self._notify()
+        tasks = [b.webhook_task for b in self._bots.values() if b.webhook_task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1203,6 +1230,12 @@ class BotApiDouble:
         }
 
     async def _m_get_updates(self, state: _BotState, params: _Params) -> list[JSON]:
+        if state.webhook_url:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = params.integer("offset")
         limit = min(max(params.integer("limit") or 100, 1), 100)
         timeout = max(params.number("timeout") or 0.0, 0.0)
@@ -1244,18 +1277,182 @@ class BotApiDouble:
     def _m_delete_webhook(self, state: _BotState, params: _Params) -> bool:
         if params.flag("drop_pending_updates"):
             state.updates.clear()
-            self._notify()
+        state.webhook_url = ""
+        state.webhook_secret = None
+        self._notify()
         return True
 
     def _m_set_webhook(self, state: _BotState, params: _Params) -> bool:
-        raise ApiError(400, "Bad Request: webhooks are not supported by the loopback double")
+        url = params.string("url") or ""
+        if not url:
+            return self._m_delete_webhook(state, params)
+        if not url.startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided")
+        secret = params.string("secret_token")
+        if secret is not None and not _SECRET_RE.match(secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if params.flag("drop_pending_updates"):
+            state.updates.clear()
+        allowed = params.obj("allowed_updates")
+        if allowed is not None:
+            state.allowed_updates = list(allowed)
+        state.webhook_url = url
+        state.webhook_secret = secret
+        state.webhook_max_connections = params.integer("max_connections") or 40
+        state.poll_generation += 1  # a long poll in progress ends with 409
+        if state.webhook_task is None or state.webhook_task.done():
+            state.webhook_task = asyncio.create_task(
+                self._deliver_forever(state), name=f"double-webhook-{state.bot_id}"
+            )
+        self._notify()
+        return True
 
     def _m_get_webhook_info(self, state: _BotState, params: _Params) -> JSON:
-        return {
-            "url": "",
+        info: JSON = {
+            "url": state.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(state.updates),
+            "max_connections": state.webhook_max_connections,
         }
+        if state.allowed_updates is not None:
+            info["allowed_updates"] = state.allowed_updates
+        if state.webhook_last_error:
+            info["last_error_date"] = int(time.time())
+            info["last_error_message"] = state.webhook_last_error
+        return info
+
+    # ------------------------------------------------------------------ webhook delivery
+
+    def route_webhook(self, token: str, urls: list[str]) -> None:
+        """Spread this bot's webhook deliveries over ``urls`` in turn, as a load balancer in
+        front of several processes does (the URL given to setWebhook is then not used)."""
+        self.bot(token).webhook_targets = list(urls)
+        self._notify()
+
+    def webhook_secret(self, token: str) -> str | None:
+        return self.bot(token).webhook_secret
+
+    def redeliver(self, token: str, update_id: int) -> None:
+        """Deliver an update already delivered once more (Telegram does when it did not get
+        a 2xx in time): the same update id and payload."""
+        for delivered_id, payload in self.webhook_deliveries:
+            if delivered_id == update_id:
+                state = self.bot(token)
+                kind = next(k for k in payload if k != "update_id")
+                state.updates.appendleft(_Update(update_id, kind, payload[kind]))
+                self._notify()
+                return
+        raise KeyError(f"update {update_id} was never delivered")
+
+    async def post_webhook(
+        self, url: str, update: JSON, *, secret: str | None
+    ) -> tuple[int, str]:
+        """POST one update to a webhook as Telegram does; returns (status, body)."""
+        import aiohttp
+
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers[_SECRET_HEADER] = secret
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(url, data=json.dumps(update), headers=headers) as response,
+        ):
+            return response.status, await response.text()
+
+    @staticmethod
+    def _update_chat(update: _Update) -> int | None:
+        payload = update.payload
+        chat = payload.get("chat") or (payload.get("message") or {}).get("chat")
+        if chat is not None:
+            return int(chat["id"])
+        sender = payload.get("from")
+        return int(sender["id"]) if sender else None
+
+    async def _deliver_forever(self, state: _BotState) -> None:
+        """Telegram's side of a webhook: POST queued updates with the secret header; a
+        chat's next update only after its previous one got a 2xx (other chats in parallel,
+        up to ``max_connections``); anything else is delivered again after
+        ``webhook_retry_seconds``. ``webhook_duplicates``: each update is POSTed twice at
+        once, to two targets (a re-delivery overlapping the first delivery)."""
+        busy: set[int | None] = set()
+        running: set[asyncio.Task[None]] = set()
+        while not self._closing and state.webhook_url:
+            self._filter_allowed(state)
+            for update in list(state.updates):
+                if len(running) >= state.webhook_max_connections:
+                    break
+                if update.update_id in state.webhook_in_flight:
+                    busy.add(self._update_chat(update))
+                    continue
+                chat = self._update_chat(update)
+                if chat in busy:
+                    continue
+                busy.add(chat)
+                state.webhook_in_flight.add(update.update_id)
+                task = asyncio.create_task(self._deliver_one(state, update))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            busy.clear()
+            await self._wait_change(0.5)
+        for task in list(running):
+            task.cancel()
+
+    def _webhook_client(self) -> Any:
+        import aiohttp
+
+        if self._client is None or self._client.closed:
+            self._client = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
+                connector=aiohttp.TCPConnector(limit=0),
+            )
+        return self._client
+
+    def _next_target(self, state: _BotState) -> str:
+        if not state.webhook_targets:
+            return state.webhook_url
+        url = state.webhook_targets[state.webhook_next_target % len(state.webhook_targets)]
+        state.webhook_next_target += 1
+        return url
+
+    async def _deliver_one(self, state: _BotState, update: _Update) -> None:
+        import aiohttp
+
+        body = update.to_json()
+        copies = 2 if self.webhook_duplicates else 1
+        try:
+            while not self._closing and state.webhook_url:
+                urls = [self._next_target(state) for _ in range(copies)]
+                self.webhook_deliveries.append((update.update_id, body))
+                headers = {"Content-Type": "application/json"}
+                if state.webhook_secret is not None:
+                    headers[_SECRET_HEADER] = state.webhook_secret
+
+                async def post(url: str, headers: dict[str, str] = headers) -> int:
+                    started = time.perf_counter()
+                    try:
+                        async with self._webhook_client().post(
+                            url, data=json.dumps(body), headers=headers
+                        ) as resp:
+                            await resp.read()
+                            status = resp.status
+                    except (aiohttp.ClientError, TimeoutError, OSError):
+                        status = 0
+                    self.webhook_posts.append((update.update_id, url, status))
+                    self.webhook_latencies.append(time.perf_counter() - started)
+                    return status
+
+                statuses = await asyncio.gather(*(post(url) for url in urls))
+                self.webhook_statuses.append((update.update_id, tuple(statuses)))
+                if any(200 <= status < 300 for status in statuses):
+                    state.webhook_last_error = None
+                    with contextlib.suppress(ValueError):
+                        state.updates.remove(update)
+                    return
+                state.webhook_last_error = f"Wrong response from the webhook: {statuses[0]}"
+                await asyncio.sleep(self.webhook_retry_seconds)
+        finally:
+            state.webhook_in_flight.discard(update.update_id)
+            self._notify()
 
     def _m_send_message(self, state: _BotState, params: _Params) -> JSON:
         chat_id = params.chat_id()

@@ -94,9 +94,30 @@ def _not_a_start_up_failure(record: logging.LogRecord) -> bool:
     return "Network Retry Loop (Bootstrap" not in record.getMessage()
 
 
-def configure_logging(level: str, token: str | None) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(
+    level: str, token: str | None, log_format: str = "text", secret: str | None = None
+) -> None:
+    """Logs go to stdout (a container's log). ``log_format="json"``: one JSON object per line
+    (python-json-logger), with the same redaction: the token and the webhook secret masked,
+    what runners wrote withheld."""
+    import sys
+
+    handler = logging.StreamHandler(sys.stdout)
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     install_redaction(token)
+    if secret:
+        install_redaction(secret)
     logging.getLogger("telegram.ext").addFilter(_not_a_start_up_failure)
     # httpx logs every request at INFO with its URL; redacted anyway, but it is noise.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,6 +37,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application
 
+from bot import metrics
 from conversations.dispatch import FORGOTTEN
 from storage import Database
 from storage import outbox as box
@@ -239,10 +241,12 @@ class Poller:
     async def _handle(self, update: Update) -> bool:
         """Handle one update; True when its stored row still has to be deleted."""
         delay = self.first_delay
+        kind = metrics.kind_of(update)
         while True:
             outcome = Outcome()
             forgotten: list[int] = []
             async with self._slots:
+                started = time.perf_counter()
                 token = OUTCOME.set(outcome)
                 token_f = FORGOTTEN.set(forgotten)
                 try:
@@ -256,7 +260,10 @@ class Poller:
                     OUTCOME.reset(token)
                     FORGOTTEN.reset(token_f)
             if not outcome.retry:
+                seconds = time.perf_counter() - started
+                metrics.count_update(kind, "failed" if outcome.failed else "handled", seconds)
                 return outcome.failed or not forgotten
+            metrics.count_update(kind, "retry")
             log.warning(
                 "update %s waits for the database; trying again in %.1f s",
                 update.update_id,

@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_outs
 from conversations.context import Ctx, Out, Services
 from conversations.engine import SCHEDULED
@@ -469,6 +470,7 @@ class Scheduler:
             log.info("scheduler: delivery of runner %s taken over elsewhere", job.runner_id)
             return
         stats.add(sent.result)
+        metrics.count_prompt(sent.result.value)
         now = self.now()
         async with db.session() as session:
             if sent.result is Result.SENT:

@@ -31,6 +31,17 @@ class Settings:
     tick_seconds: float = 30.0
     # After this local time (hour) prompts that fell due earlier today are dropped.
     catch_up_until_hour: int = 21
+    # webhook mode (WEBHOOK_URL set): the public URL, the secret Telegram sends back, the port
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    port: int = 8080
+    listen_host: str = "0.0.0.0"
+    # polling mode: /healthz, /readyz and /metrics on this port when set
+    health_port: int | None = None
+    log_format: str = "text"  # or "json": one JSON object per line
+    # messages per second this process sends (Telegram allows ~30 per bot: with N processes
+    # set about 29 / N)
+    send_rate: float = 29.0
 
     @property
     def file_url(self) -> str:
@@ -50,7 +61,44 @@ def _environment(env_file: Path | None) -> dict[str, str]:
     return values
 
 
-def load_settings(env_file: Path | None = None, *, require_token: bool = True) -> Settings:
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+
+
+def _port(env: dict[str, str], name: str, default: int | None) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SettingsError(f"{name}={raw!r} must be a port number (1-65535).")
+    return int(raw)
+
+
+def _webhook(env: dict[str, str], url: str) -> tuple[str, str]:
+    url = url.strip()
+    if not url:
+        return "", ""
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError(
+            f"WEBHOOK_URL={url!r} must be the public https:// address Telegram posts to."
+        )
+    secret = env.get("WEBHOOK_SECRET", "").strip()
+    if not secret:
+        raise SettingsError(
+            "WEBHOOK_SECRET is not set: webhook mode needs a random secret (16-256 letters, "
+            "digits, _ or -), e.g. `openssl rand -hex 32`."
+        )
+    if not SECRET_RE.match(secret):
+        raise SettingsError(
+            "WEBHOOK_SECRET must be 16-256 characters of letters, digits, _ or - "
+            "(Telegram's rule), e.g. `openssl rand -hex 32`."
+        )
+    return url, secret
+
+
+def load_settings(
+    env_file: Path | None = None, *, require_token: bool = True, webhook_url: str | None = None
+) -> Settings:
+    """``webhook_url``: ``runcoach run --webhook URL`` (wins over WEBHOOK_URL)."""
     env = _environment(env_file)
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     if require_token:
@@ -79,7 +127,24 @@ def load_settings(env_file: Path | None = None, *, require_token: bool = True) -
         tick = float(env.get("TICK_SECONDS", "30"))
     except ValueError as exc:
         raise SettingsError("TICK_SECONDS must be a number of seconds.") from exc
+    url, secret = _webhook(env, webhook_url or env.get("WEBHOOK_URL", ""))
+    try:
+        send_rate = float(env.get("SEND_RATE", "29"))
+    except ValueError as exc:
+        raise SettingsError("SEND_RATE must be a number of messages per second.") from exc
+    if send_rate <= 0:
+        raise SettingsError("SEND_RATE must be above 0 (messages per second).")
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"LOG_FORMAT={log_format!r} must be text or json.")
     return Settings(
+        webhook_url=url,
+        webhook_secret=secret,
+        port=_port(env, "PORT", 8080) or 8080,
+        listen_host=env.get("LISTEN_HOST", "").strip() or "0.0.0.0",
+        health_port=_port(env, "HEALTH_PORT", None),
+        log_format=log_format,
+        send_rate=send_rate,
         token=token,
         api_url=api_url,
         database_url=normalize_url(env.get("DATABASE_URL", "").strip() or DEFAULT_URL),

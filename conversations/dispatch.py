@@ -211,6 +211,9 @@ class Sender:
         self._record_waiters: list[asyncio.Future[None]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        # called with each reply's outcome ("sent", "dropped", "blocked", "retry") and with
+        # "429" for a 429; bot/metrics.py counts them (nothing here imports bot/)
+        self.observe: Callable[[str], None] = lambda outcome: None
 
     def hold(self, outs: dict[int, Out]) -> None:
         """Keep the attachments (bytes or renderers) of just-queued rows in memory."""
@@ -229,6 +232,31 @@ class Sender:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._sweeper = None
         self._retrying.clear()
+
+    def holds(self, chat_id: int) -> bool:
+        """Replies to this chat that this process could not send yet (retried later)."""
+        return chat_id in self._dirty or chat_id in self._retrying
+
+    async def finish(self, timeout: float) -> bool:
+        """Before stopping: send, once and within ``timeout`` s, the replies this process
+        still holds (chats waiting for a retry); True when none is left. What stays pending
+        is sent by another process's sweep, or on the next start, when its claim ends."""
+        chats = set(self._retrying) | self._dirty
+        for task in self._retrying.values():
+            task.cancel()
+        self._retrying.clear()
+
+        async def flush_all() -> bool:
+            results = [await self.flush(chat_id) for chat_id in sorted(chats)]
+            for task in self._retrying.values():  # a failed flush scheduled a retry
+                task.cancel()
+            self._retrying.clear()
+            return all(results)
+
+        try:
+            return await asyncio.wait_for(flush_all(), timeout)
+        except TimeoutError:
+            return False
 
     async def sweep(self) -> None:
         """Flush every chat with pending replies that no live process holds (a crash left
@@ -299,6 +327,7 @@ class Sender:
         done = True
         for row in rows:
             outcome = await self._send(row)
+            self.observe(outcome)
             if outcome == "retry":
                 done = False
                 break
@@ -365,6 +394,7 @@ class Sender:
                 return "dropped"
         except RetryAfter as exc:
             log.info("reply %s: Telegram asked to wait (429)", row.id)
+            self.observe("429")
             self._delay[row.chat_id] = max(self._delay.get(row.chat_id, 0.0), _seconds(exc))
             return "retry"
         except (TelegramError, OSError, TimeoutError) as exc:

@@ -12,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
@@ -118,8 +118,47 @@ class Database:
         async with self._sqlite_lock, self.engine.connect() as conn:
             await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    @asynccontextmanager
+    async def chat_lock(self, bot_id: int, chat_id: int) -> AsyncIterator[None]:
+        """Hold one chat's turn across processes while its update is handled and answered.
+
+        PostgreSQL: a transaction-level advisory lock keyed by (bot, chat), taken in a
+        transaction of its own on its own connection and held until the block ends (the
+        update's transactions run beside it; the lock ends with that transaction, or with
+        the connection if the process dies). Another process handling the same chat waits
+        here. SQLite: nothing (one process per file; the caller orders a chat's updates)."""
+        if self._sqlite_lock is not None:
+            yield
+            return
+        async with self.engine.connect() as conn, conn.begin():
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"runcoach-chat:{bot_id}:{chat_id}"},
+            )
+            yield
+
+    async def schema_status(self) -> tuple[str | None, str | None]:
+        """(the database's migration revision, the code's head revision); raises when the
+        database does not answer."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        def current(conn: Connection) -> str | None:
+            return MigrationContext.configure(conn).get_current_revision()
+
+        async with self.engine.connect() as conn:
+            revision = await conn.run_sync(current)
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        return revision, head
+
     async def migrate(self) -> None:
+        """Upgrade to head. On PostgreSQL an advisory lock makes processes that start
+        together (several replicas) migrate one after the other; the later ones find the
+        schema at head and do nothing."""
         async with self.engine.begin() as conn:
+            if self._sqlite_lock is None:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                                   {"k": "runcoach-migrate"})
             await conn.run_sync(_upgrade)
 
     async def dispose(self) -> None:

@@ -216,3 +216,21 @@ async def pending_for_chat(session: AsyncSession, bot_id: int, chat_id: int) -> 
         .where(OutboxRow.bot_id == bot_id, OutboxRow.chat_id == chat_id)
     )
     return int(value or 0)
+
+
+async def backlog(session: AsyncSession) -> tuple[int, float]:
+    """Replies waiting to be sent (every bot, every process) and the age of the oldest, in
+    seconds (0 when none wait)."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(OutboxRow.created_at)).where(
+                OutboxRow.status == "pending"
+            )
+        )
+    ).one()
+    count, oldest = int(row[0] or 0), row[1]
+    if oldest is None:
+        return count, 0.0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=utcnow().tzinfo)
+    return count, max(0.0, (utcnow() - oldest).total_seconds())

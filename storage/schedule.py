@@ -414,3 +414,18 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
         select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
     )
     return {status: int(n) for status, n in result.tuples()}
+
+
+async def overdue(session: AsyncSession, now: datetime, late: timedelta) -> int:
+    """Active, unblocked runners whose prompt fell due more than ``late`` ago and has not
+    been sent (a tick keeps ``next_due_at`` moving past what it sent)."""
+    value = await session.scalar(
+        select(func.count())
+        .select_from(Runner)
+        .where(
+            Runner.next_due_at <= now - late,
+            Runner.status.in_(SCHEDULED),
+            Runner.blocked.is_(False),
+        )
+    )
+    return int(value or 0)

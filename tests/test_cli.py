@@ -154,10 +154,10 @@ async def test_run_serves_runners_through_the_configured_api_url(tmp_path: Path)
             assert double.commands(TOKEN, language_code="de")  # menus published on start
         finally:
             process.send_signal(signal.SIGINT)
-            _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+            out, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, err.decode()[-2000:]
     assert (tmp_path / "run.sqlite3").exists()
-    log = err.decode()
+    log = out.decode() + err.decode()  # logs go to stdout; one-line failures to stderr
     assert "runcoach is starting" in log and "Application" in log  # the log lines are there
     # the start-up heap is frozen, so full garbage collections do not stall the fan-out
     assert "objects left out of garbage collection" in log

@@ -1,0 +1,32 @@
+# runcoach: the production image (webhook mode behind a TLS proxy, PostgreSQL).
+# Build: docker build -t runcoach .     Run: see compose.yaml and README "Production".
+FROM python:3.12.8-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MPLCONFIGDIR=/tmp/matplotlib
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY conversations ./conversations
+COPY storage ./storage
+COPY locales ./locales
+COPY progression ./progression
+RUN pip install . \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin runcoach
+COPY --chmod=755 docker/entrypoint.sh /usr/local/bin/runcoach-entrypoint
+
+# Never root. The database is PostgreSQL (DATABASE_URL), so nothing is written here.
+USER runcoach
+
+ENV PORT=8080 \
+    LOG_FORMAT=json
+EXPOSE 8080
+# /healthz on PORT (webhook mode) or HEALTH_PORT (polling mode)
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["runcoach", "healthcheck"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["runcoach-entrypoint"]
