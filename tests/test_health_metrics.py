@@ -29,10 +29,10 @@ from tests.conftest import (
     _missing_postgres,
     _pg_reachable,
 )
+from tests.dbproxy import CuttableProxy
 from tests.webhooks import (
     ROOT,
     SECRET,
-    TcpProxy,
     base_url,
     counts,
     free_port,
@@ -134,8 +134,7 @@ async def test_readyz_fails_while_postgresql_is_down_and_recovers(double):
     if problem:
         _missing_postgres(problem)
     target = make_url(normalize_url(url))
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432)
-    await proxy.up()
+    proxy = await CuttableProxy(target.host or "127.0.0.1", target.port or 5432).start()
     schema = f"h_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(normalize_url(url))
     async with admin.begin() as conn:
@@ -147,7 +146,7 @@ async def test_readyz_fails_while_postgresql_is_down_and_recovers(double):
         async with webhook_bot(double, db, TOKEN) as server:
             root = base_url(server)
             assert (await get(root + "/readyz"))[0] == 200
-            await proxy.down()
+            proxy.cut()
             status, body = await get(root + "/readyz")
             assert status == 503 and "database unavailable" in body
             assert (await get(root + "/healthz"))[0] == 200  # alive, only not ready
@@ -156,7 +155,7 @@ async def test_readyz_fails_while_postgresql_is_down_and_recovers(double):
                 root + "/telegram/hook", message_update(990, 7403, 12, "/start"), secret=SECRET
             )
             assert status == 503
-            await proxy.up()
+            proxy.restore()
             for _ in range(50):
                 if (await get(root + "/readyz"))[0] == 200:
                     break
@@ -164,7 +163,7 @@ async def test_readyz_fails_while_postgresql_is_down_and_recovers(double):
             assert (await get(root + "/readyz"))[0] == 200
     finally:
         await db.dispose()
-        await proxy.down()
+        await proxy.close()
         async with admin.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await admin.dispose()
