@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from storage.models import ActivityFileRow, CheckInRow, ConversationRow, Runner
 from tests.conftest import Chat, answer_flow, choose, onboard, running_bot
@@ -261,3 +262,57 @@ async def test_the_measured_cadence_replaces_the_generic_cue(double, db, clock):
         [today] = await chat.say("/today")
     assert "Aim for 172-180 steps a minute, a little quicker than your usual 164" in today.text
     assert "about 170-180 steps a minute" not in today.text
+
+
+async def test_migration_0008_down_and_up_keeps_every_checkin(db):
+    """Downgrading 0008 drops the recordings and the measured columns, keeps the check-ins
+    (on SQLite too); upgrading again brings the table and the columns back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+    from storage.runners import get_or_create_runner
+
+    async with db.session() as session:
+        runner = await get_or_create_runner(session, 7790, 7790, "en")
+        session.add(
+            CheckInRow(
+                runner_id=runner.id, day=START.date(), outcome="done", minutes=30,
+                pain_during=0, pain_after=0, sharp_or_limp=False, stiffness=0,
+                swelling="none", rpe=3, mood=3, level=8, running_minutes=20,
+                measured_minutes=30, distance_m=4800.0, cadence_spm=164, avg_hr=140,
+            )
+        )
+        session.add(
+            ActivityFileRow(
+                runner_id=runner.id, sha256="d" * 64, format="fit", day=START.date(),
+                started_at=START, elapsed_s=1800, moving_s=1790, running_s=1200,
+                distance_m=4800.0,
+            )
+        )
+
+    def run(conn: Any, step: Any, revision: str) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        step(cfg, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run, command.downgrade, "0005")
+        rows = (await conn.execute(text("select minutes, running_minutes from checkins"))).all()
+        assert rows == [(30, 20)]
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run, command.upgrade, "head")
+    checkins, files = await _stored(db)
+    assert [(c.minutes, c.measured_minutes) for c in checkins] == [(30, None)]
+    assert files == []
+    async with db.session() as session:  # the unique key is back: one file once per runner
+        runner = await get_or_create_runner(session, 7790, 7790, "en")
+        for _ in range(2):
+            session.add(
+                ActivityFileRow(
+                    runner_id=runner.id, sha256="e" * 64, format="gpx", day=START.date(),
+                    started_at=START, elapsed_s=60, moving_s=60, running_s=0, distance_m=90.0,
+                )
+            )
+        with pytest.raises(IntegrityError):
+            await session.flush()
