@@ -316,3 +316,14 @@ async def test_migration_0008_down_and_up_keeps_every_checkin(db):
             )
         with pytest.raises(IntegrityError):
             await session.flush()
+
+
+async def test_delete_removes_the_recordings(double, db, clock):
+    chat = Chat(double, 7712)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        await send_file(chat, fit_file(walk_run()), "run.fit", count=2)
+        assert len((await _stored(db))[1]) == 1
+        await chat.say("/delete")
+        await chat.press("Yes, delete everything")
+    assert await _stored(db) == ([], [])
