@@ -121,8 +121,10 @@ def _read_fit(data: bytes) -> Activity:
     try:
         with fitdecode.FitReader(
             io.BytesIO(data),
-            check_crc=fitdecode.CrcCheck.RAISE,
-            error_handling=fitdecode.ErrorHandling.RAISE,
+            check_crc=fitdecode.CrcCheck.RAISE,  # a damaged file is refused, not half-read
+            # quirks devices are known for (an odd field size) are passed over, as Garmin
+            # Connect does; a file cut short still raises (FitEOFError)
+            error_handling=fitdecode.ErrorHandling.WARN,
         ) as reader:
             for frame in reader:
                 if not isinstance(frame, fitdecode.FitDataMessage):
