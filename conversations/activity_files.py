@@ -2,16 +2,19 @@
 
 Pure: no Telegram, no database, no clock. ``read(data, filename)`` returns an
 :class:`Activity` or raises :class:`Unreadable` with a reason code the conversation turns
-into words. Parsers are well-kept libraries: fitdecode (FIT, checks the file's CRC), gpxpy
-(GPX) and defusedxml's ElementTree (TCX, and a guard in front of gpxpy: no DTD, no
-entities). docs/watch-import.md says why and how running is told from walking.
+into words; a gzipped file (``run.fit.gz``) is unpacked first, up to the size limit.
+Parsers are well-kept libraries: fitdecode (FIT, checks the file's CRC), gpxpy (GPX) and
+defusedxml's ElementTree (TCX, and a guard in front of gpxpy: no DTD, no entities).
+docs/watch-import.md says why, and how running is told from walking.
 """
 
 from __future__ import annotations
 
 import bisect
+import gzip
 import io
 import statistics
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,7 +99,14 @@ def read(data: bytes, filename: str | None = None) -> Activity:
         raise Unreadable(EMPTY)
     if len(data) > MAX_BYTES:
         raise Unreadable(TOO_LARGE)
-    ext = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    name = filename or ""
+    if data[:2] == GZIP_MAGIC:  # run.fit.gz, as in a Strava or Garmin bulk export
+        data = _gunzip(data)
+        name = name[:-3] if name.lower().endswith(".gz") else name
+        if data[:2] == GZIP_MAGIC:
+            raise Unreadable(FORMAT)
+        return read(data, name)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if len(data) >= 12 and data[8:12] == b".FIT":
         return _read_fit(data)
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -111,6 +121,22 @@ def read(data: bytes, filename: str | None = None) -> Activity:
     if ext in ("fit", "gpx", "tcx"):
         raise Unreadable(CORRUPT)
     raise Unreadable(FORMAT)
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _gunzip(data: bytes) -> bytes:
+    """A gzipped file's content, read no further than the size limit (a gzip bomb stops
+    there)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as unpacked:
+            content = unpacked.read(MAX_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise Unreadable(CORRUPT) from exc
+    if len(content) > MAX_BYTES:
+        raise Unreadable(TOO_LARGE)
+    return content
 
 
 # ---------------------------------------------------------------- FIT

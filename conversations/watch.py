@@ -34,7 +34,8 @@ from storage import records
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = frozenset({"fit", "gpx", "tcx", "xml", ""})  # "": no extension, read the bytes
+# "": no extension (the bytes tell); gz: a gzipped recording (run.fit.gz)
+EXTENSIONS = frozenset({"fit", "gpx", "tcx", "xml", "gz", ""})
 DOWNLOAD = "download"  # Telegram did not hand the file over
 TOO_OLD = "too_old"
 FUTURE = "future"

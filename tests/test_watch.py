@@ -223,6 +223,29 @@ async def test_telegram_refusing_a_big_file_is_too_large(double, db, clock):
         assert await _stored(db) == ([], [])
 
 
+async def test_a_download_that_fails_asks_to_send_again_and_stores_nothing(double, db, clock):
+    chat = Chat(double, 7713)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        double.fail_next("getFile", status=500)
+        [reply] = await send_file(chat, fit_file(continuous(20)), "run.fit")
+        assert "could not download the file from Telegram" in reply.text
+        assert await _stored(db) == ([], [])
+        replies = await send_file(chat, fit_file(continuous(20)), "run.fit", count=2)
+        assert "20 min" in replies[0].text  # sent again, it goes through
+
+
+async def test_a_gzipped_export_is_read(double, db, clock):
+    import gzip
+
+    chat = Chat(double, 7714)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        data = gzip.compress(gpx_file(walk_run()))
+        replies = await send_file(chat, data, "Morning_Run.gpx.gz", count=2)
+        assert "35 min, 4.8 km, 24 min running, cadence 164" in replies[0].text
+
+
 async def test_a_file_mid_question_is_refused_and_the_question_asked_again(double, db, clock):
     chat = Chat(double, 7708)
     async with running_bot(double, db, clock=clock):

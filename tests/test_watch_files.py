@@ -144,7 +144,7 @@ def test_a_gpx_route_without_times_is_empty() -> None:
         (b"%PDF-1.7 not a run", "plan.pdf"),
         (b"\x89PNG\r\n\x1a\n....", "photo.png"),
         (b"<html><body>hello</body></html>", "page.html"),
-        (gzip.compress(b"x" * 100), "run.fit.gz"),
+        (gzip.compress(b"%PDF-1.7 not a run"), "plan.pdf.gz"),
     ],
 )
 def test_other_formats_are_refused(data: bytes, name: str) -> None:
@@ -197,3 +197,26 @@ def test_a_pause_counts_in_the_session_but_not_as_moving() -> None:
     samples = [af.Sample(t=when, distance=d, speed=p.speed) for when, d, p in points]
     a = af.summarize("fit", "running", samples, per_leg=True)
     assert a.minutes == 25 and round(a.moving_s / 60) == 20 and a.running_minutes == 20
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_gzipped_recording_is_read(fmt: str) -> None:
+    """As in a Strava or Garmin bulk export: run.fit.gz."""
+    parts = walk_run()
+    a = af.read(gzip.compress(WRITERS[fmt](parts)), f"run.{fmt}.gz")
+    assert (a.format, a.minutes, a.running_minutes, a.cadence_spm) == (fmt, 35, 24, 164)
+
+
+def test_a_gzip_bomb_stops_at_the_size_limit() -> None:
+    bomb = gzip.compress(b"<" + b" " * (af.MAX_BYTES + 10))
+    assert len(bomb) < 100_000
+    with pytest.raises(af.Unreadable) as bad:
+        af.read(bomb, "run.gpx.gz")
+    assert bad.value.reason == af.TOO_LARGE
+
+
+def test_a_damaged_gzip_is_corrupt() -> None:
+    packed = gzip.compress(fit_file(continuous(10)))
+    with pytest.raises(af.Unreadable) as bad:
+        af.read(packed[: len(packed) // 2], "run.fit.gz")
+    assert bad.value.reason == af.CORRUPT
