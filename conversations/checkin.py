@@ -281,6 +281,17 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     new_escalation = today.escalation_is_new(decision, before)
     await today.remember(ctx, decision)
     lines = [ctx._("Thanks, your check-in is saved.")]
+    if recordings and row.measured_minutes is not None and row.outcome in (
+        records.MEASURED_OUTCOMES
+    ):
+        lines.append(
+            ctx._(
+                "It counts as your watch measured it: {minutes} min, {running} min of them "
+                "running."
+            ).format(
+                minutes=ctx.tr.number(row.minutes), running=ctx.tr.number(row.running_minutes or 0)
+            )
+        )
     if checkin.sharp_or_limp:
         lines.append(ctx._("Sharp pain or limping means stop: ice, rest and let it settle today."))
     if answers.get("note"):

@@ -84,6 +84,9 @@ async def test_an_uploaded_run_fills_the_checkin_and_only_feelings_are_asked(
         assert answers["minutes"] == 35 and answers["running_minutes"] == 24
         asked = [m.text for m in await answer_flow(chat, db, FEELINGS)]
         assert "check-in is saved" in asked[-1]
+        assert "It counts as your watch measured it: 35 min, 24 min of them running." in (
+            asked[-1]
+        )
         for text in (m.text or "" for m in double.sent(7701)[-12:]):
             assert not any(q in text for q in MINUTES_QUESTIONS)
         checkins, files = await _stored(db)
@@ -146,6 +149,38 @@ async def test_a_file_for_a_day_already_checked_in_adds_its_minutes(double, db, 
         assert "it now counts 40 min, 40 min of them running" in reply.text
         [c], files = await _stored(db)
         assert c.minutes == 40 and len(files) == 2
+
+
+async def test_typed_minutes_give_way_to_what_the_watch_measured(double, db, clock):
+    """The file opened the check-in; the runner starts /checkin over and types 10 minutes:
+    the session still counts for the 35 (24 running) the watch measured."""
+    chat = Chat(double, 7715)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        await send_file(chat, fit_file(walk_run()), "run.fit", count=2)
+        await chat.say("/checkin")
+        replies = await answer_flow(chat, db, {"outcome": "shorter", "minutes": "10", **FEELINGS})
+        assert "It counts as your watch measured it: 35 min, 24 min of them running." in (
+            replies[-1].text
+        )
+        [c], [f] = await _stored(db)
+        assert (c.outcome, c.minutes, c.running_minutes) == ("shorter", 35, 24)
+        assert f.checkin_id == c.id
+
+
+async def test_a_cancelled_measured_checkin_resumes_with_its_minutes(double, db, clock):
+    chat = Chat(double, 7716)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        await send_file(chat, tcx_file(continuous(30)), "run.tcx", count=2)
+        await chat.say("/cancel")
+        [resumed] = await chat.say("/checkin")
+        assert "Picking up where you left off" in resumed.text
+        assert "Worst pain in the injured area" in resumed.text
+        await answer_flow(chat, db, FEELINGS)
+        [c], [f] = await _stored(db)
+        assert (c.minutes, c.running_minutes, c.measured_minutes) == (30, 30, 30)
+        assert f.checkin_id == c.id
 
 
 async def test_a_file_sent_mid_checkin_keeps_the_answers_given(double, db, clock):
