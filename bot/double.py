@@ -118,6 +118,9 @@ _NOT_MODIFIED = (
 )
 
 
+BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+
+
 class ApiError(Exception):
     """Raised inside method handlers; becomes an ``{"ok": false}`` reply."""
 
@@ -732,6 +735,39 @@ class BotApiDouble:
                 }
             ]
         }
+        if caption is not None:
+            extra["caption"] = caption
+        cid = user_id if chat_id is None else chat_id
+        return self._user_message(state, user_id, cid, extra, language_code, first_name)
+
+    def send_document_msg(
+        self,
+        token: str,
+        user_id: int,
+        data: bytes,
+        filename: str | None = "run.fit",
+        *,
+        mime_type: str | None = None,
+        file_size: int | None = None,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        language_code: str = "en",
+        first_name: str = "Runner",
+    ) -> int:
+        """Queue a document message (the bot can fetch it with getFile and the file URL).
+        ``file_size`` overrides the size the message reports (Telegram's is the real one)."""
+        state = self.bot(token)
+        file_id = self._store_file(_Upload(filename, mime_type, data))
+        document: JSON = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(data) if file_size is None else file_size,
+        }
+        if filename is not None:
+            document["file_name"] = filename
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        extra: JSON = {"document": document}
         if caption is not None:
             extra["caption"] = caption
         cid = user_id if chat_id is None else chat_id
@@ -1712,6 +1748,8 @@ class BotApiDouble:
         upload = self._files.get(file_id)
         if upload is None:
             raise ApiError(400, "Bad Request: invalid file_id")
+        if len(upload.data) > BOT_DOWNLOAD_LIMIT:  # as Telegram: bots fetch up to 20 MB
+            raise ApiError(400, "Bad Request: file is too big")
         ext = ""
         if upload.filename and "." in upload.filename:
             ext = "." + upload.filename.rsplit(".", 1)[1]

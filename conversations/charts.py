@@ -12,7 +12,8 @@ Layout (1200 x 900 px, fonts sized for a phone screen), sharing one day axis:
   ceiling); skipped sessions break the lines and carry a marker of their own (they are never
   drawn as 0 pain); a row of markers for the next-morning check (better / same / worse);
 * bottom panel: one stacked bar per day with a check-in (minutes run, then other minutes:
-  walking, cross-training) and the session load (RPE x minutes) on a second scale;
+  walking, cross-training) and the session load (RPE x minutes) on a second scale; a day a
+  watch measured has its bar outlined and its running cadence (steps a minute) above it;
 * dashed vertical lines where the stage changed, labelled with the new stage;
 * one legend for the whole figure, below both panels (constrained layout keeps it clear of
   every label).
@@ -46,6 +47,8 @@ LIMIT_BAND = "limit-band"
 CEILING = "pain-ceiling"
 MORNING_GID = "morning-{}"
 LEGEND = "legend"
+MEASURED_BARS = "measured-bars"  # outlines of the bars a watch measured
+CADENCE_GID = "cadence-{}"  # the cadence written above a day's bar (day offset)
 
 COLOR_DURING = "#d62728"
 COLOR_AFTER = "#ff7f0e"
@@ -75,6 +78,8 @@ class ChartCheckIn:
     pain_during: int | None  # None for a skipped session: nothing was felt, nothing is drawn
     pain_after: int | None
     skipped: bool = False
+    measured: bool = False  # the minutes came from a watch recording
+    cadence_spm: int | None = None  # measured running cadence, steps a minute
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,8 @@ class _Day:
     pain_during: float  # NaN on a skipped day: a gap in the line
     pain_after: float
     skipped: bool
+    measured: bool = False
+    cadence: int | None = None
 
 
 def _per_day(data: ChartData) -> list[_Day]:
@@ -139,9 +146,18 @@ def _per_day(data: ChartData) -> list[_Day]:
                 pain_during=float(max(during)) if during else math.nan,
                 pain_after=float(max(after)) if after else math.nan,
                 skipped=not felt,
+                measured=any(c.measured for c in felt),
+                cadence=_day_cadence(felt),
             )
         )
     return days
+
+
+def _day_cadence(items: list[ChartCheckIn]) -> int | None:
+    """The day's measured cadence, weighted by the minutes run."""
+    known = [(c.cadence_spm, max(1, c.running_minutes)) for c in items if c.cadence_spm]
+    total = sum(w for _, w in known)
+    return round(sum((v or 0) * w for v, w in known) / total) if total else None
 
 
 def tick_positions(n_days: int, max_ticks: int = MAX_TICKS) -> list[int]:
@@ -308,6 +324,29 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
         color=COLOR_OTHER,
         label=OTHER_BARS,
     )
+    measured = [d for d in days if d.measured]
+    if measured:
+        ax_min.bar(
+            [d.x for d in measured],
+            [d.minutes for d in measured],
+            width=0.8,
+            fill=False,
+            edgecolor="#000000",
+            linewidth=1.6,
+            label=MEASURED_BARS,
+        )
+        for d in measured:
+            if d.cadence:
+                ax_min.text(
+                    d.x,
+                    d.minutes,
+                    tr.number(d.cadence),
+                    fontsize=8,
+                    ha="center",
+                    va="bottom",
+                    color="#000000",
+                    gid=CADENCE_GID.format(d.x),
+                )
     felt = [d for d in days if not d.skipped]
     ax_load.plot(
         [d.x for d in felt],
@@ -332,6 +371,13 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
         Line2D([], [], color=COLOR_LOAD, marker="D"),
     ]
     labels += [_("Minutes run"), _("Other minutes"), _("Load")]
+    if measured:
+        handles.append(Patch(facecolor="white", edgecolor="#000000", linewidth=1.6))
+        labels.append(
+            _("Measured by a watch (cadence above)")
+            if any(d.cadence for d in measured)
+            else _("Measured by a watch")
+        )
 
     # --- stage changes
     last_label = -10.0

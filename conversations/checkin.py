@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -30,6 +31,7 @@ from conversations.engine import (
 from locales import N_
 from progression import CheckIn, Outcome, Prescription, SessionKind, Swelling, decide, plan_week
 from storage import records
+from storage.models import ActivityFileRow
 
 MOODS = ("😞", "🙁", "😐", "🙂", "😄")
 
@@ -63,8 +65,19 @@ def _no_sleep_question(answers: Answers) -> bool:
 
 
 def _no_minutes_asked(answers: Answers) -> bool:
-    """Skipped, or done as planned: the planned minutes are the minutes done."""
-    return answers.get("outcome") in (Outcome.SKIPPED.value, Outcome.DONE.value)
+    """Skipped, or done as planned: the planned minutes are the minutes done; or measured by
+    a recording the runner sent."""
+    return _measured(answers) or answers.get("outcome") in (
+        Outcome.SKIPPED.value,
+        Outcome.DONE.value,
+    )
+
+
+MEASURED = "_measured"  # the minutes came from a run recording (conversations/watch.py)
+
+
+def _measured(answers: Answers) -> bool:
+    return bool(answers.get(MEASURED))
 
 
 def _minutes_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
@@ -102,6 +115,7 @@ STEPS: tuple[Step, ...] = (
             [Option("done", N_("Done as planned")), Option("shorter", N_("Did less"))],
             [Option("cross", N_("Cross-trained instead")), Option("skipped", N_("Skipped it"))],
         ],
+        skip_if=_measured,
     ),
     Step(
         "minutes",
@@ -186,6 +200,9 @@ def minutes_done(outcome: Outcome, answers: Answers, planned: Prescription) -> t
     counts for what was done, never for what was prescribed); no running otherwise."""
     if outcome is Outcome.SKIPPED:
         return 0, 0
+    if "running_minutes" in answers and "minutes" in answers:  # measured by a recording
+        minutes = int(answers["minutes"])
+        return minutes, min(minutes, int(answers["running_minutes"]))
     if outcome is Outcome.DONE and "minutes" not in answers:
         running = planned.running_minutes if planned.kind not in NO_RUN_KINDS else 0
         return planned.total_minutes, running
@@ -223,6 +240,13 @@ def checkin_from(answers: Answers, ctx: Ctx, planned: Prescription) -> CheckIn:
     )
 
 
+def measured_answers(recordings: Sequence[ActivityFileRow]) -> Answers:
+    """The check-in's minutes and running minutes as the recordings measured them."""
+    minutes = max(1, round(sum(r.elapsed_s for r in recordings) / 60))
+    running = min(minutes, round(sum(r.running_s for r in recordings) / 60))
+    return {"minutes": minutes, "running_minutes": running, MEASURED: True}
+
+
 SESSION_DAY = "_day"  # the day the check-in began: the session it describes
 SESSION_DAY_MAX_AGE = 2  # a check-in left open longer describes no session: it is today's
 
@@ -241,17 +265,36 @@ def session_day(ctx: Ctx, answers: Answers) -> date:
 
 async def finish(ctx: Ctx, answers: Answers) -> None:
     _, before = await today.current(ctx)
-    planned = plan_week(before, session_day(ctx, answers))[0].prescription
+    day = session_day(ctx, answers)
+    planned = plan_week(before, day)[0].prescription
+    recordings = await records.unattached_activities(ctx.session, ctx.runner.id, day)
+    if recordings and answers.get("outcome") in records.MEASURED_OUTCOMES:
+        # Run recordings of the day sent before the check-in: the session counts for what
+        # they measured (all of them together), whatever was typed.
+        answers = {**answers, **measured_answers(recordings)}
     checkin = checkin_from(answers, ctx, planned)
     not_asked = [key for key in records.NOT_ASKABLE if answers.get(key) is None]
-    await records.add_checkin(
+    row = await records.add_checkin(
         ctx.session, ctx.runner.id, checkin, answers.get("note"), not_asked=not_asked
     )
+    if recordings:
+        await records.attach_activities(ctx.session, row, recordings)
     history = replace(before, checkins=(*before.checkins, checkin))
     decision = decide(history, ctx.today)
     new_escalation = today.escalation_is_new(decision, before)
     await today.remember(ctx, decision)
     lines = [ctx._("Thanks, your check-in is saved.")]
+    if recordings and row.measured_minutes is not None and row.outcome in (
+        records.MEASURED_OUTCOMES
+    ):
+        lines.append(
+            ctx._(
+                "It counts as your watch measured it: {minutes} min, {running} min of them "
+                "running."
+            ).format(
+                minutes=ctx.tr.number(row.minutes), running=ctx.tr.number(row.running_minutes or 0)
+            )
+        )
     if checkin.sharp_or_limp:
         lines.append(ctx._("Sharp pain or limping means stop: ice, rest and let it settle today."))
     if answers.get("note"):

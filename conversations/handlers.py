@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import basics, engine
+from conversations import basics, engine, watch
 from conversations.actions import ACTIONS, COMMAND_ACTIONS, Command
 from conversations.context import Ctx
 from conversations.dispatch import run, services_of
@@ -54,6 +54,19 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await run(update, context, basics.not_text)
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A run recording: downloaded and read before the transaction (conversations/watch)."""
+    document = update.message.document if update.message else None
+    if document is None:
+        return
+    upload = await watch.fetch(context.bot, document)
+
+    async def act(ctx: Ctx) -> None:
+        await watch.received(ctx, upload)
+
+    await run(update, context, act)
 
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -120,6 +133,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(filters.COMMAND & private, on_unknown_command),
         MessageHandler(filters.TEXT & private, on_text),
         CallbackQueryHandler(on_button),
+        MessageHandler(filters.Document.ALL & private, on_document),
         MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_not_text),
     ]
     return handlers

@@ -261,6 +261,8 @@ def chart_data(
                 pain_during=None if is_skipped(c) else c.pain_during,
                 pain_after=None if is_skipped(c) else c.pain_after,
                 skipped=is_skipped(c),
+                measured=bool(getattr(c, "measured_minutes", None)),
+                cadence_spm=getattr(c, "cadence_spm", None),
             )
             for c in records.checkins
             if first <= c.day <= last
@@ -533,6 +535,7 @@ class Week:
     skipped: int
     running: int  # minutes run
     cap: int  # progression's weekly cap from the week before's running minutes
+    cadence: int | None = None  # measured running cadence (steps a minute), when recorded
 
 
 def weeks(data: ReportInput) -> list[Week]:
@@ -561,10 +564,23 @@ def weeks(data: ReportInput) -> list[Week]:
                 skipped=sum(1 for d in skipped if d in days),
                 running=running.get(monday, 0),
                 cap=weekly_cap(running.get(monday - timedelta(weeks=1), 0)),
+                cadence=week_cadence([c for c in records.checkins if c.day in days]),
             )
         )
         monday += timedelta(weeks=1)
     return out
+
+
+def week_cadence(checkins: Sequence[CheckInRow]) -> int | None:
+    """The measured running cadence of the week, weighted by the minutes run."""
+    pairs: list[tuple[int, int]] = [
+        (int(getattr(c, "cadence_spm", None) or 0), max(1, running_minutes(c)))
+        for c in checkins
+        if not is_skipped(c)
+    ]
+    pairs = [(v, w) for v, w in pairs if v > 0]
+    total = sum(w for _, w in pairs)
+    return round(sum(v * w for v, w in pairs) / total) if total else None
 
 
 # ---------------------------------------------------------------- reassessment helpers
@@ -1018,6 +1034,7 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
             _("Minutes run"),
             _("Weekly cap"),
             _("Share of pre-injury minutes"),
+            _("Cadence (watch)"),
         ],
         [
             [
@@ -1027,10 +1044,11 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
                 str(w.running),
                 str(w.cap),
                 tr.percent(w.running / before) if before else "–",
+                tr.number(w.cadence) if w.cadence else "–",
             ]
             for w in weeks(data)
         ],
-        (1.4, 1.2, 0.8, 1.0, 1.0, 1.3),
+        (1.4, 1.2, 0.8, 1.0, 1.0, 1.3, 1.0),
     )
     pdf.ln(1)
     line(
@@ -1124,6 +1142,17 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
             (1.3, 1.3, 1.0, 1.0, 0.6, 1.0, 1.1, 0.9, 1.8),
             size=7.5,
         )
+        if any(getattr(c, "measured_minutes", None) for c in checkins):
+            pdf.ln(1)
+            line(
+                _(
+                    "Minutes with a distance under them were measured by the runner's watch "
+                    "(the running minutes too); cadence in steps a minute while running."
+                ),
+                8.5,
+                "I",
+                4.4,
+            )
     else:
         line(_("No check-ins yet."))
 
@@ -1208,10 +1237,14 @@ def checkin_cells(tr: Translator, c: CheckInRow, day: Any) -> list[str]:
             "–",
             c.note or "",
         ]
+    minutes = f"{c.minutes} ({running_minutes(c)})"
+    measured = measured_text(tr, c)
+    if measured:
+        minutes += "\n" + measured
     return [
         day(c.day),
         label(tr, OUTCOMES, c.outcome),
-        f"{c.minutes} ({running_minutes(c)})",
+        minutes,
         f"{c.pain_during} / {c.pain_after}",
         str(c.rpe),
         _(NOT_ASKED) if c.stiffness is None else str(c.stiffness),
@@ -1219,6 +1252,21 @@ def checkin_cells(tr: Translator, c: CheckInRow, day: Any) -> list[str]:
         _("Yes") if c.sharp_or_limp else _("No"),
         c.note or "",
     ]
+
+
+def measured_text(tr: Translator, c: CheckInRow) -> str:
+    """What a watch measured for the session: "4.8 km, cadence 164, heart rate 137"; ""
+    when nothing was measured."""
+    if not getattr(c, "measured_minutes", None):
+        return ""
+    parts = []
+    if c.distance_m:
+        parts.append(tr.gettext("{km} km").format(km=tr.number(round(c.distance_m / 1000, 1))))
+    if c.cadence_spm:
+        parts.append(tr.gettext("cadence {spm}").format(spm=tr.number(c.cadence_spm)))
+    if c.avg_hr:
+        parts.append(tr.gettext("heart rate {bpm}").format(bpm=tr.number(c.avg_hr)))
+    return ", ".join(parts) or tr.gettext("measured")
 
 
 def column_widths(

@@ -138,7 +138,42 @@ class CheckInRow(Base):
     level: Mapped[int] = mapped_column(Integer)
     # minutes actually run (a session cut short counts for what was done); NULL = derive
     running_minutes: Mapped[int | None] = mapped_column(Integer)
+    # measured by a watch file (issue 17; the sums of the files added to it); NULL = typed
+    measured_minutes: Mapped[int | None] = mapped_column(Integer)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    cadence_spm: Mapped[int | None] = mapped_column(Integer)  # steps/min while running
+    avg_hr: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ActivityFileRow(Base):
+    """A run recording the runner sent (FIT, GPX or TCX): what it measured, kept once per
+    file (its SHA-256 is unique per runner, so the same file twice changes nothing)."""
+
+    __tablename__ = "activity_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk())
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(8))
+    sport: Mapped[str | None] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)  # the start's date in the runner's time zone
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    elapsed_s: Mapped[int] = mapped_column(Integer)
+    moving_s: Mapped[int] = mapped_column(Integer)
+    running_s: Mapped[int] = mapped_column(Integer)
+    distance_m: Mapped[float] = mapped_column(Float)
+    cadence_spm: Mapped[int | None] = mapped_column(Integer)
+    avg_hr: Mapped[int | None] = mapped_column(Integer)
+    # the check-in it was added to (NULL until one is saved for its day). No foreign key:
+    # SQLite rebuilds `checkins` for some column changes, which a reference would break.
+    checkin_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("runner_id", "sha256", name="uq_activity_files_runner_sha256"),
+        Index("ix_activity_files_runner_day", "runner_id", "day"),
+    )
 
 
 class MorningCheckRow(Base):

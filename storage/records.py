@@ -33,6 +33,7 @@ from progression import (
 )
 from progression.models import PastDecision  # not re-exported by the package
 from storage.models import (
+    ActivityFileRow,
     CheckInRow,
     DecisionRow,
     MorningCheckRow,
@@ -124,14 +125,13 @@ async def add_checkin(
     c: CheckIn,
     note: str | None,
     not_asked: Collection[str] = (),
-) -> None:
+) -> CheckInRow:
     """Store a check-in. ``not_asked`` names the symptoms the runner was not asked
     (stiffness, swelling, mood): they are stored as NULL, never as a measured 0 or "none"."""
     unknown = set(not_asked) - NOT_ASKABLE
     if unknown:
         raise ValueError(f"cannot leave {sorted(unknown)} unasked")
-    session.add(
-        CheckInRow(
+    row = CheckInRow(
             runner_id=runner_id,
             day=c.day,
             outcome=c.outcome.value,
@@ -147,8 +147,9 @@ async def add_checkin(
             note=note,
             level=c.level,
             running_minutes=c.running_minutes,
-        )
     )
+    session.add(row)
+    return row
 
 
 async def add_morning(session: AsyncSession, runner_id: int, m: MorningCheck) -> None:
@@ -360,3 +361,86 @@ async def load_history(session: AsyncSession, runner: Runner, today: date) -> Hi
 
 def checkin_of(row: CheckInRow) -> CheckIn:
     return _checkin(row)
+
+
+# ---------------------------------------------------------------- run recordings (issue 17)
+async def activity_by_hash(
+    session: AsyncSession, runner_id: int, sha256: str
+) -> ActivityFileRow | None:
+    result = await session.execute(
+        select(ActivityFileRow).where(
+            ActivityFileRow.runner_id == runner_id, ActivityFileRow.sha256 == sha256
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+def add_activity(session: AsyncSession, runner_id: int, **values: Any) -> ActivityFileRow:
+    """A recording's measurements (the columns of ``ActivityFileRow``), not yet added to a
+    check-in."""
+    row = ActivityFileRow(runner_id=runner_id, **values)
+    session.add(row)
+    return row
+
+
+async def unattached_activities(
+    session: AsyncSession, runner_id: int, day: date
+) -> list[ActivityFileRow]:
+    """Recordings of ``day`` sent before its check-in was saved."""
+    result = await session.execute(
+        select(ActivityFileRow)
+        .where(
+            ActivityFileRow.runner_id == runner_id,
+            ActivityFileRow.day == day,
+            ActivityFileRow.checkin_id.is_(None),
+        )
+        .order_by(ActivityFileRow.started_at, ActivityFileRow.id)
+    )
+    return list(result.scalars())
+
+
+async def checkin_of_day(session: AsyncSession, runner_id: int, day: date) -> CheckInRow | None:
+    """The day's latest check-in, if any."""
+    result = await session.execute(
+        select(CheckInRow)
+        .where(CheckInRow.runner_id == runner_id, CheckInRow.day == day)
+        .order_by(CheckInRow.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+def _weighted(pairs: Sequence[tuple[int | None, int]]) -> int | None:
+    known = [(value, weight) for value, weight in pairs if value and weight > 0]
+    total = sum(weight for _, weight in known)
+    return round(sum(value * weight for value, weight in known) / total) if total else None
+
+
+MEASURED_OUTCOMES = (Outcome.DONE.value, Outcome.SHORTER.value)
+
+
+async def attach_activities(
+    session: AsyncSession, checkin: CheckInRow, files: Sequence[ActivityFileRow]
+) -> None:
+    """Add recordings to a check-in: its measured minutes, distance, cadence and heart rate
+    become those of all its recordings together. A session done or cut short then counts
+    for the minutes measured (the whole session and the running in it)."""
+    await session.flush()  # the check-in's id
+    for f in files:
+        f.checkin_id = checkin.id
+    await session.flush()
+    result = await session.execute(
+        select(ActivityFileRow).where(ActivityFileRow.checkin_id == checkin.id)
+    )
+    linked = list(result.scalars())
+    if not linked:
+        return
+    elapsed = sum(f.elapsed_s for f in linked)
+    running = sum(f.running_s for f in linked)
+    checkin.measured_minutes = max(1, round(elapsed / 60))
+    checkin.distance_m = sum(f.distance_m for f in linked)
+    checkin.cadence_spm = _weighted([(f.cadence_spm, f.running_s) for f in linked])
+    checkin.avg_hr = _weighted([(f.avg_hr, f.moving_s) for f in linked])
+    if checkin.outcome in MEASURED_OUTCOMES:
+        checkin.minutes = checkin.measured_minutes
+        checkin.running_minutes = min(checkin.minutes, round(running / 60))

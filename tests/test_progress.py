@@ -11,6 +11,7 @@ from locales import translator
 from storage import Database
 from storage import reports as store
 from storage.models import (
+    ActivityFileRow,
     CheckInRow,
     ConversationRow,
     DecisionRow,
@@ -142,6 +143,19 @@ async def seed_runner(
         session.add(RedFlagRow(runner_id=rid, day=today - timedelta(days=20), flags="night_pain"))
         session.add(ConversationRow(runner_id=rid, name="", step="", answers={"x": 1}))
         session.add(InboxRow(runner_id=rid, key="msg:seed:1"))
+        session.add(  # a run recording sent from a watch (issue 17)
+            ActivityFileRow(
+                runner_id=rid,
+                sha256="0" * 64,
+                format="fit",
+                day=today - timedelta(days=1),
+                started_at=datetime.combine(today - timedelta(days=1), datetime.min.time(), UTC),
+                elapsed_s=1800,
+                moving_s=1790,
+                running_s=1200,
+                distance_m=4500.0,
+            )
+        )
         session.add(DeliveryRow(runner_id=rid, kind="prompt", local_date=today, status="sent"))
         # a reply the sender has let go of (not pending, so never sent by the tests' bots)
         session.add(

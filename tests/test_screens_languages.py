@@ -171,7 +171,9 @@ async def render_everything(r: Renderer, referral: Renderer) -> None:
     for policy in ("common", "longer", "high"):
         await r.say("/checkin")
         await r.walk(policy)
+    await watch_screens(r, today_done=True)
     await r.press("a|skipped|")
+    await watch_screens(r, today_done=False)
     await r.say("/history")
     await r.say("/progress")
     r.clock.advance(days=1)  # the morning after the runs
@@ -244,6 +246,40 @@ async def render_everything(r: Renderer, referral: Renderer) -> None:
     await referral.say("/start")
     await referral.walk("common")
     await referral.say("/today")
+
+
+async def watch_screens(r: Renderer, *, today_done: bool) -> None:
+    """Run recordings (issue 17): every refusal, a file added to today's check-in, and (after
+    the skipped one) a file that starts yesterday's check-in, walked, then sent again."""
+    from datetime import timedelta
+
+    from conversations import activity_files, watch
+    from tests.watch_files import continuous, fit_file, walk_run
+
+    # just before the script's clock (noon UTC): the same local date in every language
+    start = r.clock() - timedelta(minutes=30)
+
+    def upload(**kw: Any) -> watch.Upload:
+        return watch.Upload(**kw)
+
+    async def send(name: str, up: watch.Upload) -> None:
+        await r.act(name, lambda ctx: watch.received(ctx, up))
+
+    def read(data: bytes, sha: str) -> watch.Upload:
+        return upload(activity=activity_files.read(data, "run.fit"), sha256=sha)
+
+    if today_done:
+        for problem in (*watch.PROBLEMS,):
+            await send(f"file: {problem}", upload(problem=problem))
+        await send("file: future", read(fit_file(continuous(20), start + timedelta(days=3)), "f"))
+        await send("file: too old", read(fit_file(continuous(20), start - timedelta(days=9)), "o"))
+        await send("file: added", read(fit_file(walk_run(), start), "a" * 64))
+        return
+    await send("file: added to a skip", read(fit_file(continuous(12), start), "b" * 64))
+    yesterday = read(fit_file(walk_run(), start - timedelta(days=1)), "c" * 64)
+    await send("file: a new check-in", yesterday)
+    await r.walk("common")
+    await send("file: again", yesterday)
 
 
 async def _refer(ctx: Ctx) -> None:
