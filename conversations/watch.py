@@ -210,6 +210,18 @@ async def received(ctx: Ctx, upload: Upload) -> None:
             )
         ctx.say("\n".join(lines))
         return
+    state = await engine.current(ctx)
+    if state is not None and state[0] is not checkin.FLOW:
+        # Another conversation is open (a reassessment, the morning check, settings): the
+        # recording is kept and waits for the check-in; the open questions stay as they are.
+        lines.append(
+            ctx._(
+                "I have kept it for your check-in of {date}. Let's finish these questions "
+                "first; then send /checkin and the measured minutes are counted."
+            ).format(date=ctx.tr.date(day))
+        )
+        await engine.reask(ctx, "\n".join(lines) + "\n\n")
+        return
     lines.append(ctx._("I have filled in the minutes. Now a few questions on how it felt."))
     ctx.say("\n".join(lines))
     await engine.start(ctx, checkin.FLOW, await _prefilled(ctx, day))

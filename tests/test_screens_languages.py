@@ -188,6 +188,8 @@ async def render_everything(r: Renderer, referral: Renderer) -> None:
     for policy, stage in (("common", 1), ("common", 0), ("common", 4), ("high", 2)):
         await r.act(f"at stage {stage}", lambda ctx, st=stage: _at_stage(ctx, st))
         await r.say("/reassess")
+        if stage == 1:  # a run recording sent mid-reassessment waits for the check-in
+            await watch_during_a_conversation(r)
         await r.walk(policy)
     await r.act("at stage 2", lambda ctx: _at_stage(ctx, 2))
     await r.say("/settings")
@@ -280,6 +282,17 @@ async def watch_screens(r: Renderer, *, today_done: bool) -> None:
     await send("file: a new check-in", yesterday)
     await r.walk("common")
     await send("file: again", yesterday)
+
+
+async def watch_during_a_conversation(r: Renderer) -> None:
+    from datetime import timedelta
+
+    from conversations import activity_files, watch
+    from tests.watch_files import fit_file, walk_run
+
+    data = fit_file(walk_run(), r.clock() - timedelta(minutes=30))
+    up = watch.Upload(activity=activity_files.read(data, "run.fit"), sha256="d" * 64)
+    await r.act("file: during a reassessment", lambda ctx: watch.received(ctx, up))
 
 
 async def _refer(ctx: Ctx) -> None:

@@ -385,3 +385,26 @@ async def test_delete_removes_the_recordings(double, db, clock):
         await chat.say("/delete")
         await chat.press("Yes, delete everything")
     assert await _stored(db) == ([], [])
+
+
+async def test_a_file_sent_during_a_reassessment_keeps_it_and_waits_for_the_checkin(
+    double, db, clock
+):
+    chat = Chat(double, 7711)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        clock.advance(hours=3)
+        await chat.say("/reassess")
+        before = await _conversation(db, 7711)
+        assert before[0] == "reassess"
+        [reply] = await send_file(chat, fit_file(walk_run()), "run.fit")
+        assert "35 min, 4.8 km" in (reply.text or "")
+        assert "finish these questions first" in (reply.text or "")
+        assert await _conversation(db, 7711) == before  # the reassessment stays as it was
+        checkins, files = await _stored(db)
+        assert checkins == [] and len(files) == 1 and files[0].checkin_id is None
+        await chat.say("/cancel")
+        await chat.say("/checkin")
+        await answer_flow(chat, db, {"outcome": "done", **FEELINGS})
+    [row], [recording] = await _stored(db)
+    assert row.minutes == 35 and recording.checkin_id == row.id  # counted as measured
