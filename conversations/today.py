@@ -145,6 +145,9 @@ async def remember(ctx: Ctx, decision: Decision) -> None:
     A referral stops the plan until a clinician clears the runner. One the engine made from
     a symptom (night pain with a bone-stress risk) is recorded as a red-flag report too, so it
     holds like any other: a "no night pain" tomorrow does not end it."""
+    from conversations import careteam
+
+    await careteam.note_decision(ctx, decision)  # the care team's alert, if any
     await records.save_decision(ctx.session, ctx.runner, decision, ctx.today)
     if decision.action is Action.REFER:
         from conversations import referral
