@@ -232,14 +232,14 @@ async def member_button(ctx: Ctx, argument: str) -> None:
                     data(MEMBER, f"cap.{runner.id}.{s}"),
                 )
             ]
-            for s in range(1, 5)
+            for s in range(0, 5)
         ]
         options.append([(ctx._("No cap"), data(MEMBER, f"cap.{runner.id}.9"))])
         ctx.say(
             ctx._("Cap {name}'s plan at which stage?").format(name=careteam.name(link.runner_name)),
             options,
         )
-    elif op == "cap" and n is not None and (1 <= n <= 4 or n == 9):
+    elif op == "cap" and n is not None and (0 <= n <= 4 or n == 9):
         link.stage_cap = None if n == 9 else n
         ctx.say(ctx._("Saved. {name} has been told.").format(name=careteam.name(link.runner_name)))
         other = careteam.other_ctx(ctx, runner)

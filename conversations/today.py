@@ -261,7 +261,7 @@ def why_plainly(ctx: Ctx, decision: Decision) -> list[str]:
                 "the leg is ready for the impact of running."
             )
         )
-    if decision.stage < 5:
+    if decision.stage < 5 and not decision.has(ReasonCode.STAGE_CAP):
         lines.append(
             ctx._(
                 "What unlocks stage {next}: good sessions up to the last level of this stage, "

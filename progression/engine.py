@@ -616,9 +616,11 @@ def _care_team(ctx: _Ctx, d: Decision) -> Decision:
             return _decision(ctx, Action.STEP_BACK, top, [reason], check=CheckAgain.H48)
         held = [r for r in d.reasons if d.action is not Action.PROGRESS]
         d = _decision(ctx, Action.REPEAT, min(ctx.level, top), [*held, reason])
+    elif cap is not None and d.stage == cap and not d.has(ReasonCode.STAGE_CAP):
+        d = replace(d, reasons=(*d.reasons, _r(ReasonCode.STAGE_CAP, stage=cap)))
     if ctx.care_hold:
         hold = _r(ReasonCode.CARE_TEAM_HOLD)
-        if d.action is Action.PROGRESS:
+        if d.action is Action.PROGRESS or d.level > ctx.level:  # a restart above, too
             return _decision(ctx, Action.REPEAT, ctx.level, [hold])
         if not d.has(ReasonCode.CARE_TEAM_HOLD):
             d = replace(d, reasons=(*d.reasons, hold))
