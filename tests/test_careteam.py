@@ -73,8 +73,10 @@ async def join(double: Any, runner: Chat, member: Person, zone: str | None = Non
     token = await invite_link(runner)
     [screen] = await member.say(f"/start {token}")
     mark = double.mark(runner.user_id)
-    replies = await member.press("Accept", count=2 if zone else 1)
-    assert "you follow" in (replies[0].text or "")
+    replies = await member.press_data(
+        screen.message_id, screen.buttons()[0][0][1], count=2 if zone else 1
+    )
+    assert "Ann Runner" in (replies[0].text or "")
     await double.wait_for(runner.user_id, 1, since=mark)
     if zone:
         await choose(member, zone)
