@@ -18,7 +18,6 @@ from storage.models import (
     utcnow,
 )
 
-
 # the columns that name a runner: every row with one of them is about that runner
 # (member_id: a care-team member following another runner)
 RUNNER_COLUMNS = ("runner_id", "member_id")
@@ -149,9 +148,7 @@ def was_deleted(session: AsyncSession, runner_id: int) -> bool:
 
 async def count_rows_for(session: AsyncSession, runner_id: int) -> dict[str, int]:
     """How many rows each table holds about a runner (the deletion check reads this)."""
-    from sqlalchemy import func
-
-    from sqlalchemy import or_
+    from sqlalchemy import func, or_
 
     counts: dict[str, int] = {}
     for table in Base.metadata.sorted_tables:

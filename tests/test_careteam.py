@@ -254,7 +254,7 @@ async def test_alerts_arrive_once_within_one_tick_and_not_after_revoke(double, d
         assert statuses == ["sent", "sent"]
 
         # the runner removes the physio: immediate, and the physio is told
-        [listing] = await runner.say("/careteam")
+        await runner.say("/careteam")
         await runner.press("Remove Dr Pia")
         mark_p = double.mark(PHYSIO)
         [done] = await runner.press("Yes, remove")
