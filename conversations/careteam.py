@@ -317,7 +317,7 @@ async def note_decision(ctx: Ctx, decision: Decision) -> None:
     if decision.action is Action.REFER:
         flags = render.flags_of(decision)
         await alert_red_flags(ctx, flags)
-    elif decision.action is Action.STEP_BACK:
+    else:  # a step back (or, at the lowest level, the reduced repeat that stands for one)
         for r in decision.reasons:
             if r.code in PAIN_STEP_BACKS:
                 await store.add_event(

@@ -263,6 +263,13 @@ async def test_alerts_arrive_once_within_one_tick_and_not_after_revoke(double, d
         assert "removed you" in (told.text or "")
         [gone] = await physio.press_data(alert.message_id, alert.buttons()[0][0][1])
         assert NOT_FOLLOWED in (gone.text or "")
+        async with db.session() as session:
+            coach_link = (await session.execute(select(CareLinkRow))).scalar_one()
+        # another runner's link id on this runner's buttons removes nothing
+        [other] = await runner.say("/careteam")
+        [refused] = await runner.press_data(other.message_id, f"a|ct|rmyes.{coach_link.id + 1}")
+        assert "not on your care team" in (refused.text or "")
+        assert await rows(db, CareLinkRow) == 1
 
         clock.advance(days=2)
         mark_p, mark_c = double.mark(PHYSIO), double.mark(COACH)
@@ -315,7 +322,8 @@ async def test_weekly_summary_once_per_pair_at_each_members_local_monday(double,
         clock.now = datetime(2026, 3, 16, 12, 30, tzinfo=UTC)
         await scheduler.tick()
         await scheduler.tick()
-        assert len(summaries(COACH)) == 2 and len(summaries(PHYSIO)) == 1  # Tokyo: past noon
+        # Tokyo: 21:30 by now, past the cut-off for a late summary
+        assert len(summaries(COACH)) == 2 and len(summaries(PHYSIO)) == 1
     async with db.session() as session:
         keys = sorted((await session.execute(select(CareDeliveryRow.key))).scalars().all())
     assert keys == ["weekly:2026-03-09", "weekly:2026-03-09", "weekly:2026-03-16"]
@@ -431,3 +439,54 @@ async def test_delete_removes_the_links_both_ways(double, db, clock: Clock):
         [nobody] = await physio.say("/patients")
         assert "Nobody has invited you" in (nobody.text or "")
     assert await rows(db, CareLinkRow) == 0 and await rows(db, CareInviteRow) == 0
+
+
+async def test_two_schedulers_deliver_each_alert_once(double, db, clock: Clock):
+    """Two processes tick at once: the (member, runner, key) claim hands each alert to one."""
+    import asyncio
+
+    runner = Person(double, RUNNER, "Ann Runner")
+    physio = Person(double, PHYSIO, "Dr Pia")
+    coach = Person(double, COACH, "Coach Kai")
+    async with running_bot(double, db, clock=clock) as app:
+        await onboard(runner)
+        await join(double, runner, physio, zone="Europe/Berlin")
+        await join(double, runner, coach, zone="Europe/Berlin")
+        services = app.bot_data["services"]
+        first = Scheduler(app.bot, services, rate=None)
+        second = Scheduler(app.bot, services, rate=None)
+        await first.tick()
+        marks = (double.mark(PHYSIO), double.mark(COACH))
+        await checkin(runner, db, sharp=True)
+        await asyncio.gather(first.tick(), second.tick())
+        await asyncio.gather(first.tick(), second.tick())
+        await settle(0.2)
+        assert len(double.sent(PHYSIO)[marks[0]:]) == 1
+        assert len(double.sent(COACH)[marks[1]:]) == 1
+
+
+async def test_an_alert_claimed_by_a_dead_process_is_sent_by_the_next(double, db, clock: Clock):
+    from storage import careteam as care_store
+    from storage.models import CareEventRow
+
+    runner = Person(double, RUNNER, "Ann Runner")
+    physio = Person(double, PHYSIO, "Dr Pia")
+    async with running_bot(double, db, clock=clock) as app:
+        await onboard(runner)
+        await join(double, runner, physio, zone="Europe/Berlin")
+        rid, pid = (await runner_row(db, RUNNER)).id, (await runner_row(db, PHYSIO)).id
+        async with db.session() as session:  # claimed, then the process died
+            await care_store.add_event(session, rid, "red_flag", clock().date(), {"flags": ""})
+            event = (await session.execute(select(CareEventRow))).scalar_one()
+            event.fanned_out = True
+            await care_store.claim(session, pid, rid, f"alert:{event.id}", clock())
+        scheduler = Scheduler(app.bot, app.bot_data["services"], rate=None)
+        mark = double.mark(PHYSIO)
+        await scheduler.tick()
+        assert double.sent(PHYSIO)[mark:] == []  # the lease has not run out
+        clock.advance(minutes=3)
+        await scheduler.tick()
+        await scheduler.tick()
+        await settle(0.2)
+        [alert] = double.sent(PHYSIO)[mark:]
+        assert "Red flag: Ann Runner" in (alert.text or "")
