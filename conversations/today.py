@@ -172,6 +172,9 @@ async def session_text(ctx: Ctx) -> str:
         lines.append(
             "<i>" + render.reason(ctx, ReasonCode.CLINICIAN_REVIEW_ADVISED.value, {}) + "</i>"
         )
+    for r in decision.reasons:  # the care team's hold or stage cap, while it stands
+        if r.code in (ReasonCode.CARE_TEAM_HOLD, ReasonCode.STAGE_CAP):
+            lines.append("<i>" + render.reason(ctx, r.code.value, r.as_dict()) + "</i>")
     ctx.extra["reassess_due"] = decision.has(ReasonCode.REASSESSMENT_NEEDED)
     if ctx.extra["reassess_due"]:
         lines.append(render.reason(ctx, ReasonCode.REASSESSMENT_NEEDED.value, {}))

@@ -351,6 +351,7 @@ async def test_hold_and_cap_change_what_the_runner_is_prescribed(double, db, clo
         assert "Dr Pia capped your plan at stage 0" in (told.text or "")
         [protect] = await runner.say("/today")
         assert protect.text != walk.text
+        assert "capped the plan at stage 0" in (protect.text or "")
         after = await runner_row(db, RUNNER)
         assert after.level == first_level_of_stage(1) - 1  # stepped back to stage 0's top
         [why] = await runner.say("/why")
@@ -365,6 +366,8 @@ async def test_hold_and_cap_change_what_the_runner_is_prescribed(double, db, clo
         assert "Dr Pia has put your plan on hold: Swelling to check" in (told.text or "")
         [why] = await runner.say("/why")
         assert "on hold" in (why.text or "")
+        [today] = await runner.say("/today")
+        assert "put the plan on hold" in (today.text or "")
         [card] = await physio.press(f"Open {runner.name}")
         mark = double.mark(RUNNER)
         await physio.press("Resume the plan")
