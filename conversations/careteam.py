@@ -132,8 +132,11 @@ async def careteam_button(ctx: Ctx, argument: str) -> None:
 
 
 async def _invite(ctx: Ctx) -> None:
-    token = await store.create_invite(ctx.session, ctx.runner.id, sender_name(ctx), ctx.now)
     bot = str(ctx.extra.get(BOT_USERNAME) or "")
+    if not bot:
+        ctx.say(ctx._("That question has closed."))
+        return
+    token = await store.create_invite(ctx.session, ctx.runner.id, sender_name(ctx), ctx.now)
     link = f"https://t.me/{bot}?start={token}"
     until = (ctx.now + timedelta(days=store.INVITE_DAYS)).astimezone(ctx.zone)
     ctx.say(

@@ -13,6 +13,7 @@ again instead of hearing nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import uuid
@@ -96,7 +97,8 @@ async def run(
         await _forget_received(session, context.bot.id, update)
         ctx = Ctx(services=services, session=session, runner=runner, now=services.clock())
         ctx.extra[SENDER_NAME] = user.full_name  # shown to a care-team member (HTML-escaped)
-        ctx.extra[BOT_USERNAME] = context.bot.username  # for a deep link (a care-team invite)
+        with contextlib.suppress(RuntimeError):  # not initialised (no getMe yet): no link
+            ctx.extra[BOT_USERNAME] = context.bot.username  # for a care-team invitation
         await action(ctx)
         outs = ctx.out
         deleted = store.was_deleted(session, runner.id)

@@ -253,7 +253,7 @@ async def render_care_team(r: Renderer, referral: Renderer, member: Renderer) ->
     referred runner invites them too, and they clear her."""
     rid, referred_id = await _runner_id(r), await _runner_id(referral)
     await r.say("/careteam")
-    token = _token(await r.press("a|ct|invite"))
+    token = _token(await r.act("invite", _invite))
     await member.say("/patients")
     await member.say(f"/start {token}", "/start <id>")
     await r.say(f"/start {token}", "/start <id>")
@@ -279,9 +279,9 @@ async def render_care_team(r: Renderer, referral: Renderer, member: Renderer) ->
     await member.press(f"a|cm|o.{rid + 100_000}", "a|cm|o.<id>")  # not theirs
     await member.act("alerts and the Monday summary", _alerts)
     await referral.act("referred again", _refer)
-    second = _token(await referral.press("a|ct|invite"))
+    second = _token(await referral.act("invite", _invite))
     await member.press(f"a|ci|d.{second}", "a|ci|d.<id>")
-    third = _token(await referral.press("a|ct|invite"))
+    third = _token(await referral.act("invite", _invite))
     await member.press(f"a|ci|a.{third}", "a|ci|a.<id>")
     await member.press(f"a|cm|clr.{referred_id}", "a|cm|clr.<id>")
     await member.press(f"a|cm|clr.{referred_id}.1", "a|cm|clr.<id>.1")
@@ -303,6 +303,13 @@ async def _link_id(r: Renderer, rid: int) -> int:
 
     async with r.db.session() as session:
         return (await care_store.links_of_runner(session, rid))[0].id
+
+
+async def _invite(ctx: Ctx) -> None:
+    from conversations.dispatch import BOT_USERNAME
+
+    ctx.extra[BOT_USERNAME] = "runcoach_bot"  # dispatch.run sets it from getMe
+    await press(ctx, "a|ct|invite")
 
 
 def _token(outs: list[Out]) -> str:
