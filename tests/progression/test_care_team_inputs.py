@@ -84,3 +84,36 @@ def test_a_clinician_may_clear_a_restart_at_a_higher_stage_never_above_the_refer
     assert decide(cleared, today).level == first_level_of_stage(2)
     too_high = replace(h, red_flags=(*flags, RedFlagReport(today, frozenset(), cleared_to_stage=5)))
     assert stage_of(decide(too_high, today).level) <= stage_of(h.level)
+
+
+def test_a_capped_clearance_is_acted_on_once() -> None:
+    """Cleared to restart at stage 3 under a cap at stage 2: one step back to the cap's last
+    level, and the clearance is not acted on again the next day."""
+    from progression import RedFlag, RedFlagReport
+    from progression.models import LevelChange, PastDecision
+
+    for seed in range(400):
+        h, today = random_history(random.Random(seed))
+        if stage_of(h.level) >= 3 and decide(h, today).action is not Action.REFER:
+            break
+    else:  # pragma: no cover
+        raise AssertionError("no history at stage 3")
+    flags = (
+        RedFlagReport(today, frozenset({RedFlag.CANNOT_BEAR_WEIGHT})),
+        RedFlagReport(today, frozenset(), cleared_to_stage=3),
+    )
+    capped = replace(h, red_flags=(*h.red_flags, *flags), stage_cap=2)
+    first = decide(capped, today)
+    top = first_level_of_stage(3) - 1
+    assert (first.action, first.level) == (Action.STEP_BACK, top)
+    assert first.has(ReasonCode.RED_FLAG_CLEARED) and first.has(ReasonCode.STAGE_CAP)
+    after = replace(
+        capped,
+        level=top,
+        level_since=today,
+        level_changes=(*capped.level_changes, LevelChange(today, top, first.action)),
+        past=(*capped.past, PastDecision.of(today, first.action, top, first.reasons)),
+    )
+    again = decide(after, today)
+    assert not again.has(ReasonCode.RED_FLAG_CLEARED)  # not acted on twice
+    assert again.stage <= 2
