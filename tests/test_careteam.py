@@ -6,7 +6,7 @@ invited them, and their hold, cap and clearance change what the runner is prescr
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -493,3 +493,45 @@ async def test_an_alert_claimed_by_a_dead_process_is_sent_by_the_next(double, db
         await settle(0.2)
         [alert] = double.sent(PHYSIO)[mark:]
         assert "Red flag: Ann Runner" in (alert.text or "")
+
+
+async def test_an_escalation_alerts_when_it_is_new_not_while_it_stands(db, clock: Clock):
+    """A "clinician review advised" queues one alert when the last stored decision did not
+    carry it; the same advice standing on later decisions queues none; advised afresh after
+    it cleared, one more. A runner with no care team queues nothing at all."""
+    from dataclasses import replace
+
+    from conversations import today
+    from conversations.context import Ctx, Services
+    from progression import Reason, ReasonCode, decide
+    from storage import careteam as care_store
+    from storage import records
+    from storage.models import CareEventRow
+    from tests.test_progress import seed_runner
+
+    seeded = await seed_runner(db, 8201)
+    alone = await seed_runner(db, 8202)
+    advice = Reason(ReasonCode.CLINICIAN_REVIEW_ADVISED, (("why", "no_progress"), ("days", 30)))
+
+    async def store(runner_id: int, advised: bool) -> None:
+        async with db.session() as session:
+            runner = await session.get(Runner, runner_id)
+            ctx = Ctx(services=Services(db=db), session=session, runner=runner, now=clock())
+            d = decide(await records.load_history(session, runner, ctx.today), ctx.today)
+            reasons = [r for r in d.reasons if r.code is not ReasonCode.CLINICIAN_REVIEW_ADVISED]
+            await today.remember(ctx, replace(d, reasons=(*reasons, *([advice] * advised))))
+        clock.advance(days=1)
+
+    async with db.session() as session:
+        physio = Runner(telegram_user_id=8203, chat_id=8203, status="new")
+        session.add(physio)
+        await session.flush()
+        await care_store.add_link(session, seeded.runner_id, physio, "Ann", "Dr P", clock())
+    for advised in (True, True, True, False, True):
+        await store(seeded.runner_id, advised)
+        await store(alone.runner_id, advised)
+    async with db.session() as session:
+        events = (await session.execute(select(CareEventRow))).scalars().all()
+    assert not [e for e in events if e.runner_id == alone.runner_id]
+    escalations = [e.day for e in events if e.kind == "escalation"]
+    assert escalations == [date(2026, 3, 2), date(2026, 3, 10)]  # new, then new again
