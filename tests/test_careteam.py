@@ -535,3 +535,24 @@ async def test_an_escalation_alerts_when_it_is_new_not_while_it_stands(db, clock
     assert not [e for e in events if e.runner_id == alone.runner_id]
     escalations = [e.day for e in events if e.kind == "escalation"]
     assert escalations == [date(2026, 3, 2), date(2026, 3, 10)]  # new, then new again
+
+
+async def test_a_member_who_moves_gets_the_summary_at_the_new_local_monday(
+    double, db, clock: Clock
+):
+    runner = Person(double, RUNNER, "Ann Runner")
+    coach = Person(double, COACH, "Coach Kai")  # a runner here too (reminder 07:30, Berlin)
+    async with running_bot(double, db, clock=clock):
+        await onboard(runner)
+        await onboard(coach)
+        await join(double, runner, coach)  # no time-zone question: the coach has one
+
+        async def monday() -> datetime | None:
+            async with db.session() as session:
+                return (await session.execute(select(CareLinkRow))).scalar_one().next_summary_at
+
+        assert await monday() == datetime(2026, 3, 9, 6, 30, tzinfo=UTC)  # 07:30 in Berlin
+        [menu] = await coach.say("/settings")
+        await coach.press_data(menu.message_id, "a|set|zone")
+        await choose(coach, "Asia/Tokyo")
+        assert await monday() == datetime(2026, 3, 8, 22, 30, tzinfo=UTC)  # 07:30 in Tokyo
