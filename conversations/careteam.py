@@ -127,6 +127,8 @@ async def careteam_button(ctx: Ctx, argument: str) -> None:
         await _invite(ctx)
     elif op in ("rm", "rmyes") and rest.isascii() and rest.isdigit() and len(rest) < 12:
         await _remove(ctx, int(rest), confirmed=op == "rmyes")
+    elif op == "keep":
+        ctx.say(ctx._("Nothing changed: your care team stays as it is."))
     else:
         ctx.say(ctx._("That question has closed."))
 

@@ -256,6 +256,10 @@ async def test_alerts_arrive_once_within_one_tick_and_not_after_revoke(double, d
         # the runner removes the physio: immediate, and the physio is told
         await runner.say("/careteam")
         await runner.press("Remove Dr Pia")
+        [kept] = await runner.press("No, keep")
+        assert "Nothing changed" in (kept.text or "")
+        assert await rows(db, CareLinkRow) == 2
+        await runner.press("Remove Dr Pia")
         mark_p = double.mark(PHYSIO)
         [done] = await runner.press("Yes, remove")
         assert "Dr Pia no longer follows your plan" in (done.text or "")

@@ -288,6 +288,7 @@ async def render_care_team(r: Renderer, referral: Renderer, member: Renderer) ->
     await r.say("/careteam")
     link_id = await _link_id(r, rid)
     await r.press(f"a|ct|rm.{link_id}", "a|ct|rm.<id>")
+    await r.press("a|ct|keep")
     await r.press(f"a|ct|rmyes.{link_id}", "a|ct|rmyes.<id>")
     await r.press(f"a|ct|rmyes.{link_id}", "a|ct|rmyes.<id>")
     await r.say("/careteam")
