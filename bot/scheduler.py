@@ -515,7 +515,11 @@ class Scheduler:
             log.exception("scheduler: care-team messages failed; the next tick tries again")
         for job in jobs:
             stats.claimed += 1
-            await self._send_care(job, stats)
+            try:
+                await self._send_care(job, stats)
+            except Exception:  # its row stays pending: taken over after the lease
+                stats.errors += 1
+                log.exception("scheduler: a care-team message to %s failed", job.member_id)
 
     def _member_ctx(self, session: AsyncSession, member: Runner, now: datetime) -> Ctx:
         ctx = Ctx(services=self.services, session=session, runner=member, now=now)
@@ -611,9 +615,11 @@ class Scheduler:
         db = self.services.db
         for out in job.outs:  # a chart renders here, after the claim committed
             if callable(out.photo):
-                out.photo = await asyncio.to_thread(out.photo)
-            if callable(out.document):
-                out.document = await asyncio.to_thread(out.document)
+                try:
+                    out.photo = await asyncio.to_thread(out.photo)
+                except Exception:  # the summary still goes out, without its chart
+                    log.exception("scheduler: a care-team chart failed to render")
+                    out.photo = None
         lost = False
 
         async def fence() -> bool:
