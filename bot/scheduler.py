@@ -37,9 +37,10 @@ from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_out
 from conversations.context import Ctx, Out, Services
 from conversations.engine import SCHEDULED
 from conversations.prompts import CLINICIAN, DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
+from storage import careteam as care_store
 from storage import runners as runner_store
 from storage import schedule
-from storage.models import Runner
+from storage.models import CareEventRow, Runner
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,17 @@ class Job:
     attempts: int = 0  # fences before this one
     local_date: date | None = None
     kinds: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CareJob:
+    """One claimed care-team message (an alert or a Monday summary) for one member."""
+
+    delivery_id: int
+    member_id: int
+    chat_id: int
+    outs: list[Out]
+    attempts: int = 0
 
 
 async def _default_compose(ctx: Ctx, kinds: list[str]) -> None:
@@ -157,6 +169,7 @@ class Scheduler:
                 await self._schedule_new(stats)
                 await self._reclaim(stats)
                 await self._due(stats)
+                await self._care(stats)
             finally:
                 stats.seconds = monotonic.perf_counter() - started
                 self.last = stats
@@ -174,6 +187,7 @@ class Scheduler:
             stats.pruned = True
         async with db.session() as session:
             await schedule.expire_sending(session, now, self.lease * 5)
+            await care_store.expire_sending(session, now, self.lease * 5)
 
     async def _schedule_new(self, stats: TickStats) -> None:
         seen: set[int] = set()
@@ -484,6 +498,176 @@ class Scheduler:
                 await schedule.finish(session, ids, schedule.UNCERTAIN, now, sent.message_id)
             else:
                 await schedule.finish(session, ids, schedule.FAILED, now, sent.message_id)
+
+
+    # ------------------------------------------------------------------ the care team
+
+    async def _care(self, stats: TickStats) -> None:
+        """Care-team alerts (events recorded since the last tick) and Monday summaries (each
+        member's local Monday morning): claimed once per (member, runner, key) with
+        ``INSERT … ON CONFLICT DO NOTHING``, composed in the member's language, then fenced
+        (only while the member still follows the runner) and sent like prompts."""
+        jobs: list[CareJob] = []
+        try:
+            await self._care_reclaim(jobs, stats)
+            await self._care_alerts(jobs)
+            await self._care_summaries(jobs, stats)
+        except Exception:
+            stats.errors += 1
+            log.exception("scheduler: care-team messages failed; the next tick tries again")
+        for job in jobs:
+            stats.claimed += 1
+            try:
+                await self._send_care(job, stats)
+            except Exception:  # its row stays pending: taken over after the lease
+                stats.errors += 1
+                log.exception("scheduler: a care-team message to %s failed", job.member_id)
+
+    def _member_ctx(self, session: AsyncSession, member: Runner, now: datetime) -> Ctx:
+        ctx = Ctx(services=self.services, session=session, runner=member, now=now)
+        ctx.extra[SCHEDULED] = True
+        return ctx
+
+    async def _care_alerts(self, jobs: list[CareJob]) -> None:
+        from conversations import careteam
+
+        while self.running():
+            async with self.services.db.session() as session:
+                now = self.now()
+                events = await care_store.take_events(session, self.batch)
+                for event in events:
+                    for link in await care_store.links_of_runner(session, event.runner_id):
+                        member = await session.get(Runner, link.member_id)
+                        if member is None or member.blocked:
+                            continue
+                        key = f"alert:{event.id}"
+                        claimed = await care_store.claim(
+                            session, member.id, event.runner_id, key, now
+                        )
+                        if claimed is None:
+                            continue
+                        ctx = self._member_ctx(session, member, now)
+                        careteam.alert_out(ctx, link, event.kind, event.day, event.detail)
+                        jobs.append(CareJob(claimed, member.id, member.chat_id, ctx.out))
+            if len(events) < self.batch:
+                return
+
+    async def _care_summaries(self, jobs: list[CareJob], stats: TickStats) -> None:
+        from conversations import careteam
+
+        async with self.services.db.session() as session:
+            now = self.now()
+            for link in await care_store.due_summaries(session, now, self.batch):
+                member = await session.get(Runner, link.member_id)
+                if member is None:
+                    continue
+                zone = schedule.zone_of(member)
+                local_now = now.astimezone(zone)
+                monday = local_now.date()
+                due_at = schedule.local_reminder(zone, monday, member.reminder_minute)
+                if monday.weekday() != care_store.MONDAY or local_now.time() >= self.cutoff:
+                    # not the member's Monday morning (the bot was down, or the time zone
+                    # changed): the next one
+                    link.next_summary_at = care_store.next_monday(member, now)
+                    continue
+                if now < due_at:
+                    link.next_summary_at = due_at
+                    continue
+                link.next_summary_at = care_store.next_monday(member, now)
+                if member.blocked:
+                    continue
+                key = f"weekly:{monday.isoformat()}"
+                claimed = await care_store.claim(session, member.id, link.runner_id, key, now)
+                if claimed is None:
+                    continue
+                ctx = self._member_ctx(session, member, now)
+                await careteam.summary_out(ctx, link)
+                if not ctx.out:
+                    await care_store.finish(session, claimed, care_store.DROPPED, now)
+                    stats.dropped += 1
+                    continue
+                jobs.append(CareJob(claimed, member.id, member.chat_id, ctx.out))
+
+    async def _care_reclaim(self, jobs: list[CareJob], stats: TickStats) -> None:
+        """Care messages a dead process claimed but never sent: composed afresh."""
+        from conversations import careteam
+
+        async with self.services.db.session() as session:
+            now = self.now()
+            for c in await care_store.reclaim_expired(session, now, self.lease, self.batch):
+                stats.reclaimed += 1
+                member = await session.get(Runner, c.member_id)
+                link = await care_store.link(session, c.member_id, c.runner_id)
+                ctx = None if member is None else self._member_ctx(session, member, now)
+                kind, _, ref = c.key.partition(":")
+                if ctx is not None and link is not None and not ctx.runner.blocked:
+                    if kind == "alert" and ref.isdigit():
+                        event = await session.get(CareEventRow, int(ref))
+                        if event is not None:
+                            careteam.alert_out(ctx, link, event.kind, event.day, event.detail)
+                    elif kind == "weekly":
+                        await careteam.summary_out(ctx, link)
+                if ctx is None or not ctx.out:
+                    await care_store.finish(session, c.id, care_store.DROPPED, now)
+                    stats.dropped += 1
+                    continue
+                jobs.append(CareJob(c.id, c.member_id, ctx.runner.chat_id, ctx.out, c.attempts))
+
+    async def _send_care(self, job: CareJob, stats: TickStats) -> None:
+        db = self.services.db
+        for out in job.outs:  # a chart renders here, after the claim committed
+            if callable(out.photo):
+                try:
+                    out.photo = await asyncio.to_thread(out.photo)
+                except Exception:  # the summary still goes out, without its chart
+                    log.exception("scheduler: a care-team chart failed to render")
+                    out.photo = None
+        lost = False
+
+        async def fence() -> bool:
+            nonlocal lost
+            async with db.session() as session:
+                ok = await care_store.fence(session, job.delivery_id, self.now())
+            lost = not ok
+            return ok
+
+        async def unfence() -> None:
+            async with db.session() as session:
+                await care_store.finish(session, job.delivery_id, care_store.PENDING, self.now())
+
+        try:
+            sent = await send_outs(
+                self.bot,
+                job.chat_id,
+                job.outs,
+                pacer=self.pacer,
+                before_send=fence,
+                release=unfence,
+                backoff=self.backoff,
+            )
+        except Exception:
+            stats.errors += 1
+            log.exception("scheduler: a care-team message to %s failed", job.member_id)
+            async with db.session() as session:
+                await care_store.finish(
+                    session, job.delivery_id, care_store.UNCERTAIN, self.now()
+                )
+            return
+        if lost:  # revoked meanwhile (its row is gone), or taken over elsewhere
+            return
+        stats.add(sent.result)
+        now = self.now()
+        status = {
+            Result.SENT: care_store.SENT,
+            Result.BLOCKED: care_store.BLOCKED,
+            Result.UNCERTAIN: care_store.UNCERTAIN,
+        }.get(sent.result, care_store.FAILED)
+        if sent.result is Result.RETRY_LATER and job.attempts + 1 < MAX_ATTEMPTS:
+            status = care_store.PENDING
+        async with db.session() as session:
+            await care_store.finish(session, job.delivery_id, status, now, sent.message_id)
+            if sent.result is Result.BLOCKED:
+                await schedule.block(session, job.member_id)
 
 
 # ---------------------------------------------------------------------- PTB wiring

@@ -17,6 +17,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("progress", N_("Your progress as a chart")),
     ("history", N_("The last 14 days")),
     ("export", N_("A report for your physio")),
+    ("careteam", N_("Your physio or coach: invite, see, remove")),
+    ("patients", N_("Runners you follow as their physio or coach")),
     ("settings", N_("Reminder time, time zone, run days")),
     ("language", N_("Change language")),
     ("pause", N_("Pause the plan")),

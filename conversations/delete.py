@@ -59,5 +59,8 @@ async def delete_answer(ctx: Ctx, argument: str) -> None:
         "Done: all your data is deleted. Send /start whenever you want to begin again. "
         "Take care!"
     )
+    from conversations import careteam
+
+    await careteam.forget(ctx)  # the care-team links both ways; the other side is told
     await store.forget_runner(ctx.session, ctx.runner.id)
     ctx.say(goodbye)

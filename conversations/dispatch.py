@@ -13,6 +13,7 @@ again instead of hearing nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import uuid
@@ -35,6 +36,10 @@ from storage.models import OutboxRow
 log = logging.getLogger(__name__)
 Action = Callable[[Ctx], Awaitable[None]]
 
+# ctx.extra keys: the sender's Telegram name; contexts of other chats with replies to queue
+SENDER_NAME = "sender_name"
+BOT_USERNAME = "bot_username"
+OTHERS = "others"
 LOST_ATTACHMENT = "lost"  # payload key: the text sent instead of an attachment lost in a crash
 
 
@@ -91,6 +96,9 @@ async def run(
             return []
         await _forget_received(session, context.bot.id, update)
         ctx = Ctx(services=services, session=session, runner=runner, now=services.clock())
+        ctx.extra[SENDER_NAME] = user.full_name  # shown to a care-team member (HTML-escaped)
+        with contextlib.suppress(RuntimeError):  # not initialised (no getMe yet): no link
+            ctx.extra[BOT_USERNAME] = context.bot.username  # for a care-team invitation
         await action(ctx)
         outs = ctx.out
         deleted = store.was_deleted(session, runner.id)
@@ -98,6 +106,14 @@ async def run(
         sender = context.application.bot_data.get("sender")
         owner = sender.owner if isinstance(sender, Sender) else None
         rows = queue_replies(ctx, context.bot.id, chat.id, runner_id, outs, owner)
+        # messages to other chats (a runner's care team, or the runner a member acted for)
+        others = [
+            (other.runner.chat_id, queue_replies(
+                other, context.bot.id, other.runner.chat_id, other.runner.id, other.out, owner
+            ))
+            for other in ctx.extra.get(OTHERS, ())
+            if other.out
+        ]
         await session.flush()
     if deleted:
         try:
@@ -109,6 +125,8 @@ async def run(
     if isinstance(sender, Sender):
         sender.hold({row.id: out for row, out in zip(rows, outs, strict=True)})
         await sender.flush(chat.id, rows)
+        for other_chat, _rows in others:
+            await sender.flush(other_chat)
     return outs
 
 

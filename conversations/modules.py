@@ -2,10 +2,12 @@
 
 from conversations import (  # noqa: F401
     basics,
+    careteam,
     checkin,
     delete,
     export,
     morning,
+    patients,
     progress,
     reassess,
     referral,

@@ -9,8 +9,10 @@ from locales import N_
 
 START_FIRST = N_("We haven't set up your plan yet. Send /start to begin.")
 # Commands that make sense before a plan exists; every other one points to /start.
-OPEN_COMMANDS = frozenset({"start", "help", "language", "delete", "cancel"})
-OPEN_BUTTONS = frozenset({"lang", "delete"})
+OPEN_COMMANDS = frozenset({"start", "help", "language", "delete", "cancel", "patients"})
+# "ci" answers a care-team invitation, "cm" is a care-team member's button: a physio or coach
+# needs no plan of their own
+OPEN_BUTTONS = frozenset({"lang", "delete", "ci", "cm"})
 
 
 def has_no_plan(ctx: Ctx) -> bool:

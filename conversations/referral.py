@@ -44,6 +44,9 @@ def weekly_text(ctx: Ctx) -> str:
 async def refer(ctx: Ctx, flags: frozenset[RedFlag]) -> None:
     """Record the warning signs, stop the plan and say where to go, most urgent first."""
     await records.add_red_flags(ctx.session, ctx.runner.id, ctx.today, flags)
+    from conversations import careteam
+
+    await careteam.alert_red_flags(ctx, flags)
     await stop(ctx)
     ctx.say(render.referral(ctx, flags), buttons(ctx))
 
@@ -61,12 +64,18 @@ async def _finish(ctx: Ctx, answers: Answers) -> None:
         ctx.say(ctx._("Your plan is running; there is nothing to clear."))
         return
     stage = RESTART_STAGE[str(answers["restart"])]
+    await clear(ctx, stage)
+
+
+async def clear(ctx: Ctx, stage: int, intro: str | None = None) -> None:
+    """Record a clearance to restart at ``stage`` and restart the plan (the runner's own
+    confirmation, or a care-team clinician's, with ``intro`` saying who cleared them)."""
     await records.add_clearance(ctx.session, ctx.runner.id, ctx.today, stage)
     if not ctx.runner.injury:  # referred during onboarding: set the plan up now
         from conversations import onboarding
 
         ctx.runner.status = "new"
-        ctx.say(ctx._("Thank you, and good to hear. Let's set up your plan."))
+        ctx.say(intro or ctx._("Thank you, and good to hear. Let's set up your plan."))
         await engine.start(ctx, onboarding.FLOW, {"_rescreen": True})
         return
     ctx.runner.status = "active"
@@ -77,7 +86,7 @@ async def _finish(ctx: Ctx, answers: Answers) -> None:
     await today.remember(ctx, decision)
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
     ctx.say(
-        ctx._("Thank you, and good to hear. Your plan restarts gently.")
+        (intro or ctx._("Thank you, and good to hear. Your plan restarts gently."))
         + "\n\n"
         + render.decision(ctx, decision)
     )

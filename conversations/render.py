@@ -292,6 +292,13 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
         "Please ask a doctor or physiotherapist to review your injury: the plan alone is not "
         "getting you further."
     ),
+    ReasonCode.CARE_TEAM_HOLD: N_(
+        "Your care team has put the plan on hold: you keep training at this level, and it "
+        "moves up again once they resume it."
+    ),
+    ReasonCode.STAGE_CAP: N_(
+        "Your care team has capped the plan at stage {stage} for now."
+    ),
 }
 
 # The escalation's reason, by its "why" value (the generic text above is the fallback).

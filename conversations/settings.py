@@ -27,7 +27,11 @@ def _weekday_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
 
 
 async def _saved(ctx: Ctx) -> None:
+    from storage import careteam
+
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    # a care-team member's Monday summaries follow their time zone and reminder time
+    await careteam.reschedule_member(ctx.session, ctx.runner, ctx.now)
     ctx.say(ctx._("Saved.") + "\n\n" + summary(ctx), settings_keyboard(ctx))
 
 

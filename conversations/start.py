@@ -10,6 +10,12 @@ from conversations.context import Ctx
 
 @command("start")
 async def start_command(ctx: Ctx) -> None:
+    args = ctx.extra.get("args") or []
+    if args:  # a deep link's payload: a care-team invitation (t.me/<bot>?start=<token>)
+        from conversations import careteam
+
+        await careteam.open_invite(ctx, str(args[0]))
+        return
     runner = ctx.runner
     if runner.status == "new":
         await engine.start(ctx, onboarding.FLOW)

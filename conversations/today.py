@@ -145,6 +145,9 @@ async def remember(ctx: Ctx, decision: Decision) -> None:
     A referral stops the plan until a clinician clears the runner. One the engine made from
     a symptom (night pain with a bone-stress risk) is recorded as a red-flag report too, so it
     holds like any other: a "no night pain" tomorrow does not end it."""
+    from conversations import careteam
+
+    await careteam.note_decision(ctx, decision)  # the care team's alert, if any
     await records.save_decision(ctx.session, ctx.runner, decision, ctx.today)
     if decision.action is Action.REFER:
         from conversations import referral
@@ -169,6 +172,9 @@ async def session_text(ctx: Ctx) -> str:
         lines.append(
             "<i>" + render.reason(ctx, ReasonCode.CLINICIAN_REVIEW_ADVISED.value, {}) + "</i>"
         )
+    for r in decision.reasons:  # the care team's hold or stage cap, while it stands
+        if r.code in (ReasonCode.CARE_TEAM_HOLD, ReasonCode.STAGE_CAP):
+            lines.append("<i>" + render.reason(ctx, r.code.value, r.as_dict()) + "</i>")
     ctx.extra["reassess_due"] = decision.has(ReasonCode.REASSESSMENT_NEEDED)
     if ctx.extra["reassess_due"]:
         lines.append(render.reason(ctx, ReasonCode.REASSESSMENT_NEEDED.value, {}))
@@ -258,7 +264,7 @@ def why_plainly(ctx: Ctx, decision: Decision) -> list[str]:
                 "the leg is ready for the impact of running."
             )
         )
-    if decision.stage < 5:
+    if decision.stage < 5 and not decision.has(ReasonCode.STAGE_CAP):
         lines.append(
             ctx._(
                 "What unlocks stage {next}: good sessions up to the last level of this stage, "

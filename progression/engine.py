@@ -148,6 +148,7 @@ class _Ctx:
     """Sorted, pre-indexed view of a History at `today` (built once per decide call)."""
 
     __slots__ = (
+        "care_hold",
         "changes",
         "checkins",
         "deload_weeks",
@@ -169,6 +170,7 @@ class _Ctx:
         "run_offset",
         "run_week",
         "stage",
+        "stage_cap",
         "today",
     )
 
@@ -180,6 +182,8 @@ class _Ctx:
         self.level = clamp_level(h.level)
         self.stage = LADDER[self.level].stage
         self.level_since = h.level_since
+        self.care_hold = h.care_hold
+        self.stage_cap = h.stage_cap
         key = _day_key
         self.checkins: list[CheckIn] = sorted(h.checkins, key=key)
         if self.checkins and self.checkins[-1].day > today:
@@ -590,11 +594,38 @@ def _flags_value(flags: frozenset[RedFlag]) -> str:
 def decide(history: History, today: date) -> Decision:
     """The next step for the runner, given everything logged up to and including `today`."""
     ctx = _Ctx(history, today)
-    d = _decide(ctx)
+    d = _care_team(ctx, _decide(ctx))
     if d.action is not Action.REFER:
         esc = _escalation(ctx, d)
         if esc is not None:
             d = replace(d, reasons=(*d.reasons, esc))
+    return d
+
+
+def _care_team(ctx: _Ctx, d: Decision) -> Decision:
+    """A care-team member's stage cap and hold, applied to the engine's decision (a referral
+    stands as it is): never a level above the cap (a runner above it steps back to the cap's
+    last level), and no moving up while the plan is held."""
+    if d.action is Action.REFER:
+        return d
+    cap = ctx.stage_cap
+    if cap is not None and 0 <= cap < stage_of(MAX_LEVEL) and d.stage > cap:
+        top = first_level_of_stage(cap + 1) - 1
+        reason = _r(ReasonCode.STAGE_CAP, stage=cap)
+        if ctx.level > top:  # the events the decision acted on stay acted on
+            events = [r for r in d.reasons if r.event is not None]
+            return _decision(ctx, Action.STEP_BACK, top, [*events, reason],
+                             check=CheckAgain.H48)
+        held = [r for r in d.reasons if d.action is not Action.PROGRESS]
+        d = _decision(ctx, Action.REPEAT, min(ctx.level, top), [*held, reason])
+    elif cap is not None and d.stage == cap and not d.has(ReasonCode.STAGE_CAP):
+        d = replace(d, reasons=(*d.reasons, _r(ReasonCode.STAGE_CAP, stage=cap)))
+    if ctx.care_hold:
+        hold = _r(ReasonCode.CARE_TEAM_HOLD)
+        if d.action is Action.PROGRESS or d.level > ctx.level:  # a restart above, too
+            return _decision(ctx, Action.REPEAT, ctx.level, [hold])
+        if not d.has(ReasonCode.CARE_TEAM_HOLD):
+            d = replace(d, reasons=(*d.reasons, hold))
     return d
 
 
@@ -643,7 +674,7 @@ def _clearance(ctx: _Ctx) -> Decision | None:
         referred = any(m.night_pain and m.day <= latest.day for m in ctx.mornings)
     if not referred or (ReasonCode.RED_FLAG_CLEARED, latest.day) in ctx.handled:
         return None
-    stage = max(0, min(1, latest.cleared_to_stage))
+    stage = max(0, min(latest.cleared_to_stage, max(1, ctx.stage)))
     target = first_level_of_stage(stage)
     reason = _ev(ReasonCode.RED_FLAG_CLEARED, latest.day, stage=stage)
     if target < ctx.level:
@@ -1097,7 +1128,7 @@ def plan_week(history: History, today: date) -> tuple[DayPlan, ...]:
     7 days, preferred days respected, weekly running cap applied); cross-training or
     recovery on the other days, strength on strength days."""
     ctx = _Ctx(history, today)
-    d = _decide(ctx)
+    d = _care_team(ctx, _decide(ctx))
     profile = history.profile
     days = [today + timedelta(days=i) for i in range(7)]
     if d.action in (Action.REFER, Action.REST):  # no sessions until the next decision

@@ -130,6 +130,9 @@ class ReasonCode(StrEnum):
     NO_RUN_ON_STEP_BACK_DAY = "no_run_on_step_back_day"  # running resumes tomorrow at the earliest
     RECENT_WARNING_PAIN = "recent_warning_pain"  # no progress within 48 h of warning pain
     DAILY_PAIN_LOW = "daily_pain_low"  # low daily pain: hold the stage, no reset
+    # the runner's care team (a physio or coach the runner invited)
+    CARE_TEAM_HOLD = "care_team_hold"  # a member holds the plan: no moving up until resumed
+    STAGE_CAP = "stage_cap"  # a member capped the stage: no level above it
 
 
 class Cue(StrEnum):

@@ -105,7 +105,9 @@ class RedFlagReport:
 
     day: date
     flags: frozenset[RedFlag]
-    cleared_to_stage: int | None = None  # clinician clearance: restart at this stage (0 or 1)
+    # clinician clearance: restart at this stage (0 or 1 as the runner reports it; a care-team
+    # clinician may name a higher one, never above the stage the runner was referred at)
+    cleared_to_stage: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,10 @@ class History:
     red_flags: tuple[RedFlagReport, ...] = ()  # in the order they were recorded
     past: tuple[PastDecision, ...] = ()  # decisions stored earlier, oldest first
     last_run_day: date | None = None  # the latest day with running, even before the window
+    # set by the runner's care team: a hold keeps the plan from moving up until resumed; a
+    # stage cap keeps every level at or below that stage
+    care_hold: bool = False
+    stage_cap: int | None = None
 
 
 @dataclass(frozen=True)

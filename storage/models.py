@@ -336,3 +336,85 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_outbox_pending", "status", "bot_id", "chat_id", "id"),)
+
+
+# --------------------------------------------------------------------------- care team
+
+
+class CareInviteRow(Base):
+    """A single-use invitation to follow a runner: only the SHA-256 of its random token is
+    kept; it is spent by the first accept or decline, and lapses after ``expires_at``."""
+
+    __tablename__ = "care_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    inviter_name: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CareLinkRow(Base):
+    """A care-team member (``member_id``, a physio or coach, themselves a runners row) who
+    follows a runner (``runner_id``). Deleting the row is the revocation; the member's hold
+    and stage cap go with it."""
+
+    __tablename__ = "care_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    member_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    runner_name: Mapped[str] = mapped_column(String(128), default="")
+    member_name: Mapped[str] = mapped_column(String(128), default="")
+    hold_since: Mapped[date | None] = mapped_column(Date)  # set: the member holds the plan
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    stage_cap: Mapped[int | None] = mapped_column(Integer)
+    # the member's next local Monday morning (UTC): the weekly summary falls due then
+    next_summary_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("runner_id", "member_id", name="uq_care_links_pair"),)
+
+
+class CareEventRow(Base):
+    """Something the care team is alerted to (a red flag, a step back for pain, an
+    escalation), at most one per (runner, kind, day); the tick fans it out once."""
+
+    __tablename__ = "care_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk())
+    kind: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("runner_id", "kind", "day", name="uq_care_events_once"),
+        Index("ix_care_events_fanned_out", "fanned_out", "id"),
+    )
+
+
+class CareDeliveryRow(Base):
+    """One alert or weekly summary per (member, runner, key): exactly once, by a unique key,
+    with the same pending → sending → sent life as a prompt's delivery row."""
+
+    __tablename__ = "care_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    key: Mapped[str] = mapped_column(String(32))  # alert:<event id> | weekly:<local Monday>
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "runner_id", "key", name="uq_care_deliveries_once"),
+        Index("ix_care_deliveries_status", "status", "claimed_at"),
+    )

@@ -345,6 +345,9 @@ async def load_history(session: AsyncSession, runner: Runner, today: date) -> Hi
     reassessments = [r for r in await all_reassessments(session, runner.id) if r.day >= first]
     decisions = await all_decisions(session, runner.id, since=first)
     flags = await all_red_flags(session, runner.id)
+    from storage.careteam import controls  # the care team's hold and stage cap
+
+    held, cap = await controls(session, runner.id)
     return History(
         profile=profile_of(runner),
         level=runner.level,
@@ -356,6 +359,8 @@ async def load_history(session: AsyncSession, runner: Runner, today: date) -> Hi
         red_flags=tuple(red_flag_report(f) for f in flags),  # in the order recorded
         past=tuple(past_decision(d) for d in decisions),  # oldest first
         last_run_day=await last_run_day(session, runner.id),
+        care_hold=held,
+        stage_cap=cap,
     )
 
 

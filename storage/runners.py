@@ -18,6 +18,10 @@ from storage.models import (
     utcnow,
 )
 
+# the columns that name a runner: every row with one of them is about that runner
+# (member_id: a care-team member following another runner)
+RUNNER_COLUMNS = ("runner_id", "member_id")
+
 
 async def get_runner(session: AsyncSession, telegram_user_id: int) -> Runner | None:
     result = await session.execute(
@@ -130,8 +134,9 @@ def save_conversation(row: ConversationRow, name: str, step: str, answers: dict[
 async def delete_runner(session: AsyncSession, runner_id: int) -> None:
     """Remove every row about the runner, in every table."""
     for table in reversed(Base.metadata.sorted_tables):
-        if "runner_id" in table.c:
-            await session.execute(delete(table).where(table.c.runner_id == runner_id))
+        for name in RUNNER_COLUMNS:
+            if name in table.c:
+                await session.execute(delete(table).where(table.c[name] == runner_id))
     await session.execute(delete(Runner).where(Runner.id == runner_id))
     session.info.setdefault("deleted_runners", set()).add(runner_id)
 
@@ -143,14 +148,21 @@ def was_deleted(session: AsyncSession, runner_id: int) -> bool:
 
 async def count_rows_for(session: AsyncSession, runner_id: int) -> dict[str, int]:
     """How many rows each table holds about a runner (the deletion check reads this)."""
-    from sqlalchemy import func
+    from sqlalchemy import func, or_
 
     counts: dict[str, int] = {}
     for table in Base.metadata.sorted_tables:
-        column = table.c.get("runner_id") if table.name != "runners" else table.c.id
-        if column is None:
+        if table.name == "runners":
+            columns = [table.c.id]
+        else:
+            columns = [table.c[name] for name in RUNNER_COLUMNS if name in table.c]
+        if not columns:
             continue
         counts[table.name] = int(
-            (await session.execute(select(func.count()).where(column == runner_id))).scalar_one()
+            (
+                await session.execute(
+                    select(func.count()).where(or_(*(c == runner_id for c in columns)))
+                )
+            ).scalar_one()
         )
     return counts

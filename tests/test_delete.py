@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import Base, Runner
-from storage.runners import count_rows_for
+from storage.runners import RUNNER_COLUMNS, count_rows_for
 from tests.conftest import Chat, Clock, running_bot, settle
 from tests.test_progress import seed_runner
 
@@ -16,6 +16,27 @@ NO = "No, keep my data"
 async def counts(db, runner_id: int) -> dict[str, int]:
     async with db.session() as session:
         return await count_rows_for(session, runner_id)
+
+
+async def seed_care_team(db, runner_id: int) -> None:
+    """The runner's care team (a physio following them, with an alert and a delivery, and an
+    open invitation), and a runner this one follows as a coach."""
+    from datetime import UTC, date, datetime
+
+    from storage import careteam
+
+    now = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    async with db.session() as session:
+        physio = Runner(telegram_user_id=2391, chat_id=2391, status="new")
+        friend = Runner(telegram_user_id=2392, chat_id=2392, status="active")
+        session.add_all([physio, friend])
+        await session.flush()
+        me = await session.get(Runner, runner_id)
+        await careteam.add_link(session, runner_id, physio, "Ann", "Dr P", now)
+        await careteam.add_link(session, friend.id, me, "Friend", "Ann", now)
+        await careteam.create_invite(session, runner_id, "Ann", now)
+        await careteam.add_event(session, runner_id, "red_flag", date(2026, 3, 1), {})
+        await careteam.claim(session, physio.id, runner_id, "alert:1", now)
 
 
 async def runner_of(db, user_id: int) -> Runner | None:
@@ -32,18 +53,20 @@ async def total_rows(db) -> dict[str, int]:
 
 
 def test_every_table_about_a_runner_is_reached_by_delete_runner():
-    """delete_runner walks the tables with a runner_id column: every reference to a runner
-    must be called that, or a new table would survive a deletion."""
+    """delete_runner walks the tables with a runner_id (or a care team's member_id) column:
+    every reference to a runner must be called that, or a new table would survive a
+    deletion."""
     for table in Base.metadata.sorted_tables:
         for fk in table.foreign_keys:
             if fk.column.table.name == "runners":
-                assert fk.parent.name == "runner_id", f"{table.name}.{fk.parent.name}"
+                assert fk.parent.name in RUNNER_COLUMNS, f"{table.name}.{fk.parent.name}"
 
 
 async def test_confirmed_delete_removes_every_row_and_the_runner_starts_over(
     double, db, clock: Clock
 ):
     seeded = await seed_runner(db, 2301)
+    await seed_care_team(db, seeded.runner_id)
     before = await counts(db, seeded.runner_id)
     assert all(before[name] > 0 for name in before), before  # a row in every table
     others = await total_rows(db)

@@ -98,6 +98,8 @@ class Renderer:
             await fn(ctx)
             outs = list(ctx.out)
         self.screens.append(Screen(name, _texts(outs)))
+        for other in ctx.extra.get("others", ()):  # told in another chat (the care team)
+            self.screens.append(Screen(f"{name}: to the other chat", _texts(other.out)))
         self.documents += [o for o in outs if o.document is not None]
         self.photos += [o for o in outs if o.photo is not None]
         return outs
@@ -293,6 +295,92 @@ async def watch_during_a_conversation(r: Renderer) -> None:
     data = fit_file(walk_run(), r.clock() - timedelta(minutes=30))
     up = watch.Upload(activity=activity_files.read(data, "run.fit"), sha256="d" * 64)
     await r.act("file: during a reassessment", lambda ctx: watch.received(ctx, up))
+
+
+async def render_care_team(r: Renderer, referral: Renderer, member: Renderer) -> None:
+    """The care team: the runner invites, a physio accepts, follows, acts and is alerted; the
+    referred runner invites them too, and they clear her."""
+    rid, referred_id = await _runner_id(r), await _runner_id(referral)
+    await r.say("/careteam")
+    token = _token(await r.act("invite", _invite))
+    await member.say("/patients")
+    await member.say(f"/start {token}", "/start <id>")
+    await r.say(f"/start {token}", "/start <id>")
+    await member.press(f"a|ci|a.{token}", "a|ci|a.<id>")
+    await member.walk("common")  # the time zone, for Monday's summary
+    await member.say(f"/start {token}", "/start <id>")  # spent
+    await member.say("/patients")
+    await member.press(f"a|cm|o.{rid}", "a|cm|o.<id>")
+    await member.press(f"a|cm|cap.{rid}", "a|cm|cap.<id>")
+    await member.press(f"a|cm|cap.{rid}.2", "a|cm|cap.<id>.2")
+    await member.press(f"a|cm|cap.{rid}.9", "a|cm|cap.<id>.9")
+    await member.press(f"a|cm|hold.{rid}", "a|cm|hold.<id>")
+    await member.walk("common")
+    await member.press(f"a|cm|o.{rid}", "a|cm|o.<id>")
+    await r.say("/careteam")
+    await r.say("/why")
+    await member.press(f"a|cm|resume.{rid}", "a|cm|resume.<id>")
+    await member.press(f"a|cm|resume.{rid}", "a|cm|resume.<id>")
+    await member.press(f"a|cm|note.{rid}", "a|cm|note.<id>")
+    await member.walk("common")
+    await member.press(f"a|cm|pdf.{rid}", "a|cm|pdf.<id>")
+    await member.press(f"a|cm|clr.{rid}", "a|cm|clr.<id>")
+    await member.press(f"a|cm|o.{rid + 100_000}", "a|cm|o.<id>")  # not theirs
+    await member.act("alerts and the Monday summary", _alerts)
+    await referral.act("referred again", _refer)
+    second = _token(await referral.act("invite", _invite))
+    await member.press(f"a|ci|d.{second}", "a|ci|d.<id>")
+    third = _token(await referral.act("invite", _invite))
+    await member.press(f"a|ci|a.{third}", "a|ci|a.<id>")
+    await member.press(f"a|cm|clr.{referred_id}", "a|cm|clr.<id>")
+    await member.press(f"a|cm|clr.{referred_id}.1", "a|cm|clr.<id>.1")
+    await r.say("/careteam")
+    link_id = await _link_id(r, rid)
+    await r.press(f"a|ct|rm.{link_id}", "a|ct|rm.<id>")
+    await r.press("a|ct|keep")
+    await r.press(f"a|ct|rmyes.{link_id}", "a|ct|rmyes.<id>")
+    await r.press(f"a|ct|rmyes.{link_id}", "a|ct|rmyes.<id>")
+    await r.say("/careteam")
+
+
+async def _runner_id(r: Renderer) -> int:
+    async with r.db.session() as session:
+        return (await store.get_or_create_runner(session, r.user_id, r.user_id, r.lang)).id
+
+
+async def _link_id(r: Renderer, rid: int) -> int:
+    from storage import careteam as care_store
+
+    async with r.db.session() as session:
+        return (await care_store.links_of_runner(session, rid))[0].id
+
+
+async def _invite(ctx: Ctx) -> None:
+    from conversations.dispatch import BOT_USERNAME
+
+    ctx.extra[BOT_USERNAME] = "runcoach_bot"  # dispatch.run sets it from getMe
+    await press(ctx, "a|ct|invite")
+
+
+def _token(outs: list[Out]) -> str:
+    return outs[-1].text.rsplit("=", 1)[-1]
+
+
+async def _alerts(ctx: Ctx) -> None:
+    from conversations import careteam
+    from storage import careteam as care_store
+
+    [link] = await care_store.links_of_member(ctx.session, ctx.runner.id)
+    for kind, detail in (
+        (careteam.RED_FLAG, {"flags": "night_pain,numb_tingling"}),
+        (careteam.STEP_BACK, {"code": "sharp_or_limp", "values": {}}),
+        (
+            careteam.ESCALATION,
+            {"code": "clinician_review_advised", "values": {"why": "no_progress", "days": 42}},
+        ),
+    ):
+        careteam.alert_out(ctx, link, kind, ctx.today, detail)
+    await careteam.summary_out(ctx, link)
 
 
 async def _refer(ctx: Ctx) -> None:
@@ -503,8 +591,10 @@ async def _render(db: Database, lang: str, offset: int) -> tuple[list[Screen], R
     clock = Clock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
     r = Renderer(db, clock, 7_100_000 + offset, lang)
     referral = Renderer(db, clock, 7_200_000 + offset, lang)
+    member = Renderer(db, clock, 7_300_000 + offset, lang)
     await render_everything(r, referral)
-    return r.screens + referral.screens, r
+    await render_care_team(r, referral, member)
+    return r.screens + referral.screens + member.screens, r
 
 
 async def test_every_screen_is_rendered_without_english_left(db: Database) -> None:

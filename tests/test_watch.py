@@ -355,7 +355,7 @@ async def test_migration_0008_down_and_up_keeps_every_checkin(db):
         step(cfg, revision)
 
     async with db.engine.begin() as conn:
-        await conn.run_sync(run, command.downgrade, "0005")
+        await conn.run_sync(run, command.downgrade, "0007")
         rows = (await conn.execute(text("select minutes, running_minutes from checkins"))).all()
         assert rows == [(30, 20)]
     async with db.engine.begin() as conn:

@@ -1,0 +1,413 @@
+"""/patients: what a care-team member sees of the runners who invited them, and what they
+can do: the latest report (PDF), hold and resume the plan, cap the stage, record "I have
+examined them and cleared them to restart at stage N" (it closes a red-flag referral the
+same way the runner's own confirmation does: conversations/referral.clear), send a note.
+
+Buttons carry a runner's id, so every press checks on the server that the presser follows
+that runner (storage.careteam.link); naming another runner's id gets nothing. The runner is
+told whenever a member acts, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from conversations import careteam, engine, referral, render, report
+from conversations.actions import action, command, data
+from conversations.context import Ctx
+from conversations.engine import Answers, Flow, Invalid, Step
+from locales import N_
+from storage import careteam as store
+from storage import reports, schedule
+from storage.models import CareLinkRow, RedFlagRow, Runner
+
+MEMBER = "cm"  # a|cm|<op>.<runner id>[.<n>]
+NOTE_LIMIT = 600
+NOT_FOLLOWED = N_("You don't follow this runner, so there is nothing to show.")
+
+
+def open_button(ctx: Ctx, link: CareLinkRow) -> list[list[tuple[str, str]]]:
+    return [
+        [
+            (
+                ctx._("Open {name}").format(name=link.runner_name or "?"),
+                data(MEMBER, f"o.{link.runner_id}"),
+            )
+        ]
+    ]
+
+
+def glance_text(ctx: Ctx, data_: report.ReportInput) -> str:
+    """The report's one-glance summary as a few lines of a message."""
+    g = report.glance(data_)
+    tr = ctx.tr
+    lines = [
+        ctx._("Stage {n}: {name} (level {level})").format(
+            n=g.stage, name=report.stage_name(tr, g.stage), level=g.level
+        ),
+        ctx._("Status") + ": " + report.label(tr, report.STATUSES, data_.status),
+        ctx._("Sessions this week")
+        + ": "
+        + ctx._("{done} done of {planned} planned").format(
+            done=g.done_this_week, planned=g.planned_this_week
+        ),
+    ]
+    trend = {
+        "better": N_("lower: {before} → {recent}"),
+        "worse": N_("higher: {before} → {recent}"),
+        "same": N_("about the same: {before} → {recent}"),
+    }
+    if g.trend is None:
+        trend_text = ctx._("not enough check-ins to compare")
+    else:
+        trend_text = ctx._(trend[g.trend]).format(
+            before=tr.number(round(g.pain_before or 0, 1)),
+            recent=tr.number(round(g.pain_recent or 0, 1)),
+        )
+    lines.append(ctx._("Pain trend (last 2 weeks vs the 2 before)") + ": " + trend_text)
+    if g.adherence is not None:
+        lines.append(
+            ctx._("Adherence")
+            + ": "
+            + ctx._("{percent} of planned sessions done").format(percent=tr.percent(g.adherence))
+        )
+    alerts: list[str] = []
+    for f in g.open_red_flags:
+        names = ", ".join(report.label(tr, report.RED_FLAGS, c) for c in f.flags.split(",") if c)
+        alerts.append(
+            ctx._("Open red flag, {date}: {flags}").format(date=tr.day_month(f.day), flags=names)
+        )
+    if data_.status == "referred" and not g.open_red_flags:
+        alerts.append(report.label(tr, report.STATUSES, "referred"))
+    if g.escalation is not None:
+        alerts.append(
+            ctx._("Clinician review advised, {date}").format(date=tr.day_month(g.escalation.day))
+        )
+    lines.append(
+        ctx._("Red flags and escalations")
+        + ": "
+        + ("; ".join(alerts) if alerts else ctx._("None open."))
+    )
+    return "\n".join(lines)
+
+
+async def _followed(ctx: Ctx, runner_id: int) -> tuple[CareLinkRow, Runner] | None:
+    """The link and the runner, only when the presser follows that runner."""
+    link = await store.link(ctx.session, ctx.runner.id, runner_id)
+    runner = await ctx.session.get(Runner, runner_id) if link is not None else None
+    if link is None or runner is None:
+        ctx.say(ctx._(NOT_FOLLOWED))
+        return None
+    return link, runner
+
+
+async def _line(ctx: Ctx, link: CareLinkRow, runner: Runner) -> str:
+    stage = report.stage_of(runner.level)
+    last = await schedule.last_checkin_day(ctx.session, runner.id)
+    flags = report.open_red_flags(await store_flags(ctx, runner.id), runner.status)
+    parts = [
+        "<b>" + careteam.name(link.runner_name) + "</b>",
+        ctx._("Stage {n}: {name}").format(n=stage, name=render.stage_name(ctx, stage)),
+        ctx._("last check-in {date}").format(date=ctx.tr.day_month(last))
+        if last
+        else ctx._("no check-in yet"),
+    ]
+    if flags or runner.status == "referred":
+        names = sorted({c for f in flags for c in f.flags.split(",") if c})
+        parts.append(
+            ctx._("open red flags: {flags}").format(
+                flags=", ".join(report.label(ctx.tr, report.RED_FLAGS, c) for c in names)
+                or report.label(ctx.tr, report.STATUSES, "referred")
+            )
+        )
+    else:
+        parts.append(ctx._("no open red flags"))
+    if link.hold_since is not None:
+        parts.append(ctx._("held by you"))
+    if link.stage_cap is not None:
+        parts.append(ctx._("capped by you at stage {n}").format(n=link.stage_cap))
+    return " · ".join(parts)
+
+
+async def store_flags(ctx: Ctx, runner_id: int) -> list[RedFlagRow]:
+    from storage import records
+
+    return await records.all_red_flags(ctx.session, runner_id)
+
+
+@command("patients")
+async def patients_command(ctx: Ctx) -> None:
+    links = await store.links_of_member(ctx.session, ctx.runner.id)
+    if not links:
+        ctx.say(
+            ctx._(
+                "Nobody has invited you to follow them yet. A runner invites you from "
+                "/careteam in their own chat with me, and sends you the link."
+            )
+        )
+        return
+    lines = ["<b>" + ctx._("Runners you follow") + "</b>"]
+    rows = []
+    for link in links:
+        runner = await ctx.session.get(Runner, link.runner_id)
+        if runner is None:
+            continue
+        lines.append(await _line(ctx, link, runner))
+        rows += open_button(ctx, link)
+    ctx.say("\n\n".join(lines), rows)
+
+
+def _card_buttons(ctx: Ctx, link: CareLinkRow, runner: Runner) -> list[list[tuple[str, str]]]:
+    rid = runner.id
+    rows = [[(ctx._("Latest report (PDF)"), data(MEMBER, f"pdf.{rid}"))]]
+    if link.hold_since is None:
+        rows.append([(ctx._("Hold the plan"), data(MEMBER, f"hold.{rid}"))])
+    else:
+        rows.append([(ctx._("Resume the plan"), data(MEMBER, f"resume.{rid}"))])
+    rows.append([(ctx._("Cap the stage"), data(MEMBER, f"cap.{rid}"))])
+    if runner.status == "referred":
+        rows.append([(ctx._("I examined and cleared them"), data(MEMBER, f"clr.{rid}"))])
+    rows.append([(ctx._("Send a note"), data(MEMBER, f"note.{rid}"))])
+    return rows
+
+
+async def _card(ctx: Ctx, link: CareLinkRow, runner: Runner) -> None:
+    text = await _line(ctx, link, runner)
+    if link.hold_since is not None and link.hold_reason:
+        text += "\n" + ctx._("Your reason for the hold: {reason}").format(
+            reason=html.escape(link.hold_reason)
+        )
+    ctx.say(text, _card_buttons(ctx, link, runner))
+
+
+def _parse(argument: str) -> tuple[str, int, int | None] | None:
+    parts = argument.split(".")
+    if len(parts) not in (2, 3) or not all(
+        p.isascii() and p.isdigit() and len(p) < 12 for p in parts[1:]
+    ):
+        return None
+    return parts[0], int(parts[1]), (int(parts[2]) if len(parts) == 3 else None)
+
+
+@action(MEMBER)
+async def member_button(ctx: Ctx, argument: str) -> None:
+    parsed = _parse(argument)
+    if parsed is None:
+        ctx.say(ctx._("That question has closed."))
+        return
+    op, runner_id, n = parsed
+    found = await _followed(ctx, runner_id)
+    if found is None:
+        return
+    link, runner = found
+    who = careteam.name(link.member_name)
+    if op == "o":
+        await _card(ctx, link, runner)
+    elif op == "pdf":
+        await _pdf(ctx, link, runner)
+    elif op == "hold":
+        await engine.start(ctx, HOLD, {"rid": runner.id})
+    elif op == "resume":
+        if link.hold_since is None:
+            ctx.say(ctx._("The plan is not on hold."))
+            return
+        link.hold_since = None
+        link.hold_reason = None
+        ctx.say(
+            ctx._("Resumed. {name} has been told.").format(name=careteam.name(link.runner_name))
+        )
+        other = careteam.other_ctx(ctx, runner)
+        other.say(
+            other._(
+                "{name} resumed your plan: it moves up again as your sessions allow. Send "
+                "/today for today's session."
+            ).format(name=who)
+        )
+    elif op == "cap" and n is None:
+        options = [
+            [
+                (
+                    ctx._("Stage {n}: {name}").format(n=s, name=render.stage_name(ctx, s)),
+                    data(MEMBER, f"cap.{runner.id}.{s}"),
+                )
+            ]
+            for s in range(0, 5)
+        ]
+        options.append([(ctx._("No cap"), data(MEMBER, f"cap.{runner.id}.9"))])
+        ctx.say(
+            ctx._("Cap {name}'s plan at which stage?").format(name=careteam.name(link.runner_name)),
+            options,
+        )
+    elif op == "cap" and n is not None and (0 <= n <= 4 or n == 9):
+        link.stage_cap = None if n == 9 else n
+        ctx.say(ctx._("Saved. {name} has been told.").format(name=careteam.name(link.runner_name)))
+        other = careteam.other_ctx(ctx, runner)
+        if n == 9:
+            other.say(other._("{name} removed the stage cap on your plan.").format(name=who))
+        else:
+            other.say(
+                other._(
+                    "{name} capped your plan at stage {n} ({stage}) for now. Send /today for "
+                    "today's session."
+                ).format(name=who, n=n, stage=render.stage_name(other, n))
+            )
+    elif op == "clr" and n is None:
+        if runner.status != "referred":
+            ctx.say(
+                ctx._("{name}'s plan is running; there is nothing to clear.").format(
+                    name=careteam.name(link.runner_name)
+                )
+            )
+            return
+        top = max(1, report.stage_of(runner.level))
+        options = [
+            [
+                (
+                    ctx._("Stage {n}: {name}").format(n=s, name=render.stage_name(ctx, s)),
+                    data(MEMBER, f"clr.{runner.id}.{s}"),
+                )
+            ]
+            for s in range(0, top + 1)
+        ]
+        ctx.say(
+            ctx._("I have examined {name} and cleared them to restart at stage:").format(
+                name=careteam.name(link.runner_name)
+            ),
+            options,
+        )
+    elif op == "clr" and n is not None:
+        await _clear(ctx, link, runner, n)
+    elif op == "note":
+        await engine.start(ctx, NOTE, {"rid": runner.id})
+    else:
+        ctx.say(ctx._("That question has closed."))
+
+
+async def _clear(ctx: Ctx, link: CareLinkRow, runner: Runner, stage: int) -> None:
+    if runner.status != "referred":
+        ctx.say(
+            ctx._("{name}'s plan is running; there is nothing to clear.").format(
+                name=careteam.name(link.runner_name)
+            )
+        )
+        return
+    top = max(1, report.stage_of(runner.level))
+    if not 0 <= stage <= top:
+        ctx.say(ctx._("That question has closed."))
+        return
+    other = careteam.other_ctx(ctx, runner)
+    intro = other._(
+        "{name} examined you and cleared you to restart at stage {n}. Your plan restarts gently."
+    ).format(name=careteam.name(link.member_name), n=stage)
+    await referral.clear(other, stage, intro)
+    ctx.say(
+        ctx._("Recorded: {name} restarts at stage {n}. They have been told.").format(
+            name=careteam.name(link.runner_name), n=stage
+        )
+    )
+
+
+async def _pdf(ctx: Ctx, link: CareLinkRow, runner: Runner) -> None:
+    from conversations import export
+
+    records_ = await reports.load_records(ctx.session, runner.id)
+    today = ctx.now.astimezone(schedule.zone_of(runner)).date()
+    data_ = report.ReportInput.of(runner, today, records_, None)
+    tr = ctx.tr
+
+    def pdf() -> bytes:
+        return export._build(data_, tr)[0]
+
+    ctx.say(
+        ctx._("{name}'s report: what they told me, not a diagnosis.").format(
+            name=careteam.name(link.runner_name)
+        ),
+        document=pdf,
+        filename=export.PDF_NAME,
+    )
+
+
+def _text(limit: int) -> Callable[[Ctx, str, Answers], str]:
+    def parse(ctx: Ctx, text: str, answers: Answers) -> str:
+        clean = " ".join(text.split())
+        if not clean:
+            raise Invalid(N_("Please write a few words."))
+        if len(clean) > limit:
+            raise Invalid(N_("Please keep it under {limit} characters."), limit=limit)
+        return clean
+
+    return parse
+
+
+async def _member_flow_target(ctx: Ctx, answers: Answers) -> tuple[CareLinkRow, Runner] | None:
+    rid = answers.get("rid")
+    if not isinstance(rid, int):
+        ctx.say(ctx._(NOT_FOLLOWED))
+        return None
+    return await _followed(ctx, rid)
+
+
+async def _finish_hold(ctx: Ctx, answers: Answers) -> None:
+    found = await _member_flow_target(ctx, answers)
+    if found is None:
+        return
+    link, runner = found
+    reason = str(answers["reason"])
+    link.hold_since = ctx.now.astimezone(schedule.zone_of(runner)).date()
+    link.hold_reason = reason
+    ctx.say(ctx._("Held. {name} has been told.").format(name=careteam.name(link.runner_name)))
+    other = careteam.other_ctx(ctx, runner)
+    other.say(
+        other._(
+            "{name} has put your plan on hold: {reason}\nYou keep training at your current "
+            "level; it moves up again once they resume it."
+        ).format(name=careteam.name(link.member_name), reason=html.escape(reason))
+    )
+
+
+async def _finish_note(ctx: Ctx, answers: Answers) -> None:
+    found = await _member_flow_target(ctx, answers)
+    if found is None:
+        return
+    link, runner = found
+    ctx.say(ctx._("Sent to {name}.").format(name=careteam.name(link.runner_name)))
+    other = careteam.other_ctx(ctx, runner)
+    other.say(
+        other._("A note from {name}: {note}").format(
+            name=careteam.name(link.member_name), note=html.escape(str(answers["note"]))
+        )
+    )
+
+
+HOLD = engine.register(
+    Flow(
+        "care_hold",
+        N_("Care team"),
+        (
+            Step(
+                "reason",
+                N_("Why are you holding the plan? The runner reads this."),
+                _text(300),
+                (),
+                hint=N_("Type it in a sentence."),
+            ),
+        ),
+        _finish_hold,
+    )
+)
+NOTE = engine.register(
+    Flow(
+        "care_note",
+        N_("Care team"),
+        (
+            Step(
+                "note",
+                N_("Type your note. The runner receives it as you write it."),
+                _text(NOTE_LIMIT),
+                (),
+            ),
+        ),
+        _finish_note,
+    )
+)
