@@ -287,7 +287,11 @@ class Sender:
                 rows = await box.claim_pending(
                     session, self.bot.id, chat_id, self.owner, self.lease
                 )
-            rows = [row for row in rows if row.id not in self._unrecorded]
+                rows = [row for row in rows if row.id not in self._unrecorded]
+                outdated = set(await box.outdated_edits(session, rows))
+                for row_id in outdated:
+                    await box.drop_reply(session, row_id)
+            rows = [row for row in rows if row.id not in outdated]
             if not rows:
                 return True
             if not await self._send_rows(rows):
@@ -355,8 +359,13 @@ class Sender:
             log.info("chat %s blocked the bot; its pending replies are dropped", row.chat_id)
             return "blocked"
         except BadRequest as exc:
-            if "not modified" in str(exc).lower():
+            refused = str(exc).lower()
+            if "not modified" in refused:  # an edit sent before (a crash, a double tap)
                 message_id = row.payload.get("message_id")
+            elif row.method == "edit_text" and any(w in refused for w in _GONE):
+                return await self._send(_as_new_message(row))  # too old or deleted
+            elif row.method == "edit_markup" and any(w in refused for w in _GONE):
+                message_id = None  # nothing left to take the buttons off
             else:
                 log.warning("Telegram refused reply %s (%s); dropped", row.id, exc.message)
                 async with self.db.session() as session:
@@ -449,6 +458,24 @@ class Sender:
             await self.flush(chat_id)
 
         self._retrying[chat_id] = asyncio.create_task(again(), name=f"outbox-retry-{chat_id}")
+
+
+# Telegram's 400s for an edit that cannot happen: the message is gone or too old
+_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
+
+def _as_new_message(row: OutboxRow) -> OutboxRow:
+    """The same reply as a new message (an edit whose message cannot be edited)."""
+    copy = OutboxRow(
+        id=row.id,
+        runner_id=row.runner_id,
+        bot_id=row.bot_id,
+        chat_id=row.chat_id,
+        method="send",
+        payload={k: v for k, v in row.payload.items() if k != "message_id"},
+        question_version=row.question_version,
+    )
+    return copy
 
 
 def _seconds(exc: RetryAfter) -> float:

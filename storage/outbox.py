@@ -186,6 +186,30 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[OutboxRow, int |
         await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
 
 
+async def outdated_edits(session: AsyncSession, rows: Sequence[OutboxRow]) -> list[int]:
+    """Edits that would put back a question the conversation has moved past (a process
+    died before recording the edit, and a newer one went out since): ids to drop, so the
+    living message never goes back to an older question."""
+    edits = [
+        row
+        for row in rows
+        if row.method == "edit_text" and row.question_version is not None and row.runner_id
+    ]
+    if not edits:
+        return []
+    result = await session.execute(
+        select(ConversationRow.runner_id, ConversationRow.version).where(
+            ConversationRow.runner_id.in_({row.runner_id for row in edits})
+        )
+    )
+    versions = {int(runner_id): int(version or 0) for runner_id, version in result}
+    return [
+        row.id
+        for row in edits
+        if row.runner_id in versions and versions[row.runner_id] != row.question_version
+    ]
+
+
 async def drop_reply(session: AsyncSession, row_id: int) -> None:
     """Telegram refused the reply for good (or the runner blocked the bot)."""
     await session.execute(delete(OutboxRow).where(OutboxRow.id == row_id))
