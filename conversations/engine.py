@@ -4,6 +4,12 @@ A conversation (``Flow``) is a tuple of ``Step``s read top to bottom. Each answe
 and validated, then saved with the next step in the same transaction as anything the answer
 records. Buttons carry the conversation version, so a button from an earlier question is
 recognised as stale. Nothing about a conversation lives in process memory.
+
+The questions live in one message. A pressed button edits the message it was on (the
+callback names it) into one-line summaries of the answers so far (kept in the answers as
+``_lines``) and the next question; the last answer turns it into the first reply of the
+end. A typed answer sits below that message, so the next question (or the reply to bad
+input) is a new message and the previous one loses its buttons.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class Step:
     options: Sequence[Sequence[Option]] | Callable[[Ctx, Answers], Sequence[Sequence[Option]]] = ()
     skip_if: Callable[[Answers], bool] | None = None
     hint: str | None = None  # a msgid shown under the question (e.g. "or type a number")
+    # a msgid naming the question in its answer's one-line summary (default: the question)
+    summary: str | None = None
 
 
 Finish = Callable[[Ctx, Answers], Awaitable[None]]
@@ -216,7 +224,10 @@ def ask(
 def summary(ctx: Ctx, step: Step, answers: Answers, text: str) -> str:
     """One line for an answered question: the line that asks it (shortened) and the answer
     (the pressed button's label, or the typed text)."""
-    question = step.ask(ctx, answers) if callable(step.ask) else ctx._(step.ask)
+    if step.summary:
+        question = ctx._(step.summary)
+    else:
+        question = step.ask(ctx, answers) if callable(step.ask) else ctx._(step.ask)
     lines = [x.strip() for x in html.unescape(_TAG.sub("", question)).split("\n") if x.strip()]
     asked = [x for x in lines if "?" in x]  # a greeting may come first: the question itself
     first = (asked or lines or [""])[-1]
@@ -288,8 +299,11 @@ async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
     if step is None:
         await flow.finish(ctx, answers)
         return
+    # a conversation left for this one: its question message loses its buttons
+    left = row.question_message_id if row.name in FLOWS else None
     store.save_conversation(row, flow.name, step.name, answers)
     ask(ctx, flow, step, answers, row.version, prefix)
+    drop_keyboard(ctx, left)
 
 
 def offer_later(ctx: Ctx, flow: Flow, answers: Answers) -> None:
@@ -406,7 +420,7 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
         mark = len(ctx.out)
         await flow.finish(ctx, {k: v for k, v in answers.items() if k != LINES})
         if pressed is not None:
-            head = f"<b>{ctx._(flow.title)}</b>\n" + "\n".join(answers[LINES])
+            head = "<b>" + ctx._(flow.title) + "</b>\n" + "\n".join(answers[LINES])
             _living_first(ctx, pressed, mark, head)
         elif had_buttons:
             drop_keyboard(ctx, row.question_message_id)
