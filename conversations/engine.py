@@ -37,6 +37,7 @@ PRESSED = "pressed_message_id"
 # answers key: one-line summaries of the answers shown on the living message
 LINES = "_lines"
 _TAG = re.compile(r"<[^>]+>")
+MAX_TEXT = 3800  # characters of a living message (Telegram takes 4096 after the markup)
 
 
 class Invalid(Exception):
@@ -211,7 +212,9 @@ def ask(
     text = f"{prefix}<b>{header}</b>\n{question}"
     if step.hint:
         text += "\n<i>" + ctx._(step.hint) + "</i>"
-    lines = answers.get(LINES) or []
+    lines = list(answers.get(LINES) or [])
+    while lines and len(text) + sum(len(line) + 1 for line in lines) > MAX_TEXT:
+        lines.pop(0)  # a message holds 4096 characters: the oldest summaries give way
     if lines:
         text = "\n".join(lines) + "\n\n" + text
     rows: Rows = [
@@ -269,7 +272,7 @@ def _living_first(ctx: Ctx, pressed: int, mark: int, head: str) -> None:
         and first.document is None
     ):
         text = f"{head}\n\n{first.text}"
-        first.text = text if len(text) <= 3800 else first.text
+        first.text = text if len(text) <= MAX_TEXT else first.text
         first.edit_message_id = pressed
         return
     ctx.out.insert(mark, Out(text=head, edit_message_id=pressed))
