@@ -106,6 +106,9 @@ async def bench_storm(database: str, workdir: Path, runners: int, kills: int) ->
     figure("replies_lost", result.replies_lost, "count")
     figure("answers_duplicated", result.answers_duplicated, "count")
     figure("replies_doubled", result.replies_doubled, "count")
+    figure("replies_doubled_by_edit", result.doubled_by_edit, "count")
+    for double in result.doubles:
+        note(double)
     figure("questions_unseen", result.questions_unseen, "count")
     figure("storm_wrong_values", result.wrong_values, "count")
     figure("storm_seconds", result.seconds, "s")

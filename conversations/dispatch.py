@@ -30,6 +30,7 @@ from conversations.context import Attachment, Ctx, Out, Services
 from storage import Database
 from storage import outbox as box
 from storage import runners as store
+from storage.db import is_sqlite
 from storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -288,7 +289,7 @@ class Sender:
                     session, self.bot.id, chat_id, self.owner, self.lease
                 )
                 rows = [row for row in rows if row.id not in self._unrecorded]
-                outdated = set(await box.outdated_edits(session, rows))
+                outdated = set(await box.answered_questions(session, rows))
                 for row_id in outdated:
                     await box.drop_reply(session, row_id)
             rows = [row for row in rows if row.id not in outdated]
@@ -302,7 +303,20 @@ class Sender:
         could not be sent (it and the ones after it stay pending)."""
         done = True
         for row in rows:
-            outcome = await self._send(row)
+            if _asks_a_question(row) and not is_sqlite(self.db.url):
+                # Another process may be handling the runner's next answer (this flush may
+                # come late, or the row was left by a dead process): the question goes out
+                # with the conversation locked, or not at all once answered (the living
+                # message never goes back a question; an answered one is not sent again).
+                async with self.db.session() as session:
+                    if not await box.still_asked(session, row):
+                        await box.drop_reply(session, row.id)
+                        continue
+                    outcome = await self._send(row)
+                    if outcome == "sent":  # recorded as the lock is let go
+                        await box.mark_sent(session, [self._unrecorded.pop(row.id)])
+            else:
+                outcome = await self._send(row)
             if outcome == "retry":
                 done = False
                 break
@@ -458,6 +472,12 @@ class Sender:
             await self.flush(chat_id)
 
         self._retrying[chat_id] = asyncio.create_task(again(), name=f"outbox-retry-{chat_id}")
+
+
+def _asks_a_question(row: OutboxRow) -> bool:
+    return row.method in box.QUESTION_METHODS and row.question_version is not None and bool(
+        row.runner_id
+    )
 
 
 # Telegram's 400s for an edit that cannot happen: the message is gone or too old

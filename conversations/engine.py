@@ -254,7 +254,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def drop_keyboard(ctx: Ctx, message_id: int | None) -> None:
     """Remove the buttons of an earlier question message (a new message carries the
-    question now). Sent after the new message; harmless when already gone."""
+    question now). Sent before the new message; harmless when already gone."""
     if message_id:
         ctx.out.append(Out(text="", edit_message_id=int(message_id), markup_only=True))
 
@@ -303,10 +303,9 @@ async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
         await flow.finish(ctx, answers)
         return
     # a conversation left for this one: its question message loses its buttons
-    left = row.question_message_id if row.name in FLOWS else None
+    drop_keyboard(ctx, row.question_message_id if row.name in FLOWS else None)
     store.save_conversation(row, flow.name, step.name, answers)
     ask(ctx, flow, step, answers, row.version, prefix)
-    drop_keyboard(ctx, left)
 
 
 def offer_later(ctx: Ctx, flow: Flow, answers: Answers) -> None:
@@ -357,9 +356,9 @@ async def reask(ctx: Ctx, prefix: str = "") -> bool:
     if flow is None or step is None:
         return False
     answers = dict(row.answers or {})
-    ask(ctx, flow, step, answers, row.version, prefix)
-    if ctx.extra["options"]:
+    if _options(ctx, step, answers):
         drop_keyboard(ctx, row.question_message_id)
+    ask(ctx, flow, step, answers, row.version, prefix)
     return True
 
 
@@ -418,6 +417,8 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
     # a typed answer starts a new message: its summaries begin again
     answers[LINES] = [*(answers.get(LINES) or []), line] if pressed is not None else [line]
     following = None if flow.end_if and flow.end_if(answers) else flow.next_step(step.name, answers)
+    if pressed is None and had_buttons:
+        drop_keyboard(ctx, row.question_message_id)
     if following is None:
         store.save_conversation(row, "", "", {})
         mark = len(ctx.out)
@@ -425,13 +426,9 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
         if pressed is not None:
             head = "<b>" + ctx._(flow.title) + "</b>\n" + "\n".join(answers[LINES])
             _living_first(ctx, pressed, mark, head)
-        elif had_buttons:
-            drop_keyboard(ctx, row.question_message_id)
         return True
     store.save_conversation(row, flow.name, following.name, answers)
     ask(ctx, flow, following, answers, row.version, edit=pressed)
-    if pressed is None and had_buttons:
-        drop_keyboard(ctx, row.question_message_id)
     return True
 
 
@@ -447,9 +444,9 @@ def _again(
 ) -> None:
     """The same question again with the reason: in place for a button, below the typed
     text otherwise (the previous question message loses its buttons)."""
-    ask(ctx, flow, step, answers, row.version, prefix, edit=pressed)
     if pressed is None and had_buttons:
         drop_keyboard(ctx, row.question_message_id)
+    ask(ctx, flow, step, answers, row.version, prefix, edit=pressed)
 
 
 async def cancel(ctx: Ctx) -> bool:

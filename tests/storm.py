@@ -50,6 +50,7 @@ class StormResult:
     updates_lost: int = 0  # an answer that was never stored
     replies_lost: int = 0  # an answer stored whose next question never came
     replies_doubled: int = 0  # a question shown twice (a new message or an edit)
+    doubled_by_edit: int = 0  # of those: shown again by an edit (the living message)
     questions_unseen: int = 0  # a question a finished runner never saw
     answers_duplicated: int = 0  # check-ins stored more than once
     wrong_values: int = 0
@@ -57,6 +58,7 @@ class StormResult:
     left_received: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    doubles: list[str] = field(default_factory=list)  # how each doubled question was shown
 
 
 def runner_row(uid: int, now: datetime, **fields: Any) -> Runner:
@@ -86,6 +88,12 @@ async def seed(db: Database, user_ids: list[int]) -> None:
 def _header(n: int) -> str:
     """The counter of the n-th question (its total grows when a symptom adds questions)."""
     return f"Check-in · {n}/"
+
+
+def _gist(text: str | None) -> str:
+    """The question's header and what stands before it (a reason, a summary)."""
+    body = (text or "").split("<b>Check-in ·", 1)
+    return body[0][-60:] + "|" + body[1][:12] if len(body) == 2 else (text or "")[:60]
 
 
 def _find(messages: list[SentMessage], text: str) -> SentMessage | None:
@@ -230,8 +238,17 @@ async def checkin_storm(
             # every send and every edit that changed a message: what the runner saw happen
             shown = double.sent(uid)
             for n in range(1, STEPS + 1):
-                seen = sum(_header(n) in (m.shown_text or "") for m in shown)
+                showing = [m for m in shown if _header(n) in (m.shown_text or "")]
+                seen = len(showing)
                 result.replies_doubled += max(0, seen - 1)
+                result.doubled_by_edit += max(0, sum(m.edited for m in showing[1:]))
+                if seen > 1:
+                    result.doubles.append(
+                        f"runner {uid} question {n}: "
+                        + ", ".join(
+                            f"{m.method}#{m.message_id} {_gist(m.shown_text)!r}" for m in showing
+                        )
+                    )
                 result.questions_unseen += finished and seen == 0
             if finished:
                 result.finished += 1
