@@ -135,30 +135,37 @@ async def test_an_edit_sent_twice_changes_nothing_and_one_to_a_lost_message_is_s
             assert (await session.execute(select(OutboxRow.id))).all() == []
 
 
-async def test_an_edit_of_a_question_answered_since_is_never_sent(double, db):
-    """A process died after sending an edit, before recording it; a newer edit went out
-    since. Sending the old one again would take the living message back a question."""
+async def test_a_question_answered_since_is_never_sent_again(double, db):
+    """A process died after sending a question (an edit, or a new message), before
+    recording it; the runner answered it since. Sending the edit again would take the
+    living message back a question; sending the message again would double it."""
     chat = Chat(double, 8305)
     async with running_bot(double, db) as app:
         [question] = await chat.say("/start")
         await choose(chat, "yes")  # the conversation moves on: version + 1
         now = await conversation(db, 8305)
         async with db.session() as session:
-            box.add_reply(
-                session,
-                runner_id=now.runner_id,
-                bot_id=app.bot.id,
-                chat_id=8305,
-                method="edit_text",
-                payload={"text": "an older question", "message_id": question.message_id},
-                question_version=now.version - 1,
-                owner="dead-process",
-                lease=timedelta(seconds=-1),  # its claim ran out
-            )
+            for method, payload in (
+                ("edit_text", {"text": "an older question", "message_id": question.message_id}),
+                ("send", {"text": "an older question as a new message"}),
+            ):
+                box.add_reply(
+                    session,
+                    runner_id=now.runner_id,
+                    bot_id=app.bot.id,
+                    chat_id=8305,
+                    method=method,
+                    payload=payload,
+                    question_version=now.version - 1,
+                    owner="dead-process",
+                    lease=timedelta(seconds=-1),  # its claim ran out
+                )
         shown = double.message(8305, question.message_id).text
+        before = len(double.sent(8305))
         sender: Sender = app.bot_data["sender"]
         await sender.sweep()
         await asyncio.sleep(0.1)
         assert double.message(8305, question.message_id).text == shown
+        assert len(double.sent(8305)) == before  # neither sent: the runner answered it
         async with db.session() as session:
             assert (await session.execute(select(OutboxRow.id))).all() == []
