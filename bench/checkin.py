@@ -152,6 +152,8 @@ class BenchDouble(BotApiDouble):
 
     def _record(self, msg: SentMessage) -> None:
         super()._record(msg)
+        if msg.method == "editMessageReplyMarkup":
+            return  # the old question's buttons taken off: the reply is the next question
         waiter = self.waiters.pop(msg.chat_id, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(msg)

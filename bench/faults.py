@@ -6,8 +6,10 @@
    bot process is killed with SIGKILL ``--kills`` times (and started again each time).
    Prints ``updates_lost`` (an answer never stored), ``replies_lost`` (an answer stored whose
    next question never came), ``answers_duplicated`` (check-ins stored twice), and
-   ``replies_doubled`` (a question that reached the runner twice: sent, then the process died
-   before it recorded that).
+   ``replies_doubled`` (a question shown to the runner twice: a new message sent, then the
+   process died before it recorded that; questions are mostly edits of one living message,
+   and an edit sent again changes nothing, so only new messages can double) and
+   ``questions_unseen`` (a question a finished runner never saw).
 2. **Fan-out**: ``--prompts`` runners due at once; ``runcoach run`` sends their prompts at
    ~29/s to a double that answers 429 above 30/s, and is killed ``--fanout-kills`` times.
    Prints ``prompts_lost_max_per_kill`` (prompts that were on the wire at a kill: marked
@@ -112,6 +114,10 @@ async def bench_storm(database: str, workdir: Path, runners: int, kills: int) ->
     figure("replies_lost", result.replies_lost, "count")
     figure("answers_duplicated", result.answers_duplicated, "count")
     figure("replies_doubled", result.replies_doubled, "count")
+    figure("replies_doubled_by_edit", result.doubled_by_edit, "count")
+    for double in result.doubles:
+        note(double)
+    figure("questions_unseen", result.questions_unseen, "count")
     figure("storm_wrong_values", result.wrong_values, "count")
     figure("storm_seconds", result.seconds, "s")
 

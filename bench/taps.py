@@ -13,11 +13,13 @@ something changed; a weekly reassessment.
 
 A tap is one answer to a question (a button pressed or a number typed); the command or
 prompt button that opens a conversation is not counted. New bot messages are the messages the
-bot sent from the opening to the final reply, both included. The onboarding counter's totals
-("Getting started · 3/12") are collected too: the total must never change.
+bot sent from the opening to the final reply, both included; a question edited in place (the
+living message) and buttons taken off an older message are not new messages. The onboarding
+counter's totals ("Getting started · 3/12") are collected too: the total must never change.
 
 Prints ``figure: <name> = <value> <unit>`` lines. Exits 1 when a limit of issue 12 is not met
-(check-in 6 taps, skipped 2, morning 2, onboarding 12 steps, one counter total).
+(check-in 6 taps, skipped 2, morning 2, onboarding 12 steps, one counter total, at most 3
+new bot messages per check-in).
 """
 
 from __future__ import annotations
@@ -111,29 +113,29 @@ async def _step(chat: Chat, db: Database) -> str:
 
 async def drive(chat: Chat, db: Database, answers: dict[str, str], mark: int) -> Run:
     """Answer the open conversation to its end (``answers`` by step name, else the first
-    button); ``mark`` is the number of bot messages before the conversation was opened."""
+    button); ``mark`` is the number of bot sends and edits before the conversation was
+    opened."""
     run = Run()
     for _ in range(60):
         step = await _step(chat, db)
         if not step:
             break
-        sent = chat.double.sent(chat.user_id)
-        last = sent[-1].text or ""
-        match = COUNTER.search(last)
+        newest = chat.double.screen(chat.user_id)[-1]  # the question as the runner sees it
+        match = COUNTER.search(newest.text or "")
         if match:
             run.totals.setdefault(match.group(1), set()).add(int(match.group(3)))
         value = answers.get(step)
         if value is None:
-            rows = sent[-1].buttons()
+            rows = newest.buttons()
             value = rows[0][0][1].split("|", 2)[2] if rows else "0"
         run.steps.append(step)
         await choose(chat, value)
         run.taps += 1
     else:  # pragma: no cover - a conversation that never ends
         raise AssertionError("the conversation did not end")
-    sent = chat.double.sent(chat.user_id)
-    run.messages = len(sent) - mark
-    run.final = sent[-1].text or ""
+    # new messages only: a question edited in place, or buttons taken off, is no new message
+    run.messages = sum(not m.edited for m in chat.double.sent(chat.user_id)[mark:])
+    run.final = chat.double.screen(chat.user_id)[-1].text or ""
     return run
 
 
@@ -227,6 +229,14 @@ LIMITS = {
     "morning_all_well": 2,
     "onboarding_common_path": 12,
 }
+# new bot messages per check-in (a question is edited in place; issue 12: at most 3)
+MESSAGE_LIMITS = {
+    "checkin_symptom_free": 3,
+    "checkin_a_little_pain": 3,
+    "checkin_did_less": 3,
+    "checkin_skipped": 3,
+    "checkin_skipped_from_prompt": 3,
+}
 
 
 def main() -> int:
@@ -252,6 +262,11 @@ def main() -> int:
         f"{name}: {runs[name].taps} > {limit}"
         for name, limit in LIMITS.items()
         if runs[name].taps > limit
+    ]
+    problems += [
+        f"{name}: {runs[name].messages} new bot messages > {limit}"
+        for name, limit in MESSAGE_LIMITS.items()
+        if runs[name].messages > limit
     ]
     for name in ("onboarding_common_path", "onboarding_with_tests"):
         if any(len(t) != 1 for t in runs[name].totals.values()):

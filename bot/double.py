@@ -160,6 +160,15 @@ class SentMessage:
     params: JSON = field(default_factory=dict, repr=False)
 
     @property
+    def shown_text(self) -> str | None:
+        """The text this entry showed when it happened: a send's text as sent (``text``
+        follows the message's later edits), an edit's own text."""
+        if self.edited:
+            return self.text
+        value = self.params.get("text", self.params.get("caption"))
+        return None if value is None else str(value)
+
+    @property
     def plain_text(self) -> str | None:
         """The text as the user would see it (HTML/MarkdownV2 markup removed)."""
         if self.text is None:
@@ -869,6 +878,11 @@ class BotApiDouble:
         if not items:
             raise LookupError(f"nothing sent to chat {chat_id}")
         return items[-1]
+
+    def screen(self, chat_id: int, token: str | None = None) -> list[SentMessage]:
+        """What the user sees: each bot message once, as it is now (edits applied), oldest
+        first; deleted ones left out. ``sent`` lists every send and edit instead."""
+        return [m for m in self.sent(chat_id, token) if not m.edited and not m.deleted]
 
     def message(self, chat_id: int, message_id: int, token: str | None = None) -> SentMessage:
         """Current state of a bot message (edits applied, ``deleted`` set if deleted)."""

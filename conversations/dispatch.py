@@ -31,6 +31,7 @@ from conversations.context import Attachment, Ctx, Out, Services
 from storage import Database
 from storage import outbox as box
 from storage import runners as store
+from storage.db import is_sqlite
 from storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -333,7 +334,11 @@ class Sender:
                 rows = await box.claim_pending(
                     session, self.bot.id, chat_id, self.owner, self.lease
                 )
-            rows = [row for row in rows if row.id not in self._unrecorded]
+                rows = [row for row in rows if row.id not in self._unrecorded]
+                outdated = set(await box.answered_questions(session, rows))
+                for row_id in outdated:
+                    await box.drop_reply(session, row_id)
+            rows = [row for row in rows if row.id not in outdated]
             if not rows:
                 return True
             if not await self._send_rows(rows):
@@ -344,7 +349,20 @@ class Sender:
         could not be sent (it and the ones after it stay pending)."""
         done = True
         for row in rows:
-            outcome = await self._send(row)
+            if _asks_a_question(row) and not is_sqlite(self.db.url):
+                # Another process may be handling the runner's next answer (this flush may
+                # come late, or the row was left by a dead process): the question goes out
+                # with the conversation locked, or not at all once answered (the living
+                # message never goes back a question; an answered one is not sent again).
+                async with self.db.session() as session:
+                    if not await box.still_asked(session, row):
+                        await box.drop_reply(session, row.id)
+                        continue
+                    outcome = await self._send(row)
+                    if outcome == "sent":  # recorded as the lock is let go
+                        await box.mark_sent(session, [self._unrecorded.pop(row.id)])
+            else:
+                outcome = await self._send(row)
             self.observe(outcome)
             if outcome == "retry":
                 done = False
@@ -402,8 +420,13 @@ class Sender:
             log.info("chat %s blocked the bot; its pending replies are dropped", row.chat_id)
             return "blocked"
         except BadRequest as exc:
-            if "not modified" in str(exc).lower():
+            refused = str(exc).lower()
+            if "not modified" in refused:  # an edit sent before (a crash, a double tap)
                 message_id = row.payload.get("message_id")
+            elif row.method == "edit_text" and any(w in refused for w in _GONE):
+                return await self._send(_as_new_message(row))  # too old or deleted
+            elif row.method == "edit_markup" and any(w in refused for w in _GONE):
+                message_id = None  # nothing left to take the buttons off
             else:
                 log.warning("Telegram refused reply %s (%s); dropped", row.id, exc.message)
                 async with self.db.session() as session:
@@ -497,6 +520,30 @@ class Sender:
             await self.flush(chat_id)
 
         self._retrying[chat_id] = asyncio.create_task(again(), name=f"outbox-retry-{chat_id}")
+
+
+def _asks_a_question(row: OutboxRow) -> bool:
+    return row.method in box.QUESTION_METHODS and row.question_version is not None and bool(
+        row.runner_id
+    )
+
+
+# Telegram's 400s for an edit that cannot happen: the message is gone or too old
+_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
+
+def _as_new_message(row: OutboxRow) -> OutboxRow:
+    """The same reply as a new message (an edit whose message cannot be edited)."""
+    copy = OutboxRow(
+        id=row.id,
+        runner_id=row.runner_id,
+        bot_id=row.bot_id,
+        chat_id=row.chat_id,
+        method="send",
+        payload={k: v for k, v in row.payload.items() if k != "message_id"},
+        question_version=row.question_version,
+    )
+    return copy
 
 
 def _seconds(exc: RetryAfter) -> float:

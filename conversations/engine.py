@@ -4,10 +4,17 @@ A conversation (``Flow``) is a tuple of ``Step``s read top to bottom. Each answe
 and validated, then saved with the next step in the same transaction as anything the answer
 records. Buttons carry the conversation version, so a button from an earlier question is
 recognised as stale. Nothing about a conversation lives in process memory.
+
+The questions live in one message. A pressed button edits the message it was on (the
+callback names it) into one-line summaries of the answers so far (kept in the answers as
+``_lines``) and the next question; the last answer turns it into the first reply of the
+end. A typed answer sits below that message, so the next question (or the reply to bad
+input) is a new message and the previous one loses its buttons.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,7 +23,7 @@ from typing import Any
 
 from conversations.actions import action
 from conversations.actions import data as action_data
-from conversations.context import Ctx
+from conversations.context import Ctx, Out
 from locales import N_
 from storage import outbox
 from storage import runners as store
@@ -25,6 +32,12 @@ Answers = dict[str, Any]
 SCHEDULED = "scheduled"  # ctx.extra flag: the update is a scheduled prompt, not the runner
 LATER = "later"  # the action of the button that starts a deferred conversation
 Rows = list[list[tuple[str, str]]]
+# ctx.extra: the bot message whose button the runner pressed (the callback names it)
+PRESSED = "pressed_message_id"
+# answers key: one-line summaries of the answers shown on the living message
+LINES = "_lines"
+_TAG = re.compile(r"<[^>]+>")
+MAX_TEXT = 3800  # characters of a living message (Telegram takes 4096 after the markup)
 
 
 class Invalid(Exception):
@@ -51,6 +64,8 @@ class Step:
     options: Sequence[Sequence[Option]] | Callable[[Ctx, Answers], Sequence[Sequence[Option]]] = ()
     skip_if: Callable[[Answers], bool] | None = None
     hint: str | None = None  # a msgid shown under the question (e.g. "or type a number")
+    # a msgid naming the question in its answer's one-line summary (default: the question)
+    summary: str | None = None
 
 
 Finish = Callable[[Ctx, Answers], Awaitable[None]]
@@ -175,8 +190,18 @@ def _options(ctx: Ctx, step: Step, answers: Answers) -> Sequence[Sequence[Option
     return step.options(ctx, answers) if callable(step.options) else step.options
 
 
-def ask(ctx: Ctx, flow: Flow, step: Step, answers: Answers, version: int, prefix: str = "") -> None:
-    """Queue the question of ``step`` with its buttons."""
+def ask(
+    ctx: Ctx,
+    flow: Flow,
+    step: Step,
+    answers: Answers,
+    version: int,
+    prefix: str = "",
+    *,
+    edit: int | None = None,
+) -> None:
+    """Queue the question of ``step`` with its buttons: a new message, or an edit of the
+    living message ``edit`` (the answered questions' summaries above the question)."""
     ctx.extra["options"] = _options(ctx, step, answers)
     question = step.ask(ctx, answers) if callable(step.ask) else ctx._(step.ask)
     position = [s for s in flow.steps if s.skip_if is None or not s.skip_if(answers)]
@@ -187,11 +212,70 @@ def ask(ctx: Ctx, flow: Flow, step: Step, answers: Answers, version: int, prefix
     text = f"{prefix}<b>{header}</b>\n{question}"
     if step.hint:
         text += "\n<i>" + ctx._(step.hint) + "</i>"
+    lines = list(answers.get(LINES) or [])
+    while lines and len(text) + sum(len(line) + 1 for line in lines) > MAX_TEXT:
+        lines.pop(0)  # a message holds 4096 characters: the oldest summaries give way
+    if lines:
+        text = "\n".join(lines) + "\n\n" + text
     rows: Rows = [
         [(o.label if o.literal else ctx._(o.label), callback(version, o.value)) for o in row]
         for row in ctx.extra["options"]
     ]
-    ctx.say(text, rows or None, question_version=version)
+    ctx.say(text, rows or None, question_version=version, edit_message_id=edit)
+
+
+def summary(ctx: Ctx, step: Step, answers: Answers, text: str) -> str:
+    """One line for an answered question: the line that asks it (shortened) and the answer
+    (the pressed button's label, or the typed text)."""
+    if step.summary:
+        question = ctx._(step.summary)
+    else:
+        question = step.ask(ctx, answers) if callable(step.ask) else ctx._(step.ask)
+    lines = [x.strip() for x in html.unescape(_TAG.sub("", question)).split("\n") if x.strip()]
+    asked = [x for x in lines if "?" in x]  # a greeting may come first: the question itself
+    first = (asked or lines or [""])[-1]
+    label = None
+    for row in ctx.extra.get("options", ()):
+        for option in row:
+            if option.value == text:
+                label = option.label if option.literal else ctx._(option.label)
+    if label is None:
+        label = " ".join(text.split())
+    shown = html.escape(_shorten(first, 64), quote=False)
+    return f"✓ {shown} <b>{html.escape(_shorten(label, 40), quote=False)}</b>"
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def drop_keyboard(ctx: Ctx, message_id: int | None) -> None:
+    """Remove the buttons of an earlier question message (a new message carries the
+    question now). Sent before the new message; harmless when already gone."""
+    if message_id:
+        ctx.out.append(Out(text="", edit_message_id=int(message_id), markup_only=True))
+
+
+def _living_first(ctx: Ctx, pressed: int, mark: int, head: str) -> None:
+    """The conversation ended on a pressed button: its message (the living message) turns
+    into the first reply of the end (the summaries above it); with no plain text reply to
+    take its place, it keeps the summaries without buttons."""
+    outs = ctx.out[mark:]
+    first = outs[0] if outs else None
+    if (
+        first is not None
+        and first.edit_message_id is None
+        and first.photo is None
+        and first.document is None
+    ):
+        text = f"{head}\n\n{first.text}"
+        first.text = text if len(text) <= MAX_TEXT else first.text
+        first.edit_message_id = pressed
+        return
+    ctx.out.insert(mark, Out(text=head, edit_message_id=pressed))
 
 
 # ---------------------------------------------------------------- the state machine
@@ -218,6 +302,8 @@ async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
     if step is None:
         await flow.finish(ctx, answers)
         return
+    # a conversation left for this one: its question message loses its buttons
+    drop_keyboard(ctx, row.question_message_id if row.name in FLOWS else None)
     store.save_conversation(row, flow.name, step.name, answers)
     ask(ctx, flow, step, answers, row.version, prefix)
 
@@ -261,19 +347,28 @@ async def current(ctx: Ctx) -> tuple[Flow, Step, Answers, int] | None:
 
 
 async def reask(ctx: Ctx, prefix: str = "") -> bool:
-    """Ask the current question again; False when the chat is in no conversation."""
-    state = await current(ctx)
-    if state is None:
+    """Ask the current question again, as a new message below whatever was just said (the
+    previous question message loses its buttons); False when the chat is in no
+    conversation."""
+    row = await store.load_conversation(ctx.session, ctx.runner.id)
+    flow = FLOWS.get(row.name or "")
+    step = flow.step(row.step) if flow else None
+    if flow is None or step is None:
         return False
-    flow, step, answers, version = state
-    ask(ctx, flow, step, answers, version, prefix)
+    answers = dict(row.answers or {})
+    if _options(ctx, step, answers):
+        drop_keyboard(ctx, row.question_message_id)
+    ask(ctx, flow, step, answers, row.version, prefix)
     return True
 
 
 async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> bool:
     """Feed a typed answer or a pressed button to the current step.
 
-    Returns False when the chat is in no conversation (the caller replies otherwise).
+    A pressed button edits its own message (the living message) into the next question; a
+    typed answer sits below it, so the next question is a new message and the previous
+    one loses its buttons. Returns False when the chat is in no conversation (the caller
+    replies otherwise).
     """
     row = await store.load_conversation(ctx.session, ctx.runner.id)
     flow = FLOWS.get(row.name or "")
@@ -293,31 +388,65 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
         # pending replies; nothing is stored.
         ctx.extra["not_taken"] = True
         return True
+    pressed = ctx.extra.get(PRESSED) if button_version is not None else None
     if button_version is not None and button_version != row.version:
-        ask(ctx, flow, step, answers, row.version, ctx._("That question has closed.") + "\n\n")
+        # A button of an answered question: nothing is stored. On the living message the
+        # current question comes back in place; elsewhere, below.
+        closed = ctx._("That question has closed.") + "\n\n"
+        if pressed is not None and pressed == row.question_message_id:
+            ask(ctx, flow, step, answers, row.version, closed, edit=pressed)
+        else:
+            ask(ctx, flow, step, answers, row.version, closed)
         return True
     ctx.extra["options"] = _options(ctx, step, answers)
+    had_buttons = bool(ctx.extra["options"])
     try:
         value = step.parse(ctx, text, answers)
     except Invalid as bad:
         message = ctx._(bad.message).format(**bad.values)
-        ask(ctx, flow, step, answers, row.version, f"{message}\n\n")
+        _again(ctx, flow, step, answers, row, f"{message}\n\n", pressed, had_buttons)
         return True
     except (ValueError, ArithmeticError):
         # A parser that trips over odd input ("²" passes str.isdigit, int() refuses it):
         # the same question again, nothing stored.
         message = ctx._("I could not read that. Please answer the question again.")
-        ask(ctx, flow, step, answers, row.version, f"{message}\n\n")
+        _again(ctx, flow, step, answers, row, f"{message}\n\n", pressed, had_buttons)
         return True
+    line = summary(ctx, step, answers, text)
     answers[step.name] = value
+    # a typed answer starts a new message: its summaries begin again
+    answers[LINES] = [*(answers.get(LINES) or []), line] if pressed is not None else [line]
     following = None if flow.end_if and flow.end_if(answers) else flow.next_step(step.name, answers)
+    if pressed is None and had_buttons:
+        drop_keyboard(ctx, row.question_message_id)
     if following is None:
         store.save_conversation(row, "", "", {})
-        await flow.finish(ctx, answers)
+        mark = len(ctx.out)
+        await flow.finish(ctx, {k: v for k, v in answers.items() if k != LINES})
+        if pressed is not None:
+            head = "<b>" + ctx._(flow.title) + "</b>\n" + "\n".join(answers[LINES])
+            _living_first(ctx, pressed, mark, head)
         return True
     store.save_conversation(row, flow.name, following.name, answers)
-    ask(ctx, flow, following, answers, row.version)
+    ask(ctx, flow, following, answers, row.version, edit=pressed)
     return True
+
+
+def _again(
+    ctx: Ctx,
+    flow: Flow,
+    step: Step,
+    answers: Answers,
+    row: Any,
+    prefix: str,
+    pressed: int | None,
+    had_buttons: bool,
+) -> None:
+    """The same question again with the reason: in place for a button, below the typed
+    text otherwise (the previous question message loses its buttons)."""
+    if pressed is None and had_buttons:
+        drop_keyboard(ctx, row.question_message_id)
+    ask(ctx, flow, step, answers, row.version, prefix, edit=pressed)
 
 
 async def cancel(ctx: Ctx) -> bool:

@@ -100,8 +100,11 @@ async def type_text(ctx: Ctx, text: str) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     payload = (query.data or "") if query else ""
+    message = query.message if query else None
 
     async def act(ctx: Ctx) -> None:
+        if message is not None:  # the message that carried the button (edited in place)
+            ctx.extra[engine.PRESSED] = message.message_id
         await press(ctx, payload)
 
     await run(update, context, act)

@@ -249,6 +249,7 @@ STEPS: tuple[Step, ...] = (
         _consent,
         _consent_parse,
         _consent_options,
+        summary=N_("Safety check:"),
     ),
     Step("injury", N_("Which injury are you coming back from?"), choice(*Injury), _injury_options),
     Step(

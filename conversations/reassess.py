@@ -168,6 +168,7 @@ STEPS: tuple[Step, ...] = (
         _screen_question,
         choice(NONE_OF_THESE, *(flag.value for flag, _ in SCREEN)),
         _screen_options,
+        summary=N_("Safety check:"),
     ),
     # Swelling is taken from a check-in or morning check of the last two days when there is
     # one (put in the answers when the reassessment begins); else asked; skipped = not tested.

@@ -186,6 +186,45 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[OutboxRow, int |
         await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
 
 
+QUESTION_METHODS = ("send", "edit_text")
+
+
+async def answered_questions(session: AsyncSession, rows: Sequence[OutboxRow]) -> list[int]:
+    """Questions (new messages or edits) the conversation has moved past (a process died
+    before recording one, and the runner answered it since): ids to drop, so the living
+    message never goes back to an older question and no answered question comes again."""
+    edits = [
+        row
+        for row in rows
+        if row.method in QUESTION_METHODS and row.question_version is not None and row.runner_id
+    ]
+    if not edits:
+        return []
+    result = await session.execute(
+        select(ConversationRow.runner_id, ConversationRow.version).where(
+            ConversationRow.runner_id.in_({row.runner_id for row in edits})
+        )
+    )
+    versions = {int(runner_id): int(version or 0) for runner_id, version in result}
+    return [
+        row.id
+        for row in edits
+        if row.runner_id in versions and versions[row.runner_id] != row.question_version
+    ]
+
+
+async def still_asked(session: AsyncSession, row: OutboxRow) -> bool:
+    """Whether the conversation is still at the question this reply asks; its row stays
+    locked until the caller's transaction ends (PostgreSQL), so no answer moves it on while
+    the question is on its way."""
+    version = await session.scalar(
+        select(ConversationRow.version)
+        .where(ConversationRow.runner_id == row.runner_id)
+        .with_for_update()
+    )
+    return version is None or int(version) == row.question_version
+
+
 async def drop_reply(session: AsyncSession, row_id: int) -> None:
     """Telegram refused the reply for good (or the runner blocked the bot)."""
     await session.execute(delete(OutboxRow).where(OutboxRow.id == row_id))

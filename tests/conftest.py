@@ -164,11 +164,22 @@ class Chat:
     async def say(self, text: str, *, count: int = 1, timeout: float = 10.0) -> list[Any]:
         mark = self.double.mark(self.user_id)
         self.double.send_text(self.token, self.user_id, text, language_code=self.language)
-        return await self.double.wait_for(self.user_id, count, since=mark, timeout=timeout)
+        return await self.replies(mark, count, timeout)
+
+    async def replies(self, mark: int, count: int, timeout: float = 10.0) -> list[Any]:
+        """The bot's next ``count`` replies after ``mark``: new messages and text edits (a
+        question edited in place). Buttons taken off an older message are not replies."""
+        need = count
+        while True:
+            items = await self.double.wait_for(self.user_id, need, since=mark, timeout=timeout)
+            shown = [m for m in items if m.method != "editMessageReplyMarkup"]
+            if len(shown) >= count:
+                return shown
+            need = len(items) + count - len(shown)
 
     async def press(self, label: str, *, count: int = 1, timeout: float = 10.0) -> list[Any]:
         """Press the button labelled ``label`` on the newest message that has it."""
-        for message in reversed(self.double.sent(self.user_id)):
+        for message in reversed(self.double.screen(self.user_id)):
             for row in message.buttons():
                 for text_, data in row:
                     if text_ == label and data is not None:
@@ -182,10 +193,12 @@ class Chat:
     ) -> list[Any]:
         mark = self.double.mark(self.user_id)
         self.double.press(self.token, self.user_id, message_id, data, language_code=self.language)
-        return await self.double.wait_for(self.user_id, count, since=mark, timeout=timeout)
+        return await self.replies(mark, count, timeout)
 
     def last_text(self) -> str:
-        return self.double.sent(self.user_id)[-1].text or ""
+        """The newest message as the runner sees it now (a question edited in place
+        included)."""
+        return self.double.screen(self.user_id)[-1].text or ""
 
 
 async def settle(seconds: float = 0.05) -> None:
@@ -195,7 +208,7 @@ async def settle(seconds: float = 0.05) -> None:
 async def choose(chat: Chat, value: str, *, count: int = 1) -> list[Any]:
     """Answer the current question: press the button whose value is ``value`` on the newest
     message with buttons, or type it when no such button exists."""
-    for message in reversed(chat.double.sent(chat.user_id)):
+    for message in reversed(chat.double.screen(chat.user_id)):
         rows = message.buttons()
         if not rows:
             continue
@@ -245,7 +258,7 @@ async def onboard(chat: Chat, **overrides: str) -> str:
     await chat.say("/start")
     replies: list[Any] = []
     for key in answers:
-        last = chat.double.sent(chat.user_id)[-1]
+        last = chat.double.screen(chat.user_id)[-1]
         if "·" not in (last.text or ""):
             break  # the conversation ended early (a red flag, no consent): no question header
         if key in (*TEST_STEPS, "walk_test") and answers.get("tests") != "yes":

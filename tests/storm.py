@@ -4,8 +4,15 @@ Shared by tests/test_kill.py (a few kills, a few seconds) and bench/faults.py (m
 Runners are seeded active; each does a whole check-in (``/checkin`` and 11 answers) over the
 loopback double, waiting for each next question before answering it, as a person does, and
 never sending an answer twice. Meanwhile bot processes are killed with SIGKILL and started
-again. Afterwards: did every runner get every question (none lost), was any question sent
+again. Afterwards: did every runner see every question (none lost), was any question shown
 twice, is every check-in stored exactly once with the values given?
+
+What counts is what the runner sees. A pressed button edits its message (the living message)
+into the next question; a typed answer brings the next question as a new message. A question
+is *seen* when a new message or an edit shows it; it is *doubled* when it is shown more than
+once: a new message sent again after a kill (sent, not yet recorded), or the living message
+going back to it. An edit sent again is harmless (Telegram answers "message is not
+modified" and nothing changes), so with edits only new messages can double.
 """
 
 from __future__ import annotations
@@ -42,13 +49,16 @@ class StormResult:
     finished: int = 0
     updates_lost: int = 0  # an answer that was never stored
     replies_lost: int = 0  # an answer stored whose next question never came
-    replies_doubled: int = 0  # a question the runner received twice
+    replies_doubled: int = 0  # a question shown twice (a new message or an edit)
+    doubled_by_edit: int = 0  # of those: shown again by an edit (the living message)
+    questions_unseen: int = 0  # a question a finished runner never saw
     answers_duplicated: int = 0  # check-ins stored more than once
     wrong_values: int = 0
     left_in_outbox: int = 0
     left_received: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    doubles: list[str] = field(default_factory=list)  # how each doubled question was shown
 
 
 def runner_row(uid: int, now: datetime, **fields: Any) -> Runner:
@@ -78,6 +88,12 @@ async def seed(db: Database, user_ids: list[int]) -> None:
 def _header(n: int) -> str:
     """The counter of the n-th question (its total grows when a symptom adds questions)."""
     return f"Check-in · {n}/"
+
+
+def _gist(text: str | None) -> str:
+    """The question's header and what stands before it (a reason, a summary)."""
+    body = (text or "").split("<b>Check-in ·", 1)
+    return body[0][-60:] + "|" + body[1][:12] if len(body) == 2 else (text or "")[:60]
 
 
 def _find(messages: list[SentMessage], text: str) -> SentMessage | None:
@@ -219,10 +235,21 @@ async def checkin_storm(
         finally:
             await bots.stop_all()
         for uid, (finished, step) in zip(uids, outcomes, strict=True):
-            messages = double.sent(uid)
+            # every send and every edit that changed a message: what the runner saw happen
+            shown = double.sent(uid)
             for n in range(1, STEPS + 1):
-                seen = sum(_header(n) in (m.text or "") for m in messages)
+                showing = [m for m in shown if _header(n) in (m.shown_text or "")]
+                seen = len(showing)
                 result.replies_doubled += max(0, seen - 1)
+                result.doubled_by_edit += max(0, sum(m.edited for m in showing[1:]))
+                if seen > 1:
+                    result.doubles.append(
+                        f"runner {uid} question {n}: "
+                        + ", ".join(
+                            f"{m.method}#{m.message_id} {_gist(m.shown_text)!r}" for m in showing
+                        )
+                    )
+                result.questions_unseen += finished and seen == 0
             if finished:
                 result.finished += 1
                 continue
@@ -230,7 +257,8 @@ async def checkin_storm(
                 runner = await session.scalar(select(Runner).where(Runner.telegram_user_id == uid))
                 assert runner is not None
                 row = await session.get(ConversationRow, runner.id)
-                answered = len((row.answers or {}) if row else {})
+                given = (row.answers or {}) if row else {}
+                answered = sum(not key.startswith("_") for key in given)  # not the flow's own
             # the answer to step ``step`` was stored (the next question was lost) or not
             if answered >= step:
                 result.replies_lost += 1

@@ -184,11 +184,14 @@ async def test_a_stale_button_says_the_question_closed(double, db, clock):
         await onboard(chat)
         await chat.say("/checkin")
         first = double.sent(2013)[-1]
-        await choose(chat, "shorter")  # "Did less" asks the minutes
-        data = first.button_data("Skipped it")
+        data = first.button_data("Skipped it")  # the first question's button, kept
+        await choose(chat, "shorter")  # "Did less" asks the minutes, in the same message
+        assert "How many minutes" in chat.last_text()
         [reply] = await chat.press_data(first.message_id, data)
     assert "That question has closed" in reply.text
     assert "How many minutes" in reply.text
+    # the living message shows the current question again, in place: no new message
+    assert reply.message_id == first.message_id and "How many minutes" in chat.last_text()
     runner = await _runner(db, 2013)
     assert _given((await _conversation(db, runner.id)).answers) == {"outcome": "shorter"}
 
@@ -229,13 +232,14 @@ async def test_stickers_and_edits_are_never_recorded(double, db, clock):
         await choose(chat, "shorter")  # "Did less" asks the minutes
         mark = double.mark(2016)
         double.send_sticker(chat.token, 2016)
-        [reply] = await double.wait_for(2016, 1, since=mark)
+        [reply] = await chat.replies(mark, 1)
         assert "only read text" in reply.text and "How many minutes" in reply.text
+        mark = double.mark(2016)
         message_id = double.send_text(chat.token, 2016, "30")
-        await double.wait_for(2016, 1)
+        await chat.replies(mark, 1)
         mark = double.mark(2016)
         double.send_text(chat.token, 2016, "45", edited_of=message_id)
-        [reply] = await double.wait_for(2016, 1, since=mark)
+        [reply] = await chat.replies(mark, 1)
         assert "edits are not recorded" in reply.text
         runner = await _runner(db, 2016)
         assert (await _conversation(db, runner.id)).answers["minutes"] == 30

@@ -186,6 +186,24 @@ async def test_callback_press_answer_and_edit(double: BotApiDouble) -> None:
         assert double.callback_answers[-1]["text"] == "Noted"
 
 
+async def test_the_screen_shows_each_message_as_edited_and_entries_keep_what_they_showed(
+    double: BotApiDouble,
+) -> None:
+    async with Bot(TOKEN, base_url=double.base_url) as bot:
+        first = await bot.send_message(USER, "question 1")
+        second = await bot.send_message(USER, "below")
+        await bot.edit_message_text("question 2", chat_id=USER, message_id=first.message_id)
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):  # sent again
+            await bot.edit_message_text("question 2", chat_id=USER, message_id=first.message_id)
+        await bot.delete_message(USER, second.message_id)
+        with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+            await bot.edit_message_text("gone", chat_id=USER, message_id=second.message_id)
+    assert [m.text for m in double.screen(USER)] == ["question 2"]
+    entries = double.sent(USER)
+    assert [m.shown_text for m in entries] == ["question 1", "below", "question 2"]
+    assert [m.text for m in entries] == ["question 2", "below", "question 2"]
+
+
 async def test_edit_not_modified_and_markup_validation(double: BotApiDouble) -> None:
     async with Bot(TOKEN, base_url=double.base_url) as bot:
         msg = await bot.send_message(USER, "same")

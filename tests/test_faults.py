@@ -35,15 +35,16 @@ async def question_after_failures(double: Any, db: Any, user_id: int, status: in
     async with running_bot(double, db):
         [welcome] = await chat.say("/start")
         assert "Getting started · 1/" in (welcome.text or "")  # the welcome and safety screen
-        # the next question fails twice on its way (502 or a dropped connection)
-        double.fail_next("sendMessage", status=status, count=2, chat_id=user_id)
+        # the next question (the welcome edited in place) fails twice on its way (502 or a
+        # dropped connection)
+        double.fail_next("editMessageText", status=status, count=2, chat_id=user_id)
         [question] = await choose(chat, "yes", count=1)
-        assert "·" in (question.text or "")
+        assert "·" in (question.text or "") and question.message_id == welcome.message_id
         await asyncio.sleep(0.2)  # the sender records it right after Telegram took it
         row = await conversation(db, user_id)
         assert row.question_message_id == question.message_id
-        # delivered once: the retry did not double it
-        texts = [m.text for m in double.sent(user_id)]
+        # shown once: the retry did not double it
+        texts = [m.shown_text for m in double.sent(user_id)]
         assert texts.count(question.text) == 1
         await asyncio.sleep(0.1)
     assert await leftovers(db) == (0, 0)
@@ -64,7 +65,8 @@ async def test_text_typed_before_the_question_arrived_is_not_an_answer(double, d
     async with running_bot(double, db):
         await chat.say("/start")
         before = await conversation(db, 8103)
-        double.fail_next("sendMessage", status=502, count=3, chat_id=8103)
+        # the next question is the welcome edited in place: that edit fails for a while
+        double.fail_next("editMessageText", status=502, count=3, chat_id=8103)
         mark = double.mark(8103)
         [welcome] = double.sent(8103)
         label = "None of these: let's start"
@@ -81,7 +83,8 @@ async def test_text_typed_before_the_question_arrived_is_not_an_answer(double, d
         row = await conversation(db, 8103)
         assert row.step == step and step not in row.answers  # the typed "no" was not taken
         assert row.question_message_id == question.message_id
-        assert len(double.sent(8103)) == 2  # the welcome and the question, nothing else
+        # the welcome, and the question edited into it, nothing else
+        assert [m.method for m in double.sent(8103)] == ["sendMessage", "editMessageText"]
 
 
 async def test_the_database_away_leaves_updates_unconfirmed_then_handles_them(double, db):
@@ -482,14 +485,17 @@ async def test_a_reply_that_times_out_is_sent_again_once(double, db):
     async with running_bot(double, db) as app:
         app.bot_data["sender"].read_timeout = 0.5
         await chat.say("/start")
-        double.fail_next("sendMessage", status=HANG, count=1, chat_id=8605)
-        [question] = await choose(chat, "yes")
+        double.fail_next("editMessageText", status=HANG, count=1, chat_id=8605)
+        [question] = await choose(chat, "yes")  # the welcome edited into the next question
         assert "·" in (question.text or "")
         await asyncio.sleep(1.5)  # the hung request is over; nothing more arrives
-        texts = [m.text for m in double.sent(8605)]
+        texts = [m.shown_text for m in double.sent(8605)]
         assert texts.count(question.text) == 1
         calls = [
-            c for m, c in double.calls if m == "sendMessage" and str(c.get("chat_id")) == "8605"
+            c
+            for m, c in double.calls
+            if m == "editMessageText" and str(c.get("chat_id")) == "8605"
         ]
-        assert len(calls) == len(texts) + 1  # one request hung and timed out, then again
+        edits = [m for m in double.sent(8605) if m.method == "editMessageText"]
+        assert len(calls) == len(edits) + 1  # one request hung and timed out, then again
     assert await leftovers(db) == (0, 0)

@@ -19,6 +19,7 @@ def _check(result) -> None:
     assert result.problems == []
     assert result.finished == result.runners
     assert result.updates_lost == 0 and result.replies_lost == 0
+    assert result.questions_unseen == 0  # every question shown, edited in place or new
     assert result.answers_duplicated == 0 and result.wrong_values == 0
     assert result.left_in_outbox == 0 and result.left_received == 0
 

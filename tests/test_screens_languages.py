@@ -62,6 +62,7 @@ NAMES_AND_UNITS = frozenset(
 
 
 # ---------------------------------------------------------------- rendering
+LIVING_MESSAGE = 1  # the message id a pressed button comes from (never sent here)
 @dataclass
 class Screen:
     name: str
@@ -108,7 +109,13 @@ class Renderer:
         return await self.act(name or f"type {text!r}", lambda ctx: type_text(ctx, text))
 
     async def press(self, payload: str, name: str | None = None) -> list[Out]:
-        return await self.act(name or f"press {payload!r}", lambda ctx: press(ctx, payload))
+        async def pressed(ctx: Ctx) -> None:
+            # a button on a message: its question is edited in place with the summaries of
+            # the answers above it (the living message), rendered like the rest
+            ctx.extra[engine.PRESSED] = LIVING_MESSAGE
+            await press(ctx, payload)
+
+        return await self.act(name or f"press {payload!r}", pressed)
 
     async def state(self) -> tuple[engine.Flow, engine.Step, engine.Answers, int, Ctx] | None:
         async with self.db.session() as session:
@@ -604,6 +611,9 @@ async def test_every_screen_is_rendered_without_english_left(db: Database) -> No
         en_screens, en_renderer = await _render(db, "en", 0)
         en_screens += [report_screen(en_renderer), chart_screen(en_renderer)]
         assert len(en_screens) > 150, len(en_screens)  # the script really went through the bot
+        # the answers' one-line summaries on the living message are rendered too
+        summarized = [s for s in en_screens if any("✓ " in t for t in s.texts)]
+        assert len(summarized) > 50, len(summarized)
         for offset, lang in enumerate(LANGUAGES, start=1):
             screens, renderer = await _render(db, lang, offset)
             screens += [report_screen(renderer), chart_screen(renderer)]

@@ -35,6 +35,7 @@ async def test_symptom_free_checkin_is_at_most_6_taps_and_takes_the_planned_minu
         await onboard(chat, tests="no")
         run = await taps.checkin(chat, db, taps.SYMPTOM_FREE)
     assert run.taps <= 6, run.steps
+    assert run.messages <= 3  # the questions are one message edited in place
     assert "minutes" not in run.steps and "stiffness" not in run.steps
     assert "check-in is saved" in run.final
     async with db.session() as session:
@@ -53,6 +54,7 @@ async def test_pain_asks_sharp_pain_stiffness_and_swelling_and_did_less_asks_min
         # pain two days ago: stiffness and swelling are still asked after a painless session
         lately = await taps.checkin(chat, db, taps.DID_LESS)
     assert {"sharp_or_limp", "stiffness", "swelling"} <= set(hurt.steps)
+    assert hurt.messages <= 3 and lately.messages <= 3  # however many questions
     assert "minutes" in lately.steps and {"stiffness", "swelling"} <= set(lately.steps)
 
 
@@ -64,6 +66,7 @@ async def test_a_skipped_session_is_at_most_2_taps(double, db, clock):
         clock.advance(days=1)
         prompt = await taps.skipped_from_prompt(chat, db, clock, app)
     assert typed.taps <= 2 and prompt.taps <= 2
+    assert typed.messages <= 3 and prompt.messages <= 3
     assert "check-in is saved" in prompt.final
 
 
@@ -77,6 +80,7 @@ async def test_morning_all_well_is_at_most_2_taps_and_records_a_settled_morning(
         clock.advance(days=1)
         run = await taps.morning(chat, db, clock, app, taps.MORNING_ALL_WELL)
     assert run.taps <= 2
+    assert run.messages <= 2  # the prompt asks, then becomes the answer
     assert "handled yesterday well" in run.final
     async with db.session() as session:
         row = (await session.execute(select(MorningCheckRow))).scalar_one()
@@ -125,4 +129,6 @@ async def test_swelling_not_asked_in_a_painless_checkin_is_asked_at_the_reassess
         clock.advance(days=1)
         reassessment = await taps.reassessment(chat, db)
     assert "swelling" not in checkin.steps
+    # typed test results bring new messages; buttons edit in place
+    assert reassessment.messages < reassessment.taps
     assert "swelling" in reassessment.steps  # never passed on an answer that was not given
