@@ -34,7 +34,7 @@ class Person(Chat):
         self.double.send_text(
             self.token, self.user_id, text, language_code=self.language, first_name=self.name
         )
-        return await self.double.wait_for(self.user_id, count, since=mark, timeout=timeout)
+        return await self.replies(mark, count, timeout)
 
     async def press_data(
         self, message_id: int, data: str, *, count: int = 1, timeout: float = 10.0
@@ -48,7 +48,7 @@ class Person(Chat):
             language_code=self.language,
             first_name=self.name,
         )
-        return await self.double.wait_for(self.user_id, count, since=mark, timeout=timeout)
+        return await self.replies(mark, count, timeout)
 
 
 def labels(message: Any) -> list[str]:
