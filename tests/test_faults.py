@@ -161,25 +161,25 @@ def _limited_bot(double: Any, limiter: Any) -> Any:
 
 
 async def test_a_429_for_one_chat_does_not_hold_up_another_chat(double):
-    import time
-
+    """Order, not timing: the other chat's message is delivered while the rate-limited chat
+    still waits out its retry_after (bench/faults.py measures the latency)."""
     from bot.delivery import PacedRateLimiter
 
     limiter = PacedRateLimiter(rate=29)
     bot = _limited_bot(double, limiter)
     async with bot:
-        double.fail_next("sendMessage", status=429, retry_after=2, chat_id=8201)
-        started = time.monotonic()
+        double.fail_next("sendMessage", status=429, retry_after=5, chat_id=8201)
         slow = asyncio.create_task(bot.send_message(8201, "to the rate-limited chat"))
-        await asyncio.sleep(0.2)  # chat 8201 is now paused for 2 s
-        before = time.monotonic()
+        for _ in range(100):  # chat 8201 has met its 429 and is paused for 5 s
+            if double.stats.get("too_many_requests", 0):
+                break
+            await asyncio.sleep(0.05)
         await bot.send_message(8202, "to another chat")
-        other = time.monotonic() - before
+        assert not slow.done()  # the other chat did not wait behind the pause
+        assert double.sent(8201) == []
         await slow
-        limited = time.monotonic() - started
-    assert other < 0.5, other
-    assert limited >= 2.0
     assert [m.text for m in double.sent(8201)] == ["to the rate-limited chat"]
+    assert [m.text for m in double.sent(8202)] == ["to another chat"]
 
 
 def test_429s_from_many_chats_pause_everybody_and_long_waits_are_capped(caplog):
@@ -389,8 +389,6 @@ async def test_what_runners_write_stays_out_of_the_logs_even_at_debug(double, db
 
 
 async def test_one_chat_flooding_does_not_delay_another_chat(double, db):
-    import time
-
     flood, other = Chat(double, 8601), Chat(double, 8602)
     async with running_bot(double, db):
         await flood.say("/help")
@@ -399,13 +397,12 @@ async def test_one_chat_flooding_does_not_delay_another_chat(double, db):
         for _ in range(300):
             double.send_text(TOKEN, 8601, "/help")
         await asyncio.sleep(0.3)  # the flood is being handled
-        started = time.monotonic()
         await other.say("/help")
-        latency = time.monotonic() - started
         backlog = 300 - (len(double.sent(8601)) - mark)
         await double.wait_for(8601, 300, since=mark, timeout=120)
-    assert backlog > 50, backlog  # the flood was still being worked through
-    assert latency < 1.0, latency
+    # order, not timing: the other chat was answered while the flood was still being
+    # worked through, so it did not queue behind it
+    assert backlog > 50, backlog
 
 
 async def test_an_edit_in_the_outbox_edits_the_message_and_records_its_id(double, db):
