@@ -121,6 +121,13 @@ async def play(
             while True:
                 messages = double.sent(USER_ID)
                 for message in messages[seen:]:
+                    if message.method == "editMessageReplyMarkup" and not message.buttons():
+                        # buttons taken off an answered question: nothing new to read, and
+                        # its numbers no longer press anything
+                        if message.message_id in message_of.values():
+                            buttons = []
+                            message_of.clear()
+                        continue
                     shown = render(message, stdout, folder)
                     if shown:
                         buttons = shown

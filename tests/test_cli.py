@@ -80,6 +80,18 @@ def test_playground_chats_in_the_terminal(tmp_path: Path) -> None:
     assert "Hier ist, was ich kann" in out  # the language button was pressed by number
 
 
+def test_the_playground_shows_the_living_message_as_it_is_edited(tmp_path: Path) -> None:
+    """A pressed button edits the question in place: the playground prints the edited
+    message with its new buttons, and their numbers press the new question's buttons."""
+    result = runcoach("playground", stdin="/start\n#1\n#1\n/quit\n", cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "bot (edited)> ✓ Safety check: None of these: let's start" in out
+    assert "Getting started · 2/12" in out
+    assert "✓ Which injury are you coming back from? Calf strain" in out  # #1 on the edit
+    assert "Getting started · 3/12" in out
+
+
 def test_a_second_playground_run_in_the_same_folder_is_answered(tmp_path: Path) -> None:
     """The database outlives a run; the double's message ids must not repeat, or the bot
     takes the new /start for one it already handled and stays silent."""
