@@ -612,6 +612,8 @@ def _care_team(ctx: _Ctx, d: Decision) -> Decision:
     if cap is not None and 0 <= cap < stage_of(MAX_LEVEL) and d.stage > cap:
         top = first_level_of_stage(cap + 1) - 1
         reason = _r(ReasonCode.STAGE_CAP, stage=cap)
+        if d.action is Action.REST:  # a rest stays a rest (night pain, lasting swelling)
+            return _decision(ctx, Action.REST, min(ctx.level, top), [*d.reasons, reason])
         if ctx.level > top:  # the events the decision acted on stay acted on
             events = [r for r in d.reasons if r.event is not None]
             return _decision(ctx, Action.STEP_BACK, top, [*events, reason],
