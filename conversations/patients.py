@@ -19,7 +19,7 @@ from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Invalid, Step
 from locales import N_
 from storage import careteam as store
-from storage import reports, schedule
+from storage import records, reports, schedule
 from storage.models import CareLinkRow, RedFlagRow, Runner
 
 MEMBER = "cm"  # a|cm|<op>.<runner id>[.<n>]
@@ -131,8 +131,6 @@ async def _line(ctx: Ctx, link: CareLinkRow, runner: Runner) -> str:
 
 
 async def store_flags(ctx: Ctx, runner_id: int) -> list[RedFlagRow]:
-    from storage import records
-
     return await records.all_red_flags(ctx.session, runner_id)
 
 
@@ -181,13 +179,17 @@ async def _card(ctx: Ctx, link: CareLinkRow, runner: Runner) -> None:
     ctx.say(text, _card_buttons(ctx, link, runner))
 
 
-def _parse(argument: str) -> tuple[str, int, int | None] | None:
+def _parse(argument: str) -> tuple[str, int, int | None, int | None] | None:
+    """``op.runner[.n[.version]]``: the version binds a keyboard to the runner's state."""
     parts = argument.split(".")
-    if len(parts) not in (2, 3) or not all(
+    if len(parts) not in (2, 3, 4) or not all(
         p.isascii() and p.isdigit() and len(p) < 12 for p in parts[1:]
     ):
         return None
-    return parts[0], int(parts[1]), (int(parts[2]) if len(parts) == 3 else None)
+    numbers = [int(p) for p in parts[1:]]
+    n = numbers[1] if len(numbers) > 1 else None
+    version = numbers[2] if len(numbers) > 2 else None
+    return parts[0], numbers[0], n, version
 
 
 @action(MEMBER)
@@ -196,7 +198,7 @@ async def member_button(ctx: Ctx, argument: str) -> None:
     if parsed is None:
         ctx.say(ctx._("That question has closed."))
         return
-    op, runner_id, n = parsed
+    op, runner_id, n, version = parsed
     found = await _followed(ctx, runner_id)
     if found is None:
         return
@@ -261,11 +263,14 @@ async def member_button(ctx: Ctx, argument: str) -> None:
             )
             return
         top = max(1, report.stage_of(runner.level))
+        # the stage buttons clear this referral only: once the runner's state has moved (a
+        # new referral, a clearance) they are stale
+        current = await records.latest_decision_id(ctx.session, runner.id)
         options = [
             [
                 (
                     ctx._("Stage {n}: {name}").format(n=s, name=render.stage_name(ctx, s)),
-                    data(MEMBER, f"clr.{runner.id}.{s}"),
+                    data(MEMBER, f"clr.{runner.id}.{s}.{current}"),
                 )
             ]
             for s in range(0, top + 1)
@@ -277,6 +282,9 @@ async def member_button(ctx: Ctx, argument: str) -> None:
             options,
         )
     elif op == "clr" and n is not None:
+        if version != await records.latest_decision_id(ctx.session, runner.id):
+            ctx.say(ctx._("That question has closed."))  # a keyboard from another referral
+            return
         await _clear(ctx, link, runner, n)
     elif op == "note":
         await engine.start(ctx, NOTE, {"rid": runner.id})

@@ -299,6 +299,15 @@ async def all_decisions(
     return list(result.scalars())
 
 
+async def latest_decision_id(session: AsyncSession, runner_id: int) -> int:
+    """The id of the runner's newest stored decision (0: none): a keyboard that acts on the
+    runner's current state (a clinician's clearance) carries it and is stale once it moved."""
+    value = await session.scalar(
+        select(func.max(DecisionRow.id)).where(DecisionRow.runner_id == runner_id)
+    )
+    return int(value or 0)
+
+
 async def all_red_flags(session: AsyncSession, runner_id: int) -> list[RedFlagRow]:
     result = await session.execute(
         select(RedFlagRow).where(RedFlagRow.runner_id == runner_id).order_by(RedFlagRow.id)

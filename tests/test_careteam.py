@@ -431,6 +431,20 @@ async def test_a_clinicians_clearance_closes_the_referral(double, db, clock: Clo
         [patients] = await physio.say("/patients")
         assert "no open red flags" in (patients.text or "")
 
+        # Referred again later: the stage keyboard of the first referral clears nothing.
+        await runner.say("/reassess")
+        await choose(runner, "bony_tenderness")  # the safety re-screen: a new red flag
+        assert (await runner_row(db, RUNNER)).status == "referred"
+        [old] = [d for row in ask.buttons() for label, d in row if label == "Stage 1: Walk"]
+        [stale] = await physio.press_data(ask.message_id, old)
+        assert "That question has closed" in (stale.text or "")
+        assert (await runner_row(db, RUNNER)).status == "referred"  # the referral stands
+        [card] = await physio.press(f"Open {runner.name}")
+        [ask] = await physio.press("I examined and cleared them")
+        [done] = await physio.press("Stage 1: Walk")  # a fresh keyboard still works
+        assert "restarts at stage 1" in (done.text or "")
+        assert (await runner_row(db, RUNNER)).status == "active"
+
 
 async def test_delete_removes_the_links_both_ways(double, db, clock: Clock):
     runner = Person(double, RUNNER, "Ann Runner")

@@ -340,7 +340,8 @@ async def render_care_team(r: Renderer, referral: Renderer, member: Renderer) ->
     third = _token(await referral.act("invite", _invite))
     await member.press(f"a|ci|a.{third}", "a|ci|a.<id>")
     await member.press(f"a|cm|clr.{referred_id}", "a|cm|clr.<id>")
-    await member.press(f"a|cm|clr.{referred_id}.1", "a|cm|clr.<id>.1")
+    version = await _decision_id(referral)
+    await member.press(f"a|cm|clr.{referred_id}.1.{version}", "a|cm|clr.<id>.1.<v>")
     await r.say("/careteam")
     link_id = await _link_id(r, rid)
     await r.press(f"a|ct|rm.{link_id}", "a|ct|rm.<id>")
@@ -353,6 +354,14 @@ async def render_care_team(r: Renderer, referral: Renderer, member: Renderer) ->
 async def _runner_id(r: Renderer) -> int:
     async with r.db.session() as session:
         return (await store.get_or_create_runner(session, r.user_id, r.user_id, r.lang)).id
+
+
+async def _decision_id(r: Renderer) -> int:
+    from storage import records
+
+    async with r.db.session() as session:
+        rid = (await store.get_or_create_runner(session, r.user_id, r.user_id, r.lang)).id
+        return await records.latest_decision_id(session, rid)
 
 
 async def _link_id(r: Renderer, rid: int) -> int:
