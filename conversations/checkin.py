@@ -247,6 +247,19 @@ def measured_answers(recordings: Sequence[ActivityFileRow]) -> Answers:
     return {"minutes": minutes, "running_minutes": running, MEASURED: True}
 
 
+DONE_SHARE = 0.9  # measured at least this share of the planned minutes (and running): done
+
+
+def measured_outcome(measured: Answers, planned: Prescription) -> Outcome:
+    """Done as planned only when the recordings measured the session: at least 90 % of its
+    minutes and of its running minutes (a walk or a cut-short run on a run day is a shorter
+    session, never a green one for progression)."""
+    minutes, running = int(measured["minutes"]), int(measured["running_minutes"])
+    enough = minutes >= DONE_SHARE * planned.total_minutes
+    ran = planned.running_minutes == 0 or running >= DONE_SHARE * planned.running_minutes
+    return Outcome.DONE if enough and ran else Outcome.SHORTER
+
+
 SESSION_DAY = "_day"  # the day the check-in began: the session it describes
 SESSION_DAY_MAX_AGE = 2  # a check-in left open longer describes no session: it is today's
 
@@ -272,6 +285,8 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
         # Run recordings of the day sent before the check-in: the session counts for what
         # they measured (all of them together), whatever was typed.
         answers = {**answers, **measured_answers(recordings)}
+        if answers.get("outcome") == Outcome.DONE.value:  # "as planned", as measured
+            answers["outcome"] = measured_outcome(answers, planned).value
     checkin = checkin_from(answers, ctx, planned)
     not_asked = [key for key in records.NOT_ASKABLE if answers.get(key) is None]
     row = await records.add_checkin(

@@ -29,7 +29,7 @@ from conversations import activity_files, checkin, engine, newcomer, today
 from conversations.activity_files import Activity, Unreadable
 from conversations.context import Ctx
 from locales import N_
-from progression import Outcome, plan_week
+from progression import plan_week
 from storage import records
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ DOWNLOAD = "download"  # Telegram did not hand the file over
 TOO_OLD = "too_old"
 FUTURE = "future"
 FUTURE_SLACK = timedelta(minutes=15)  # a watch clock a little ahead is not the future
-DONE_SHARE = 0.9  # measured minutes at least this share of the planned session: done
 CADENCE_RANGE = (120, 220)  # steps a minute a running cadence can be
 
 PROBLEMS = {
@@ -234,7 +233,7 @@ async def _prefilled(ctx: Ctx, day: Any) -> engine.Answers:
     measured = checkin.measured_answers(recordings)
     _, history = await today.current(ctx)
     planned = plan_week(history, day)[0].prescription
-    done = measured["minutes"] >= DONE_SHARE * planned.total_minutes
+
     answers: engine.Answers = {}
     state = await engine.current(ctx)
     if state is not None and state[0] is checkin.FLOW and state[2].get(checkin.SESSION_DAY) == (
@@ -242,7 +241,7 @@ async def _prefilled(ctx: Ctx, day: Any) -> engine.Answers:
     ):
         answers = {k: v for k, v in state[2].items() if k not in ("outcome", "minutes")}
     answers.update(measured)
-    answers["outcome"] = (Outcome.DONE if done else Outcome.SHORTER).value
+    answers["outcome"] = checkin.measured_outcome(measured, planned).value
     answers[checkin.SESSION_DAY] = day.isoformat()
     if await checkin.symptoms_lately(ctx):
         answers["_recent"] = True

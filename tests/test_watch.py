@@ -409,3 +409,30 @@ async def test_a_file_sent_during_a_reassessment_keeps_it_and_waits_for_the_chec
         await answer_flow(chat, db, {"outcome": "done", **FEELINGS})
     [row], [recording] = await _stored(db)
     assert row.minutes == 35 and recording.checkin_id == row.id  # counted as measured
+
+
+async def test_a_walk_uploaded_on_a_run_day_is_a_shorter_session_not_a_green_one(
+    double, db, clock
+):
+    """Done as planned only when the watch measured the planned running too: a 35-minute
+    walk on a walk/run day fills the check-in as "did less", so it cannot move the plan up."""
+    from progression import first_level_of_stage
+    from tests.watch_files import Part
+
+    chat = Chat(double, 7712)
+    async with running_bot(double, db, clock=clock):
+        await onboard(chat)
+        async with db.session() as session:  # at the walk/run stage (as progression would be)
+            query = select(Runner).where(Runner.telegram_user_id == 7712)
+            runner = (await session.execute(query)).scalar_one()
+            runner.level = first_level_of_stage(2)
+        clock.advance(hours=3)
+        [today] = await chat.say("/today")
+        assert "Run " in (today.text or "")  # a session with running planned
+        walk = [Part(35 * 60, 1.5, 112, 105)]
+        await send_file(chat, fit_file(walk), "walk.fit", count=2)
+        _, _, answers = await _conversation(db, 7712)
+        assert answers["outcome"] == "shorter" and answers["running_minutes"] == 0
+        await answer_flow(chat, db, FEELINGS)
+    [row], _ = await _stored(db)
+    assert row.outcome == "shorter" and row.minutes == 35 and (row.running_minutes or 0) == 0
