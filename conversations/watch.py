@@ -128,9 +128,11 @@ async def received(ctx: Ctx, upload: Upload) -> None:
         await engine.reask(ctx, "\n")
         return
     if upload.activity is None:
+        # a message of its own, then the open question again: the question may be dropped
+        # as answered (a button pressed meanwhile), what the runner is told may not
         problem = PROBLEMS.get(upload.problem or "", PROBLEMS[activity_files.CORRUPT])
-        if not await engine.reask(ctx, ctx._(problem) + "\n\n"):
-            ctx.say(ctx._(problem))
+        ctx.say(ctx._(problem))
+        await engine.reask(ctx)
         return
     if today.say_if_inactive(ctx):
         return
@@ -219,7 +221,8 @@ async def received(ctx: Ctx, upload: Upload) -> None:
                 "first; then send /checkin and the measured minutes are counted."
             ).format(date=ctx.tr.date(day))
         )
-        await engine.reask(ctx, "\n".join(lines) + "\n\n")
+        ctx.say("\n".join(lines))
+        await engine.reask(ctx)
         return
     lines.append(ctx._("I have filled in the minutes. Now a few questions on how it felt."))
     ctx.say("\n".join(lines))

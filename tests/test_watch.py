@@ -287,8 +287,9 @@ async def test_a_file_mid_question_is_refused_and_the_question_asked_again(doubl
     async with running_bot(double, db, clock=clock):
         await onboard(chat)
         await chat.say("/checkin")
-        [reply] = await send_file(chat, b"", "run.fit")
-        assert "no timed movement" in reply.text and "How did today's session go?" in reply.text
+        said, asked = await send_file(chat, b"", "run.fit", count=2)
+        assert "no timed movement" in (said.text or "")  # a message of its own
+        assert "How did today's session go?" in (asked.text or "")  # then the question again
 
 
 async def test_a_newcomer_is_pointed_to_start(double, db, clock):
@@ -398,9 +399,10 @@ async def test_a_file_sent_during_a_reassessment_keeps_it_and_waits_for_the_chec
         await chat.say("/reassess")
         before = await _conversation(db, 7711)
         assert before[0] == "reassess"
-        [reply] = await send_file(chat, fit_file(walk_run()), "run.fit")
+        reply, asked = await send_file(chat, fit_file(walk_run()), "run.fit", count=2)
         assert "35 min, 4.8 km" in (reply.text or "")
         assert "finish these questions first" in (reply.text or "")
+        assert "Weekly reassessment" in (asked.text or "")  # the open question again
         assert await _conversation(db, 7711) == before  # the reassessment stays as it was
         checkins, files = await _stored(db)
         assert checkins == [] and len(files) == 1 and files[0].checkin_id is None
