@@ -15,6 +15,8 @@ COPY conversations ./conversations
 COPY storage ./storage
 COPY locales ./locales
 COPY progression ./progression
+COPY reports ./reports
+COPY activities ./activities
 RUN pip install . \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin runcoach
 COPY --chmod=755 docker/entrypoint.sh /usr/local/bin/runcoach-entrypoint

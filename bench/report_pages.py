@@ -20,9 +20,10 @@ import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from conversations import report
-from conversations.charts import render_progress_chart
+import reports.pdf
+import reports.report_input
 from locales import translator
+from reports.charts import render_progress_chart
 from storage.models import (
     CheckInRow,
     DecisionRow,
@@ -189,10 +190,10 @@ def example_records() -> Records:
     return Records(checkins, mornings, reassessments, red_flags, decisions)
 
 
-def example_input(lang: str = "en") -> report.ReportInput:
+def example_input(lang: str = "en") -> reports.report_input.ReportInput:
     runner = example_runner()
     runner.language = lang
-    data = report.ReportInput.of(runner, TODAY, example_records(), None)
+    data = reports.report_input.ReportInput.of(runner, TODAY, example_records(), None)
     chart = data.chart(translator(lang))
     if chart is not None:
         data.chart_png = render_progress_chart(chart, translator(lang))
@@ -200,7 +201,7 @@ def example_input(lang: str = "en") -> report.ReportInput:
 
 
 def example_pdf(lang: str = "en") -> bytes:
-    return report.build_pdf(example_input(lang), translator(lang))
+    return reports.pdf.build_pdf(example_input(lang), translator(lang))
 
 
 def main() -> int:

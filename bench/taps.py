@@ -39,7 +39,7 @@ sys.path.insert(0, ROOT)
 from sqlalchemy import select  # noqa: E402
 
 from bot.double import BotApiDouble  # noqa: E402
-from conversations import dispatch, prompts  # noqa: E402
+from conversations import prompts, sender  # noqa: E402
 from conversations.context import Ctx, Services  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.models import ConversationRow, Runner  # noqa: E402
@@ -172,7 +172,7 @@ async def deliver_prompt(
         ctx = Ctx(services=Services(db=db), session=session, runner=runner, now=clock())
         await prompts.compose(ctx, kinds)
         await session.commit()
-    await dispatch.deliver(app.bot, chat.user_id, ctx.out)
+    await sender.deliver(app.bot, chat.user_id, ctx.out)
     await chat.double.wait_for(chat.user_id, len(ctx.out), since=0, timeout=10)
 
 

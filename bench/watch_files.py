@@ -4,7 +4,7 @@ second (3,601 samples, with cadence and heart rate), as FIT, GPX and TCX.
     .venv/bin/python -m bench.watch_files
 
 The files are written by tests/watch_files.py (fit-tool, gpxpy, ElementTree); the reader is
-conversations/activity_files.read, which the bot runs in a worker thread before the
+activities/reader.read, which the bot runs in a worker thread before the
 update's transaction. Prints ``figure: name = value unit`` lines.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from conversations import activity_files
+from activities import reader as activity_files
 from tests.watch_files import WRITERS, walk_run
 
 REPEATS = 5

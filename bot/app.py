@@ -29,8 +29,8 @@ from bot.settings import Settings
 from bot.webhook import WebhookServer
 from conversations import Services
 from conversations.basics import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
-from conversations.dispatch import Sender
 from conversations.handlers import build_handlers
+from conversations.sender import Sender
 from locales import SUPPORTED, pick_language, translator
 from storage import Database
 from storage import runners as store

@@ -48,7 +48,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot import metrics
 from conversations.context import Out
-from conversations.dispatch import markup
+from conversations.sender import markup
 
 log = logging.getLogger(__name__)
 

@@ -529,7 +529,7 @@ class Scheduler:
         return ctx
 
     async def _care_alerts(self, jobs: list[CareJob]) -> None:
-        from conversations import careteam
+        from conversations import care_messages as careteam
 
         while self.running():
             async with self.services.db.session() as session:
@@ -553,7 +553,7 @@ class Scheduler:
                 return
 
     async def _care_summaries(self, jobs: list[CareJob], stats: TickStats) -> None:
-        from conversations import careteam
+        from conversations import care_messages as careteam
 
         async with self.services.db.session() as session:
             now = self.now()
@@ -590,7 +590,7 @@ class Scheduler:
 
     async def _care_reclaim(self, jobs: list[CareJob], stats: TickStats) -> None:
         """Care messages a dead process claimed but never sent: composed afresh."""
-        from conversations import careteam
+        from conversations import care_messages as careteam
 
         async with self.services.db.session() as session:
             now = self.now()

@@ -41,7 +41,7 @@ from telegram.ext import Application
 from bot import metrics
 from bot.health import Probes
 from bot.polling import ALLOWED_UPDATES, OUTCOME, Outcome, chat_key, is_transient
-from conversations.dispatch import Sender
+from conversations.sender import Sender
 from storage import Database
 from storage import outbox as box
 

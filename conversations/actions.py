@@ -1,6 +1,8 @@
-"""Buttons that are not answers to a step (language choice, daily-prompt buttons, confirmations).
+"""The registry of commands and of buttons that are not answers to a step (language choice,
+the daily prompt's buttons, confirmations). Each conversation module registers its own;
+``conversations/router.py`` runs them (and points a chat with no plan yet to /start first).
 
-Their callback data is ``a|<name>|<argument>``; each conversation module registers its own.
+A button's callback data is ``a|<name>|<argument>``.
 """
 
 from __future__ import annotations
@@ -12,21 +14,16 @@ from conversations.context import Ctx
 ActionFn = Callable[[Ctx, str], Awaitable[None]]
 ACTIONS: dict[str, ActionFn] = {}
 
+Command = Callable[[Ctx], Awaitable[None]]
+# Commands each conversation module contributes: name -> coroutine(ctx).
+COMMAND_ACTIONS: dict[str, Command] = {}
+
 
 def action(name: str) -> Callable[[ActionFn], ActionFn]:
-    """Register a button's coroutine. Pressed before the runner has a plan (an old button
-    after /delete), a button that needs one points to /start instead; ``fn`` is returned
-    unchanged for direct calls."""
+    """Register a button's coroutine; ``fn`` is returned unchanged for direct calls."""
 
     def register(fn: ActionFn) -> ActionFn:
-        async def run(ctx: Ctx, argument: str) -> None:
-            from conversations import newcomer
-
-            if not await newcomer.button_needs_a_plan(ctx, name):
-                await fn(ctx, argument)
-
-        run.__name__ = getattr(fn, "__name__", name)
-        ACTIONS[name] = run
+        ACTIONS[name] = fn
         return fn
 
     return register
@@ -36,31 +33,12 @@ def data(name: str, argument: str = "") -> str:
     return f"a|{name}|{argument}"
 
 
-Command = Callable[[Ctx], Awaitable[None]]
-# Commands each conversation module contributes: name -> coroutine(ctx). Order = menu order.
-COMMAND_ACTIONS: dict[str, Command] = {}
-
-
 def command(*names: str) -> Callable[[Command], Command]:
-    """Register ``fn`` for these commands. Sent before the runner has a plan, a command that
-    needs one points to /start instead (conversations/newcomer.py); ``fn`` itself is
-    returned unchanged for direct calls."""
+    """Register ``fn`` for these commands; ``fn`` is returned unchanged for direct calls."""
 
     def register(fn: Command) -> Command:
         for name in names:
-            COMMAND_ACTIONS[name] = _unless_no_plan(name, fn)
+            COMMAND_ACTIONS[name] = fn
         return fn
 
     return register
-
-
-def _unless_no_plan(name: str, fn: Command) -> Command:
-    async def run(ctx: Ctx) -> None:
-        from conversations import newcomer
-
-        if not await newcomer.command_needs_a_plan(ctx, name):
-            await fn(ctx)
-
-    run.__name__ = getattr(fn, "__name__", name)
-    run.__doc__ = fn.__doc__
-    return run

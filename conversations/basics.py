@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from conversations import engine, newcomer
-from conversations.actions import action, command, data
+from conversations.actions import action, command
+from conversations.common import DISCLAIMER, ask_language
 from conversations.context import Ctx
-from locales import LANGUAGE_NAMES, N_, SUPPORTED
+from locales import N_, SUPPORTED
 
 # The command menu, in the order Telegram shows it. Descriptions are msgids.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -43,12 +44,6 @@ SHORT_DESCRIPTION = N_(
     "not a diagnosis."
 )
 
-DISCLAIMER = N_(
-    "I am a running coach, not a clinician: I cannot diagnose an injury. If something feels "
-    "wrong, or you are unsure, see a doctor or physiotherapist."
-)
-
-
 def disclaimer(ctx: Ctx) -> str:
     return ctx._(DISCLAIMER)
 
@@ -71,13 +66,9 @@ async def welcome_back(ctx: Ctx) -> None:
     )
 
 
-def language_keyboard() -> list[list[tuple[str, str]]]:
-    return [[(LANGUAGE_NAMES[code], data("lang", code)) for code in SUPPORTED]]
-
-
 @command("language")
 async def language_command(ctx: Ctx) -> None:
-    ctx.say(ctx._("Which language should I use?"), language_keyboard())
+    ask_language(ctx)
 
 
 @action("lang")

@@ -3,41 +3,31 @@ sees who follows them and what each sees, and removes anyone at once. The invite
 link (``/start <token>``), sees who invited them and exactly what they would see, and accepts
 or declines.
 
-What a member then gets (alerts, the Monday summary) is composed here and sent by the
-scheduler (bot/scheduler.py, storage/careteam.py); what a member can do lives in
-``conversations/patients.py``. Every message to the other side of a link is written to the
-outbox in the same transaction as the act it reports (``dispatch.OTHERS``).
+What a member then gets (alerts, the Monday summary) is composed in
+``conversations/care_messages.py`` and sent by the scheduler (bot/scheduler.py,
+storage/careteam.py); what a member can do lives in ``conversations/patients.py``. Every
+message to the other side of a link is written to the outbox in the same transaction as the
+act it reports (``Ctx.other``).
 """
 
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import timedelta
 
-from conversations import engine, render, report
+from conversations import engine
 from conversations.actions import action, command, data
-from conversations.context import Ctx, Out
-from conversations.dispatch import BOT_USERNAME, OTHERS, SENDER_NAME
+from conversations.care_messages import name
+from conversations.common import TIME_ZONE_STEP
+from conversations.context import BOT_USERNAME, SENDER_NAME, Ctx
 from conversations.engine import Answers, Flow
+from conversations.events import DataDeleting
 from locales import N_
-from progression import Action, Decision, ReasonCode, RedFlag
 from storage import careteam as store
-from storage import records
-from storage.models import CareLinkRow, Runner
-from storage.schedule import zone_of
+from storage.models import Runner
 
 INVITE = "ct"  # the runner's buttons: a|ct|invite, a|ct|rm.<link id>, a|ct|rmyes.<link id>
 ANSWER = "ci"  # the invitee's buttons: a|ci|a.<token> (accept), a|ci|d.<token> (decline)
-
-# alert kinds (care_events.kind)
-RED_FLAG, STEP_BACK, ESCALATION = "red_flag", "step_back", "escalation"
-PAIN_STEP_BACKS = frozenset(
-    {
-        ReasonCode.SHARP_OR_LIMP,
-        ReasonCode.PAIN_DURING_OVER_CEILING,
-        ReasonCode.PAIN_AFTER_OVER_CEILING,
-    }
-)
 
 SEES = N_(
     "What they see: an alert when you report a red flag, step back for pain above the "
@@ -56,21 +46,8 @@ INVALID_LINK = N_(
 )
 
 
-def name(text: str | None) -> str:
-    """A Telegram name, safe in an HTML message."""
-    return html.escape((text or "").strip() or "?")
-
-
 def sender_name(ctx: Ctx) -> str:
     return str(ctx.extra.get(SENDER_NAME) or "")[:128]
-
-
-def other_ctx(ctx: Ctx, runner: Runner) -> Ctx:
-    """A context for another chat in this transaction: what it says is queued to that chat,
-    in that person's language, when this update's transaction commits."""
-    other = Ctx(services=ctx.services, session=ctx.session, runner=runner, now=ctx.now)
-    ctx.extra.setdefault(OTHERS, []).append(other)
-    return other
 
 
 async def runner_of(ctx: Ctx, runner_id: int) -> Runner | None:
@@ -178,7 +155,7 @@ async def _remove(ctx: Ctx, link_id: int, *, confirmed: bool) -> None:
     )
     member = await runner_of(ctx, removed.member_id)
     if member is not None:
-        other = other_ctx(ctx, member)
+        other = ctx.other(member)
         other.say(
             other._("{name} removed you from their care team.").format(
                 name=name(removed.runner_name)
@@ -186,13 +163,13 @@ async def _remove(ctx: Ctx, link_id: int, *, confirmed: bool) -> None:
         )
 
 
-async def forget(ctx: Ctx) -> None:
+async def forget(ctx: Ctx, _event: DataDeleting) -> None:
     """/delete: every link goes, both ways; whoever was on the other side is told."""
     for link in await store.remove_all(ctx.session, ctx.runner.id):
         if link.runner_id == ctx.runner.id:
             member = await runner_of(ctx, link.member_id)
             if member is not None:
-                other = other_ctx(ctx, member)
+                other = ctx.other(member)
                 other.say(
                     other._("{name} deleted their data here: you no longer follow them.").format(
                         name=name(link.runner_name)
@@ -201,7 +178,7 @@ async def forget(ctx: Ctx) -> None:
         else:
             runner = await runner_of(ctx, link.runner_id)
             if runner is not None:
-                other = other_ctx(ctx, runner)
+                other = ctx.other(runner)
                 other.say(
                     other._("{name} deleted their data here and left your care team.").format(
                         name=name(link.member_name)
@@ -271,7 +248,7 @@ async def answer_button(ctx: Ctx, argument: str) -> None:
         ctx.say(ctx._(INVALID_LINK))
         return
     me = sender_name(ctx)
-    other = other_ctx(ctx, inviter)
+    other = ctx.other(inviter)
     if op == "d":
         ctx.say(ctx._("Declined: nothing is shared with you."))
         other.say(other._("{name} declined your care-team invitation.").format(name=name(me)))
@@ -299,136 +276,6 @@ async def _finish_zone(ctx: Ctx, answers: Answers) -> None:
     ctx.say(ctx._("Saved. Your weekly summaries come on Monday morning, your time."))
 
 
-def _zone_step() -> engine.Step:
-    from conversations import onboarding
-
-    step = next(s for s in onboarding.STEPS if s.name == "time_zone")
-    return step
+ZONE = engine.register(Flow("care_zone", N_("Care team"), (TIME_ZONE_STEP,), _finish_zone))
 
 
-ZONE = engine.register(Flow("care_zone", N_("Care team"), (_zone_step(),), _finish_zone))
-
-
-# ---------------------------------------------------------------- alerts (scheduler side)
-
-
-async def note_decision(ctx: Ctx, decision: Decision) -> None:
-    """Queue an alert for the runner's care team when a decision about to be stored refers,
-    steps back for pain above the ceiling or sharp pain, or newly advises a clinician review
-    (one the last stored decision did not carry)."""
-    if not await store.has_members(ctx.session, ctx.runner.id):
-        return
-    previous = await previous_codes(ctx)
-    if decision.action is Action.REFER:
-        flags = render.flags_of(decision)
-        await alert_red_flags(ctx, flags)
-    else:  # a step back (or, at the lowest level, the reduced repeat that stands for one)
-        for r in decision.reasons:
-            if r.code in PAIN_STEP_BACKS:
-                await store.add_event(
-                    ctx.session,
-                    ctx.runner.id,
-                    STEP_BACK,
-                    ctx.today,
-                    {"code": r.code.value, "values": r.as_dict(), "level": decision.level},
-                )
-                break
-    for r in decision.reasons:
-        if (
-            r.code is ReasonCode.CLINICIAN_REVIEW_ADVISED
-            and ReasonCode.CLINICIAN_REVIEW_ADVISED.value not in previous
-        ):
-            await store.add_event(
-                ctx.session,
-                ctx.runner.id,
-                ESCALATION,
-                ctx.today,
-                {"code": r.code.value, "values": r.as_dict()},
-            )
-
-
-async def alert_red_flags(ctx: Ctx, flags: frozenset[RedFlag]) -> None:
-    await store.add_event(
-        ctx.session,
-        ctx.runner.id,
-        RED_FLAG,
-        ctx.today,
-        {"flags": ",".join(sorted(str(f) for f in flags))},
-    )
-
-
-def alert_text(ctx: Ctx, link: CareLinkRow, kind: str, day: date, detail: dict[str, object]) -> str:
-    """The alert a member reads, in the member's language (``ctx`` is the member's)."""
-    who = name(link.runner_name)
-    when = ctx.tr.day_month(day)
-    if kind == RED_FLAG:
-        codes = [c for c in str(detail.get("flags") or "").split(",") if c]
-        flags = ", ".join(report.label(ctx.tr, report.RED_FLAGS, c) for c in codes)
-        head = ctx._("Red flag: {name}, {date}").format(name=who, date=when)
-        body = ctx._(
-            "{name} reported: {flags}. Their plan is stopped until a clinician has examined "
-            "them; you can record your clearance from /patients."
-        ).format(name=who, flags=flags or ctx._("a warning sign"))
-    elif kind == STEP_BACK:
-        values = detail.get("values")
-        head = ctx._("Step back: {name}, {date}").format(name=who, date=when)
-        body = render.reason(
-            ctx, str(detail.get("code")), values if isinstance(values, dict) else {}
-        )
-    else:
-        values = detail.get("values")
-        head = ctx._("Clinician review advised: {name}, {date}").format(name=who, date=when)
-        body = render.reason(
-            ctx, str(detail.get("code")), values if isinstance(values, dict) else {}
-        )
-    return f"<b>{head}</b>\n{body}"
-
-
-def alert_out(ctx: Ctx, link: CareLinkRow, kind: str, day: date, detail: dict[str, object]) -> None:
-    from conversations import patients
-
-    ctx.say(alert_text(ctx, link, kind, day, detail), patients.open_button(ctx, link))
-
-
-async def summary_out(ctx: Ctx, link: CareLinkRow) -> None:
-    """The Monday summary of one runner for one member: the chart and the one-glance
-    summary, one message (``ctx`` is the member's)."""
-    from conversations import patients
-    from conversations.charts import render_progress_chart
-    from storage import reports
-
-    runner = await runner_of(ctx, link.runner_id)
-    if runner is None:
-        return
-    zone_today = ctx.now.astimezone(zone_of(runner)).date()
-    data_ = report.ReportInput.of(
-        runner, zone_today, await reports.load_records(ctx.session, runner.id), None
-    )
-    text = (
-        "<b>"
-        + ctx._("Weekly summary: {name}").format(name=name(link.runner_name))
-        + "</b>\n"
-        + patients.glance_text(ctx, data_)
-    )
-    chart = data_.chart(ctx.tr)
-    keyboard = patients.open_button(ctx, link)
-    if chart is None:
-        ctx.say(text + "\n" + ctx._("No check-ins yet, so no chart."), keyboard)
-        return
-    tr = ctx.tr
-
-    def png() -> bytes:
-        return render_progress_chart(chart, tr)
-
-    ctx.out.append(Out(text=tr.tidy(text)[:1024], keyboard=keyboard, photo=png))
-
-
-async def previous_codes(ctx: Ctx) -> frozenset[str]:
-    """The reason codes of the runner's last stored decision (a new escalation is one the
-    last decision did not carry)."""
-    rows = await records.all_decisions(
-        ctx.session, ctx.runner.id, since=ctx.today - timedelta(days=60)
-    )
-    if not rows:
-        return frozenset()
-    return frozenset(str(r.get("code")) for r in rows[-1].reasons or [])

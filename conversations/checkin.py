@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
-from conversations import engine, render, today
-from conversations.actions import command
+from conversations import decisions, engine, view
+from conversations.actions import action, command
 from conversations.common import SKIP, SWELLING_OPTIONS, optional, optional_text, skip_row
 from conversations.context import Ctx
 from conversations.engine import (
@@ -30,6 +30,7 @@ from conversations.engine import (
 )
 from locales import N_
 from progression import CheckIn, Outcome, Prescription, SessionKind, Swelling, decide, plan_week
+from reports import words
 from storage import records
 from storage.models import ActivityFileRow
 
@@ -277,7 +278,7 @@ def session_day(ctx: Ctx, answers: Answers) -> date:
 
 
 async def finish(ctx: Ctx, answers: Answers) -> None:
-    _, before = await today.current(ctx)
+    _, before = await decisions.current(ctx)
     day = session_day(ctx, answers)
     planned = plan_week(before, day)[0].prescription
     recordings = await records.unattached_activities(ctx.session, ctx.runner.id, day)
@@ -296,8 +297,8 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
         await records.attach_activities(ctx.session, row, recordings)
     history = replace(before, checkins=(*before.checkins, checkin))
     decision = decide(history, ctx.today)
-    new_escalation = today.escalation_is_new(decision, before)
-    await today.remember(ctx, decision)
+    new_escalation = decisions.escalation_is_new(decision, before)
+    await decisions.remember(ctx, decision)
     lines = [ctx._("Thanks, your check-in is saved.")]
     if recordings and row.measured_minutes is not None and row.outcome in (
         records.MEASURED_OUTCOMES
@@ -315,8 +316,8 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     if answers.get("note"):
         lines.append(ctx._("Note: {note}").format(note=html.escape(str(answers["note"]))))
     lines.append("")
-    lines.append(render.decision(ctx, decision, escalation=new_escalation))
-    ctx.say("\n".join(lines), today.decision_buttons(ctx, decision))
+    lines.append(words.decision(ctx, decision, escalation=new_escalation))
+    ctx.say("\n".join(lines), view.decision_buttons(ctx, decision))
 
 
 FLOW = engine.register(Flow(name="checkin", title=N_("Check-in"), steps=STEPS, finish=finish))
@@ -340,11 +341,17 @@ async def begin(ctx: Ctx) -> None:
     answers: Answers = {SESSION_DAY: ctx.today.isoformat()}
     if await symptoms_lately(ctx):
         answers["_recent"] = True
-    await today.start_if_active(ctx, FLOW, answers)
+    await view.start_if_active(ctx, FLOW, answers)
 
 
-async def record_skipped(ctx: Ctx) -> None:
+@action("checkin")
+async def checkin_button(ctx: Ctx, _arg: str) -> None:
+    await begin(ctx)
+
+
+@action("skipped")
+async def record_skipped(ctx: Ctx, _arg: str = "") -> None:
     """The daily prompt's "Skipped today" button: a one-tap check-in."""
-    await today.start_if_active(
+    await view.start_if_active(
         ctx, FLOW, {"outcome": Outcome.SKIPPED.value, SESSION_DAY: ctx.today.isoformat()}
     )

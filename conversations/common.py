@@ -1,4 +1,4 @@
-"""Parsers and keyboards that several conversations share."""
+"""Parsers, keyboards, steps and texts that several conversations share."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from collections.abc import Callable
 from datetime import date, time, timedelta
 from typing import Any
 
+from conversations.actions import data
 from conversations.context import Ctx
-from conversations.engine import Answers, Invalid, Option, number_row
-from locales import N_
+from conversations.engine import Answers, Invalid, Option, Step, number_row
+from locales import LANGUAGE_NAMES, N_, SUPPORTED
+from locales.timezones import SHORT_LISTS, resolve, zone_label
+from reports.dates import INJURY_DATE_PRESETS
 
 SKIP = "skip"
 _TIME = re.compile(r"^\s*(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
@@ -59,7 +62,6 @@ def parse_date(text: str, today: date) -> date | None:
     return None
 
 
-INJURY_DATE_PRESETS = {"week": 3, "2weeks": 10, "6weeks": 28, "older": 60}
 # What the runner said, kept beside the date (the report prints it as said): the button, or
 # "date" for a typed date, and the day of the answer.
 INJURY_DATE_ANSWER = "injury_date_answer"
@@ -128,3 +130,124 @@ STIFFNESS_OPTIONS: list[list[Option]] = [number_row(0, 5, 10, 20, 30, 60)]  # mi
 
 def skip_row() -> list[Option]:
     return [Option(SKIP, N_("Skip"))]
+
+
+# ------------------------------------------------------ steps that onboarding and settings share
+# Day sets offered as buttons: never two days in a row, Sunday to Monday included (in stages
+# 2-3 runs are never on back-to-back days; four days a week cannot all be apart, so four is
+# "any 4 days" and the plan makes the extra day cross-training when it must).
+WEEKDAY_SETS: dict[int, tuple[tuple[int, ...], ...]] = {
+    2: ((1, 5), (2, 6), (0, 3)),
+    3: ((0, 2, 4), (1, 3, 5), (1, 3, 6)),
+}
+ANY_DAYS = (2, 3, 4)
+
+
+def days_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    rows = []
+    for count in sorted(WEEKDAY_SETS):
+        row = []
+        for days in WEEKDAY_SETS[count]:
+            label = " ".join(ctx.tr.weekday_name(d, "abbreviated") for d in days)
+            row.append(Option(",".join(map(str, days)), label, literal=True))
+        rows.append(row)
+    label = ctx._("Any {n} days")
+    rows.append([Option(f"any{n}", label.format(n=n), literal=True) for n in ANY_DAYS])
+    return rows
+
+
+def run_days_of(days: str) -> tuple[int, str]:
+    """The days step's answer -> (runs a week, preferred days): "any3" or "0,2,4"."""
+    if days.startswith("any"):
+        return int(days[3:]), ""
+    return len([d for d in days.split(",") if d]), days
+
+
+def days_parse(ctx: Ctx, text: str, answers: Answers) -> str:
+    if text.startswith("any") and text[3:] in {str(n) for n in ANY_DAYS}:
+        return text
+    parts = [p for p in text.replace(" ", ",").split(",") if p]
+    if parts and all(p.isdigit() and 0 <= int(p) <= 6 for p in parts):
+        if len(set(parts)) > 4:
+            raise Invalid(N_("For now I plan at most 4 runs a week. Please pick up to 4 days."))
+        return ",".join(sorted(set(parts), key=int))
+    # typed weekday names in the runner's language
+    names = {}
+    for width in ("wide", "abbreviated"):
+        for d in range(7):
+            names[ctx.tr.weekday_name(d, width).casefold().rstrip(".")] = d
+    chosen = []
+    for word in text.replace(",", " ").split():
+        key = word.casefold().rstrip(".")
+        if key not in names:
+            raise Invalid(N_("Please tap one of the buttons, or type days like: Mon Wed Fri."))
+        chosen.append(names[key])
+    if not chosen:
+        raise Invalid(N_("Please tap one of the buttons, or type days like: Mon Wed Fri."))
+    if len(set(chosen)) > 4:
+        raise Invalid(N_("For now I plan at most 4 runs a week. Please pick up to 4 days."))
+    return ",".join(str(d) for d in sorted(set(chosen)))
+
+
+def zone_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    names = SHORT_LISTS.get(ctx.lang, SHORT_LISTS["en"])
+    items = [Option(n, zone_label(n, ctx.lang), literal=True) for n in names]
+    rows = [items[i : i + 3] for i in range(0, len(items), 3)]
+    rows.append([Option("UTC", "UTC", literal=True)])
+    return rows
+
+
+def zone_parse(ctx: Ctx, text: str, answers: Answers) -> str:
+    zone = resolve(text)
+    if zone is None:
+        raise Invalid(
+            N_(
+                "I don't know that time zone. Type a big city near you (Berlin), a zone name "
+                "(Europe/Berlin) or an offset (UTC+2)."
+            )
+        )
+    return zone
+
+
+DAYS_STEP = Step(
+    "days",
+    N_("On which days would you like to walk or run?"),
+    days_parse,
+    days_options,
+    hint=N_(
+        "In stages 2 and 3 runs are never on back-to-back days; with 4 days a week one "
+        "of them becomes cross-training then."
+    ),
+)
+
+REMINDER_STEP = Step(
+    "reminder",
+    N_("What time should I send your daily message?"),
+    reminder_parse,
+    reminder_options,
+    hint=N_("Or type a time, like 06:45."),
+)
+
+TIME_ZONE_STEP = Step(
+    "time_zone",
+    N_("Which time zone are you in?"),
+    zone_parse,
+    zone_options,
+    hint=N_("Or type a city, a zone like Europe/Berlin, or an offset like UTC+3."),
+)
+
+
+# Said at onboarding, in /help and wherever runcoach's limits matter.
+DISCLAIMER = N_(
+    "I am a running coach, not a clinician: I cannot diagnose an injury. If something feels "
+    "wrong, or you are unsure, see a doctor or physiotherapist."
+)
+
+
+def language_keyboard() -> list[list[tuple[str, str]]]:
+    return [[(LANGUAGE_NAMES[code], data("lang", code)) for code in SUPPORTED]]
+
+
+def ask_language(ctx: Ctx) -> None:
+    """/language, and the Language button of /settings."""
+    ctx.say(ctx._("Which language should I use?"), language_keyboard())

@@ -14,6 +14,12 @@ from locales import Translator, pick_language, translator
 from storage import Database
 from storage.models import Runner
 
+# ctx.extra keys set by the dispatcher: the sender's Telegram name, the bot's username (for a
+# care-team invitation link); and contexts of other chats with replies to queue
+SENDER_NAME = "sender_name"
+BOT_USERNAME = "bot_username"
+OTHERS = "others"
+
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
@@ -99,3 +105,11 @@ class Ctx:
         self, text: str, keyboard: list[list[tuple[str, str]]] | None = None, **kwargs: Any
     ) -> None:
         self.out.append(Out(text=self.tr.tidy(text), keyboard=keyboard, **kwargs))
+
+    def other(self, runner: Runner) -> Ctx:
+        """A context for another chat in this transaction (a runner's care team, or the
+        runner a member acted for): what it says is queued to that chat, in that person's
+        language, when this update's transaction commits."""
+        other = Ctx(services=self.services, session=self.session, runner=runner, now=self.now)
+        self.extra.setdefault(OTHERS, []).append(other)
+        return other

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conversations import events
 from conversations.actions import action, command, data
 from conversations.context import Ctx
 from storage import reports as store
@@ -59,8 +60,6 @@ async def delete_answer(ctx: Ctx, argument: str) -> None:
         "Done: all your data is deleted. Send /start whenever you want to begin again. "
         "Take care!"
     )
-    from conversations import careteam
-
-    await careteam.forget(ctx)  # the care-team links both ways; the other side is told
+    await events.publish(ctx, events.DataDeleting())  # the care team's links, both ways
     await store.forget_runner(ctx.session, ctx.runner.id)
     ctx.say(goodbye)

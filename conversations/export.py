@@ -4,31 +4,19 @@ from __future__ import annotations
 
 from functools import cache, partial
 
-from conversations import report
 from conversations.actions import command
-from conversations.charts import render_progress_chart
 from conversations.context import Ctx
-from locales import Translator
+from reports.pdf import CSV_NAME, PDF_NAME, documents
+from reports.report_input import ReportInput
 from storage import reports as store
-
-PDF_NAME = "runcoach-report.pdf"
-CSV_NAME = "runcoach-checkins.csv"
-
-
-def _build(data: report.ReportInput, tr: Translator) -> tuple[bytes, bytes]:
-    """Both documents (run in a worker thread: rendering takes a moment)."""
-    chart = data.chart(tr)
-    if chart is not None:
-        data.chart_png = render_progress_chart(chart, tr)
-    return report.build_pdf(data, tr), report.checkins_csv(data.records.checkins)
 
 
 @command("export")
 async def export_command(ctx: Ctx) -> None:
     records = await store.load_records(ctx.session, ctx.runner.id)
-    data = report.ReportInput.of(ctx.runner, ctx.today, records, None)
+    data = ReportInput.of(ctx.runner, ctx.today, records, None)
     # Built once, after the transaction commits (see Out): rendering takes a moment.
-    build = cache(partial(_build, data, ctx.tr))
+    build = cache(partial(documents, data, ctx.tr))
 
     def pdf() -> bytes:
         return build()[0]

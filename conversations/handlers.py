@@ -1,4 +1,5 @@
-"""PTB handlers: each one parses the update and hands a small coroutine to dispatch.run."""
+"""PTB handlers: each one reads the update and hands a small coroutine to dispatch.run, which
+runs it in the update's transaction; conversations/router.py says where it goes."""
 
 from __future__ import annotations
 
@@ -18,8 +19,14 @@ from telegram.ext import (
     filters,
 )
 
-from conversations import basics, engine, watch
-from conversations.actions import ACTIONS, COMMAND_ACTIONS, Command
+from conversations import (
+    basics,
+    bootstrap,  # noqa: F401  (registers every flow, command, button)
+    engine,
+    router,
+    watch,
+)
+from conversations.actions import COMMAND_ACTIONS
 from conversations.context import Ctx
 from conversations.dispatch import run, services_of
 from storage import runners as store
@@ -28,11 +35,11 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
-def _with_args(fn: Command) -> Handler:
+def _command(name: str) -> Handler:
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         async def act(ctx: Ctx) -> None:
             ctx.extra["args"] = list(context.args or [])
-            await fn(ctx)
+            await router.run_command(ctx, name)
 
         await run(update, context, act)
 
@@ -74,29 +81,6 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await run(update, context, basics.edited)
 
 
-async def press(ctx: Ctx, payload: str) -> None:
-    """Route a button's callback data: a step's answer, an action, or something stale."""
-    parts = payload.split("|", 2)
-    if len(parts) == 3 and parts[0] == "s" and parts[1].isascii() and parts[1].isdigit():
-        await engine.answer(ctx, parts[2], button_version=int(parts[1]))
-    elif len(parts) == 3 and parts[0] == "a" and parts[1] in ACTIONS:
-        await ACTIONS[parts[1]](ctx, parts[2])
-    else:
-        await basics.stale_button(ctx)
-
-
-async def type_text(ctx: Ctx, text: str) -> None:
-    """Route typed text the way the registered handlers do (commands included)."""
-    if text.startswith("/"):
-        word, _, rest = text[1:].partition(" ")
-        name = word.split("@", 1)[0].lower()
-        fn = COMMAND_ACTIONS.get(name)
-        ctx.extra["args"] = rest.split()
-        await (fn(ctx) if fn else basics.unknown_command(ctx))
-    else:
-        await basics.free_text(ctx, text)
-
-
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     payload = (query.data or "") if query else ""
@@ -105,7 +89,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async def act(ctx: Ctx) -> None:
         if message is not None:  # the message that carried the button (edited in place)
             ctx.extra[engine.PRESSED] = message.message_id
-        await press(ctx, payload)
+        await router.press(ctx, payload)
 
     await run(update, context, act)
 
@@ -121,17 +105,15 @@ async def on_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """Every handler the bot registers, in priority order."""
-    # Importing the conversation modules registers their flows, commands and actions.
-    from conversations import modules  # noqa: F401
-
+    """Every handler the bot registers, in priority order (conversations/bootstrap.py has
+    registered every flow, command and button)."""
     private = filters.ChatType.PRIVATE
     handlers: list[BaseHandler[Any, Any, Any]] = [
         ChatMemberHandler(on_member, ChatMemberHandler.MY_CHAT_MEMBER),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited),
     ]
-    for name, fn in COMMAND_ACTIONS.items():
-        handlers.append(CommandHandler(name, _with_args(fn), filters=private))
+    for name in COMMAND_ACTIONS:
+        handlers.append(CommandHandler(name, _command(name), filters=private))
     handlers += [
         MessageHandler(filters.COMMAND & private, on_unknown_command),
         MessageHandler(filters.TEXT & private, on_text),

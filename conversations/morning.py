@@ -9,12 +9,13 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations import engine, render, today
+from conversations import decisions, engine, view
 from conversations.common import SWELLING_OPTIONS
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Option, Step, choice, parse_yes_no, yes_no
 from locales import N_
 from progression import Compare, MorningCheck, Swelling, decide
+from reports import words
 from storage import records
 
 ALL_GOOD = "good"
@@ -120,8 +121,8 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     await records.add_morning(ctx.session, ctx.runner.id, check)
     history = await records.load_history(ctx.session, ctx.runner, ctx.today)
     decision = decide(history, ctx.today)
-    new_escalation = today.escalation_is_new(decision, history)
-    await today.remember(ctx, decision)
+    new_escalation = decisions.escalation_is_new(decision, history)
+    await decisions.remember(ctx, decision)
     settled = (
         check.pain is not Compare.WORSE
         and check.stiffness is not Compare.WORSE
@@ -139,8 +140,8 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     else:
         head = ctx._("Thanks. Things settled overnight.")
     ctx.say(
-        head + "\n\n" + render.decision(ctx, decision, escalation=new_escalation),
-        today.decision_buttons(ctx, decision),
+        head + "\n\n" + words.decision(ctx, decision, escalation=new_escalation),
+        view.decision_buttons(ctx, decision),
     )
 
 
@@ -158,6 +159,6 @@ async def begin(ctx: Ctx) -> None:
     """Start the morning check for the most recent run (yesterday, normally)."""
     run_day = await last_run_day(ctx.session, ctx.runner.id, ctx.today)
     if run_day is None:
-        ctx.say(await today.session_text(ctx))
+        ctx.say(await view.session_text(ctx))
         return
     await engine.start(ctx, FLOW, {"run_day": run_day.isoformat()})

@@ -8,18 +8,20 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from conversations import engine, render
-from conversations.basics import DISCLAIMER
+from conversations import engine, referral, view
 from conversations.common import (
+    DAYS_STEP,
+    DISCLAIMER,
     INJURY_DATE_ANSWER,
     INJURY_DATE_TOLD_ON,
+    REMINDER_STEP,
     SKIP,
     STIFFNESS_OPTIONS,
+    TIME_ZONE_STEP,
     injury_date_parse,
     optional,
     optional_text,
-    reminder_options,
-    reminder_parse,
+    run_days_of,
     skip_row,
 )
 from conversations.context import Ctx
@@ -33,10 +35,10 @@ from conversations.engine import (
     int_in,
     scale_rows,
 )
-from conversations.timezones import SHORT_LISTS, resolve, zone_label
 from locales import N_
-from progression import Injury, Profile, Reassessment, RedFlag, Side, start
-from storage import records
+from progression import Injury, Profile, Reassessment, RedFlag, Side, evaluate_gates, start
+from reports import labels, words
+from storage import records, schedule
 
 RED_FLAGS: tuple[tuple[RedFlag, str], ...] = (
     (RedFlag.CHEST_OR_BREATH, N_("Right now, do you have sudden breathlessness or chest pain?")),
@@ -58,16 +60,6 @@ RED_FLAGS: tuple[tuple[RedFlag, str], ...] = (
     (RedFlag.NUMB_TINGLING, N_("Is there intense pain together with numbness or tingling?")),
     (RedFlag.NIGHT_PAIN, N_("Does the pain wake you up at night?")),
 )
-
-# Day sets offered as buttons: never two days in a row, Sunday to Monday included (in stages
-# 2-3 runs are never on back-to-back days; four days a week cannot all be apart, so four is
-# "any 4 days" and the plan makes the extra day cross-training when it must).
-WEEKDAY_SETS: dict[int, tuple[tuple[int, ...], ...]] = {
-    2: ((1, 5), (2, 6), (0, 3)),
-    3: ((0, 2, 4), (1, 3, 5), (1, 3, 6)),
-}
-ANY_DAYS = (2, 3, 4)
-
 
 def flag_key(flag: RedFlag) -> str:
     return f"rf_{flag.value}"
@@ -128,74 +120,8 @@ def _consent_parse(ctx: Ctx, text: str, answers: Answers) -> str:
 
 
 def _injury_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    items = [Option(i.value, render.INJURIES[i]) for i in Injury]
+    items = [Option(i.value, labels.INJURIES[i]) for i in Injury]
     return [items[i : i + 2] for i in range(0, len(items), 2)]
-
-
-def _days_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    rows = []
-    for count in sorted(WEEKDAY_SETS):
-        row = []
-        for days in WEEKDAY_SETS[count]:
-            label = " ".join(ctx.tr.weekday_name(d, "abbreviated") for d in days)
-            row.append(Option(",".join(map(str, days)), label, literal=True))
-        rows.append(row)
-    label = ctx._("Any {n} days")
-    rows.append([Option(f"any{n}", label.format(n=n), literal=True) for n in ANY_DAYS])
-    return rows
-
-
-def run_days_of(days: str) -> tuple[int, str]:
-    """The days step's answer -> (runs a week, preferred days): "any3" or "0,2,4"."""
-    if days.startswith("any"):
-        return int(days[3:]), ""
-    return len([d for d in days.split(",") if d]), days
-
-
-def _days_parse(ctx: Ctx, text: str, answers: Answers) -> str:
-    if text.startswith("any") and text[3:] in {str(n) for n in ANY_DAYS}:
-        return text
-    parts = [p for p in text.replace(" ", ",").split(",") if p]
-    if parts and all(p.isdigit() and 0 <= int(p) <= 6 for p in parts):
-        if len(set(parts)) > 4:
-            raise Invalid(N_("For now I plan at most 4 runs a week. Please pick up to 4 days."))
-        return ",".join(sorted(set(parts), key=int))
-    # typed weekday names in the runner's language
-    names = {}
-    for width in ("wide", "abbreviated"):
-        for d in range(7):
-            names[ctx.tr.weekday_name(d, width).casefold().rstrip(".")] = d
-    chosen = []
-    for word in text.replace(",", " ").split():
-        key = word.casefold().rstrip(".")
-        if key not in names:
-            raise Invalid(N_("Please tap one of the buttons, or type days like: Mon Wed Fri."))
-        chosen.append(names[key])
-    if not chosen:
-        raise Invalid(N_("Please tap one of the buttons, or type days like: Mon Wed Fri."))
-    if len(set(chosen)) > 4:
-        raise Invalid(N_("For now I plan at most 4 runs a week. Please pick up to 4 days."))
-    return ",".join(str(d) for d in sorted(set(chosen)))
-
-
-def _zone_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
-    names = SHORT_LISTS.get(ctx.lang, SHORT_LISTS["en"])
-    items = [Option(n, zone_label(n, ctx.lang), literal=True) for n in names]
-    rows = [items[i : i + 3] for i in range(0, len(items), 3)]
-    rows.append([Option("UTC", "UTC", literal=True)])
-    return rows
-
-
-def zone_parse(ctx: Ctx, text: str, answers: Answers) -> str:
-    zone = resolve(text)
-    if zone is None:
-        raise Invalid(
-            N_(
-                "I don't know that time zone. Type a big city near you (Berlin), a zone name "
-                "(Europe/Berlin) or an offset (UTC+2)."
-            )
-        )
-    return zone
 
 
 BEFORE = ((1, 30), (2, 60), (3, 100), (3, 150), (4, 200), (5, 300))
@@ -294,30 +220,9 @@ STEPS: tuple[Step, ...] = (
             [Option("no", N_("Not yet"))],
         ],
     ),
-    Step(
-        "days",
-        N_("On which days would you like to walk or run?"),
-        _days_parse,
-        _days_options,
-        hint=N_(
-            "In stages 2 and 3 runs are never on back-to-back days; with 4 days a week one "
-            "of them becomes cross-training then."
-        ),
-    ),
-    Step(
-        "reminder",
-        N_("What time should I send your daily message?"),
-        reminder_parse,
-        reminder_options,
-        hint=N_("Or type a time, like 06:45."),
-    ),
-    Step(
-        "time_zone",
-        N_("Which time zone are you in?"),
-        zone_parse,
-        _zone_options,
-        hint=N_("Or type a city, a zone like Europe/Berlin, or an offset like UTC+3."),
-    ),
+    DAYS_STEP,
+    REMINDER_STEP,
+    TIME_ZONE_STEP,
     Step(
         "goal",
         N_("Last one: what is your goal? For example: run 5 km pain-free, or my club run in May."),
@@ -376,13 +281,6 @@ TEST_STEPS: tuple[Step, ...] = (
 
 def _end_early(answers: Answers) -> bool:
     return answers.get("consent") == "no" or bool(flags_in(answers))
-
-
-async def refer(ctx: Ctx, flags: frozenset[RedFlag]) -> None:
-    """Stop the plan and send the runner to a clinician, urgently where it must be."""
-    from conversations import referral
-
-    await referral.refer(ctx, flags)
 
 
 def profile_from(answers: Answers) -> Profile:
@@ -447,7 +345,7 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
         return
     flags = flags_in(answers)
     if flags:
-        await refer(ctx, flags)
+        await referral.refer(ctx, flags)
         return
     if answers.get("tests") == "yes" and "heel_left" not in answers:
         await engine.start(ctx, TESTS_FLOW, answers)  # the results, then the plan
@@ -482,22 +380,20 @@ async def set_up(ctx: Ctx, answers: Answers) -> None:
     tests = tests_from(answers, today)
     decision = start(profile, frozenset(), tests, today)
     if tests is not None:
-        from progression import evaluate_gates
-
         gates = evaluate_gates(profile, tests, decision.level)
         await records.add_reassessment(ctx.session, runner.id, tests, gates)
     await records.save_decision(ctx.session, runner, decision, today)
-    await _reschedule(ctx)
+    await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
     lines = [
         ctx._("Thank you, your plan is ready."),
         ctx._("You start at stage {stage} of 5: {name}.").format(
-            stage=decision.stage, name=render.stage_name(ctx, decision.stage)
+            stage=decision.stage, name=words.stage_name(ctx, decision.stage)
         ),
     ]
     if runner.goal:
         lines.append(ctx._("Your goal: {goal}").format(goal=html.escape(runner.goal)))
     lines.append("")
-    lines.append(render.decision(ctx, decision, headline=False))
+    lines.append(words.decision(ctx, decision, headline=False))
     lines.append("")
     lines.append(
         ctx._(
@@ -505,15 +401,7 @@ async def set_up(ctx: Ctx, answers: Answers) -> None:
             "/plan shows the week ahead and /help everything else."
         ).format(time=f"{runner.reminder_minute // 60:02d}:{runner.reminder_minute % 60:02d}")
     )
-    from conversations import today as today_module
-
-    ctx.say("\n".join(lines), today_module.decision_buttons(ctx, decision))
-
-
-async def _reschedule(ctx: Ctx) -> None:
-    from storage import schedule
-
-    await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    ctx.say("\n".join(lines), view.decision_buttons(ctx, decision))
 
 
 FLOW = engine.register(
@@ -529,4 +417,4 @@ TESTS_FLOW = engine.register(
     Flow(name="onboarding_tests", title=N_("Your test results"), steps=TEST_STEPS, finish=set_up)
 )
 
-__all__ = ["FLOW", "SKIP", "refer"]
+__all__ = ["FLOW", "SKIP"]

@@ -13,83 +13,23 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from conversations import careteam, engine, referral, render, report
+from conversations import engine, referral
 from conversations.actions import action, command, data
+from conversations.care_messages import MEMBER, name, open_button
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Invalid, Step
 from locales import N_
+from reports import labels, words
+from reports.measures import stage_of
+from reports.pdf import PDF_NAME, documents
+from reports.report_input import ReportInput
+from reports.summary import open_red_flags
 from storage import careteam as store
 from storage import records, reports, schedule
 from storage.models import CareLinkRow, RedFlagRow, Runner
 
-MEMBER = "cm"  # a|cm|<op>.<runner id>[.<n>]
 NOTE_LIMIT = 600
 NOT_FOLLOWED = N_("You don't follow this runner, so there is nothing to show.")
-
-
-def open_button(ctx: Ctx, link: CareLinkRow) -> list[list[tuple[str, str]]]:
-    return [
-        [
-            (
-                ctx._("Open {name}").format(name=link.runner_name or "?"),
-                data(MEMBER, f"o.{link.runner_id}"),
-            )
-        ]
-    ]
-
-
-def glance_text(ctx: Ctx, data_: report.ReportInput) -> str:
-    """The report's one-glance summary as a few lines of a message."""
-    g = report.glance(data_)
-    tr = ctx.tr
-    lines = [
-        ctx._("Stage {n}: {name} (level {level})").format(
-            n=g.stage, name=report.stage_name(tr, g.stage), level=g.level
-        ),
-        ctx._("Status") + ": " + report.label(tr, report.STATUSES, data_.status),
-        ctx._("Sessions this week")
-        + ": "
-        + ctx._("{done} done of {planned} planned").format(
-            done=g.done_this_week, planned=g.planned_this_week
-        ),
-    ]
-    trend = {
-        "better": N_("lower: {before} → {recent}"),
-        "worse": N_("higher: {before} → {recent}"),
-        "same": N_("about the same: {before} → {recent}"),
-    }
-    if g.trend is None:
-        trend_text = ctx._("not enough check-ins to compare")
-    else:
-        trend_text = ctx._(trend[g.trend]).format(
-            before=tr.number(round(g.pain_before or 0, 1)),
-            recent=tr.number(round(g.pain_recent or 0, 1)),
-        )
-    lines.append(ctx._("Pain trend (last 2 weeks vs the 2 before)") + ": " + trend_text)
-    if g.adherence is not None:
-        lines.append(
-            ctx._("Adherence")
-            + ": "
-            + ctx._("{percent} of planned sessions done").format(percent=tr.percent(g.adherence))
-        )
-    alerts: list[str] = []
-    for f in g.open_red_flags:
-        names = ", ".join(report.label(tr, report.RED_FLAGS, c) for c in f.flags.split(",") if c)
-        alerts.append(
-            ctx._("Open red flag, {date}: {flags}").format(date=tr.day_month(f.day), flags=names)
-        )
-    if data_.status == "referred" and not g.open_red_flags:
-        alerts.append(report.label(tr, report.STATUSES, "referred"))
-    if g.escalation is not None:
-        alerts.append(
-            ctx._("Clinician review advised, {date}").format(date=tr.day_month(g.escalation.day))
-        )
-    lines.append(
-        ctx._("Red flags and escalations")
-        + ": "
-        + ("; ".join(alerts) if alerts else ctx._("None open."))
-    )
-    return "\n".join(lines)
 
 
 async def _followed(ctx: Ctx, runner_id: int) -> tuple[CareLinkRow, Runner] | None:
@@ -103,12 +43,12 @@ async def _followed(ctx: Ctx, runner_id: int) -> tuple[CareLinkRow, Runner] | No
 
 
 async def _line(ctx: Ctx, link: CareLinkRow, runner: Runner) -> str:
-    stage = report.stage_of(runner.level)
+    stage = stage_of(runner.level)
     last = await schedule.last_checkin_day(ctx.session, runner.id)
-    flags = report.open_red_flags(await store_flags(ctx, runner.id), runner.status)
+    flags = open_red_flags(await store_flags(ctx, runner.id), runner.status)
     parts = [
-        "<b>" + careteam.name(link.runner_name) + "</b>",
-        ctx._("Stage {n}: {name}").format(n=stage, name=render.stage_name(ctx, stage)),
+        "<b>" + name(link.runner_name) + "</b>",
+        ctx._("Stage {n}: {name}").format(n=stage, name=words.stage_name(ctx, stage)),
         ctx._("last check-in {date}").format(date=ctx.tr.day_month(last))
         if last
         else ctx._("no check-in yet"),
@@ -117,8 +57,8 @@ async def _line(ctx: Ctx, link: CareLinkRow, runner: Runner) -> str:
         names = sorted({c for f in flags for c in f.flags.split(",") if c})
         parts.append(
             ctx._("open red flags: {flags}").format(
-                flags=", ".join(report.label(ctx.tr, report.RED_FLAGS, c) for c in names)
-                or report.label(ctx.tr, report.STATUSES, "referred")
+                flags=", ".join(labels.label(ctx.tr, labels.RED_FLAGS, c) for c in names)
+                or labels.label(ctx.tr, labels.STATUSES, "referred")
             )
         )
     else:
@@ -203,7 +143,7 @@ async def member_button(ctx: Ctx, argument: str) -> None:
     if found is None:
         return
     link, runner = found
-    who = careteam.name(link.member_name)
+    who = name(link.member_name)
     if op == "o":
         await _card(ctx, link, runner)
     elif op == "pdf":
@@ -217,9 +157,9 @@ async def member_button(ctx: Ctx, argument: str) -> None:
         link.hold_since = None
         link.hold_reason = None
         ctx.say(
-            ctx._("Resumed. {name} has been told.").format(name=careteam.name(link.runner_name))
+            ctx._("Resumed. {name} has been told.").format(name=name(link.runner_name))
         )
-        other = careteam.other_ctx(ctx, runner)
+        other = ctx.other(runner)
         other.say(
             other._(
                 "{name} resumed your plan: it moves up again as your sessions allow. Send "
@@ -230,7 +170,7 @@ async def member_button(ctx: Ctx, argument: str) -> None:
         options = [
             [
                 (
-                    ctx._("Stage {n}: {name}").format(n=s, name=render.stage_name(ctx, s)),
+                    ctx._("Stage {n}: {name}").format(n=s, name=words.stage_name(ctx, s)),
                     data(MEMBER, f"cap.{runner.id}.{s}"),
                 )
             ]
@@ -238,13 +178,13 @@ async def member_button(ctx: Ctx, argument: str) -> None:
         ]
         options.append([(ctx._("No cap"), data(MEMBER, f"cap.{runner.id}.9"))])
         ctx.say(
-            ctx._("Cap {name}'s plan at which stage?").format(name=careteam.name(link.runner_name)),
+            ctx._("Cap {name}'s plan at which stage?").format(name=name(link.runner_name)),
             options,
         )
     elif op == "cap" and n is not None and (0 <= n <= 4 or n == 9):
         link.stage_cap = None if n == 9 else n
-        ctx.say(ctx._("Saved. {name} has been told.").format(name=careteam.name(link.runner_name)))
-        other = careteam.other_ctx(ctx, runner)
+        ctx.say(ctx._("Saved. {name} has been told.").format(name=name(link.runner_name)))
+        other = ctx.other(runner)
         if n == 9:
             other.say(other._("{name} removed the stage cap on your plan.").format(name=who))
         else:
@@ -252,24 +192,24 @@ async def member_button(ctx: Ctx, argument: str) -> None:
                 other._(
                     "{name} capped your plan at stage {n} ({stage}) for now. Send /today for "
                     "today's session."
-                ).format(name=who, n=n, stage=render.stage_name(other, n))
+                ).format(name=who, n=n, stage=words.stage_name(other, n))
             )
     elif op == "clr" and n is None:
         if runner.status != "referred":
             ctx.say(
                 ctx._("{name}'s plan is running; there is nothing to clear.").format(
-                    name=careteam.name(link.runner_name)
+                    name=name(link.runner_name)
                 )
             )
             return
-        top = max(1, report.stage_of(runner.level))
+        top = max(1, stage_of(runner.level))
         # the stage buttons clear this referral only: once the runner's state has moved (a
         # new referral, a clearance) they are stale
         current = await records.latest_decision_id(ctx.session, runner.id)
         options = [
             [
                 (
-                    ctx._("Stage {n}: {name}").format(n=s, name=render.stage_name(ctx, s)),
+                    ctx._("Stage {n}: {name}").format(n=s, name=words.stage_name(ctx, s)),
                     data(MEMBER, f"clr.{runner.id}.{s}.{current}"),
                 )
             ]
@@ -277,7 +217,7 @@ async def member_button(ctx: Ctx, argument: str) -> None:
         ]
         ctx.say(
             ctx._("I have examined {name} and cleared them to restart at stage:").format(
-                name=careteam.name(link.runner_name)
+                name=name(link.runner_name)
             ),
             options,
         )
@@ -296,43 +236,41 @@ async def _clear(ctx: Ctx, link: CareLinkRow, runner: Runner, stage: int) -> Non
     if runner.status != "referred":
         ctx.say(
             ctx._("{name}'s plan is running; there is nothing to clear.").format(
-                name=careteam.name(link.runner_name)
+                name=name(link.runner_name)
             )
         )
         return
-    top = max(1, report.stage_of(runner.level))
+    top = max(1, stage_of(runner.level))
     if not 0 <= stage <= top:
         ctx.say(ctx._("That question has closed."))
         return
-    other = careteam.other_ctx(ctx, runner)
+    other = ctx.other(runner)
     intro = other._(
         "{name} examined you and cleared you to restart at stage {n}. Your plan restarts gently."
-    ).format(name=careteam.name(link.member_name), n=stage)
+    ).format(name=name(link.member_name), n=stage)
     await referral.clear(other, stage, intro)
     ctx.say(
         ctx._("Recorded: {name} restarts at stage {n}. They have been told.").format(
-            name=careteam.name(link.runner_name), n=stage
+            name=name(link.runner_name), n=stage
         )
     )
 
 
 async def _pdf(ctx: Ctx, link: CareLinkRow, runner: Runner) -> None:
-    from conversations import export
-
     records_ = await reports.load_records(ctx.session, runner.id)
     today = ctx.now.astimezone(schedule.zone_of(runner)).date()
-    data_ = report.ReportInput.of(runner, today, records_, None)
+    data_ = ReportInput.of(runner, today, records_, None)
     tr = ctx.tr
 
     def pdf() -> bytes:
-        return export._build(data_, tr)[0]
+        return documents(data_, tr)[0]
 
     ctx.say(
         ctx._("{name}'s report: what they told me, not a diagnosis.").format(
-            name=careteam.name(link.runner_name)
+            name=name(link.runner_name)
         ),
         document=pdf,
-        filename=export.PDF_NAME,
+        filename=PDF_NAME,
     )
 
 
@@ -364,13 +302,13 @@ async def _finish_hold(ctx: Ctx, answers: Answers) -> None:
     reason = str(answers["reason"])
     link.hold_since = ctx.now.astimezone(schedule.zone_of(runner)).date()
     link.hold_reason = reason
-    ctx.say(ctx._("Held. {name} has been told.").format(name=careteam.name(link.runner_name)))
-    other = careteam.other_ctx(ctx, runner)
+    ctx.say(ctx._("Held. {name} has been told.").format(name=name(link.runner_name)))
+    other = ctx.other(runner)
     other.say(
         other._(
             "{name} has put your plan on hold: {reason}\nYou keep training at your current "
             "level; it moves up again once they resume it."
-        ).format(name=careteam.name(link.member_name), reason=html.escape(reason))
+        ).format(name=name(link.member_name), reason=html.escape(reason))
     )
 
 
@@ -379,11 +317,11 @@ async def _finish_note(ctx: Ctx, answers: Answers) -> None:
     if found is None:
         return
     link, runner = found
-    ctx.say(ctx._("Sent to {name}.").format(name=careteam.name(link.runner_name)))
-    other = careteam.other_ctx(ctx, runner)
+    ctx.say(ctx._("Sent to {name}.").format(name=name(link.runner_name)))
+    other = ctx.other(runner)
     other.say(
         other._("A note from {name}: {note}").format(
-            name=careteam.name(link.member_name), note=html.escape(str(answers["note"]))
+            name=name(link.member_name), note=html.escape(str(answers["note"]))
         )
     )
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import html
 from datetime import date, timedelta
 
-from conversations import report
 from conversations.actions import command
-from conversations.charts import render_progress_chart
 from conversations.context import Ctx
+from reports import labels, progress
+from reports.charts import render_progress_chart
+from reports.dates import date_locale
+from reports.measures import running_minutes
+from reports.summary import planned_days
 from storage import reports as store
 from storage.models import CheckInRow
 
@@ -27,10 +30,10 @@ async def progress_command(ctx: Ctx) -> None:
             )
         )
         return
-    first, last = report.chart_window(today, first_day)
+    first, last = progress.chart_window(today, first_day)
     records = await store.load_records(ctx.session, ctx.runner.id)
-    locale = report.date_locale(ctx.lang, ctx.runner.time_zone)
-    data = report.chart_data(records, first, last, ctx.runner.injury, "runner", locale)
+    locale = date_locale(ctx.lang, ctx.runner.time_zone)
+    data = progress.chart_data(records, first, last, ctx.runner.injury, "runner", locale)
     tr = ctx.tr
 
     def png() -> bytes:  # rendered after the transaction commits (see Out)
@@ -50,7 +53,7 @@ def progress_caption(ctx: Ctx, records: store.Records, first: date, last: date) 
     milestones reached."""
     in_window = [c for c in records.checkins if first <= c.day <= last]
     minutes = sum(c.minutes for c in in_window)
-    run = sum(report.running_minutes(c) for c in in_window)
+    run = sum(running_minutes(c) for c in in_window)
     lines = [
         "<b>"
         + ctx._("Your progress, {first} to {last}").format(
@@ -61,12 +64,12 @@ def progress_caption(ctx: Ctx, records: store.Records, first: date, last: date) 
         + " "
         + ctx._("Minutes in total: {minutes}; running: {run}.").format(minutes=minutes, run=run),
     ]
-    found = report.milestones(records, ctx.today)
+    found = progress.milestones(records, ctx.today)
     if found:
         lines += ["", "<b>" + ctx._("Milestones") + "</b>"]
         shown = found[-8:]  # keep the caption short; the newest matter most
         for m in shown:
-            lines.append(f"• {ctx.tr.day_month(m.day)}: {report.milestone_text(ctx.tr, m)}")
+            lines.append(f"• {ctx.tr.day_month(m.day)}: {progress.milestone_text(ctx.tr, m)}")
     lines += [
         "",
         "<i>"
@@ -82,7 +85,7 @@ def progress_caption(ctx: Ctx, records: store.Records, first: date, last: date) 
 @command("history")
 async def history_command(ctx: Ctx) -> None:
     today = ctx.today
-    first = today - timedelta(days=report.HISTORY_DAYS - 1)
+    first = today - timedelta(days=progress.HISTORY_DAYS - 1)
     records = await store.load_records(ctx.session, ctx.runner.id, first=first)
     consent = ctx.runner.consent_at
     joined = consent.astimezone(ctx.zone).date() if consent is not None else None
@@ -98,7 +101,7 @@ def history_text(
     for c in records.checkins:
         by_day.setdefault(c.day, []).append(c)
     morning = {m.run_day: m.pain for m in records.mornings}
-    planned = report.planned_days(records.decisions)
+    planned = planned_days(records.decisions)
     lines = ["<b>" + ctx._("The last 14 days") + "</b>", ""]
     start = first if joined is None else max(first, joined)
     if joined is None and not records.checkins:
@@ -121,12 +124,12 @@ def history_text(
 
 
 def checkin_line(ctx: Ctx, c: CheckInRow, morning: str | None) -> str:
-    what = report.label(ctx.tr, report.OUTCOMES, c.outcome)
+    what = labels.label(ctx.tr, labels.OUTCOMES, c.outcome)
     if c.outcome == "skipped":
         return what
     text = ctx._("{what}, {minutes} min, pain {during} during / {after} after, RPE {rpe}").format(
         what=what, minutes=c.minutes, during=c.pain_during, after=c.pain_after, rpe=c.rpe
     )
     if morning:
-        text += ", " + report.label(ctx.tr, report.MORNING, morning)
+        text += ", " + labels.label(ctx.tr, labels.MORNING, morning)
     return text

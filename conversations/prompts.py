@@ -4,6 +4,7 @@ the message says. At most one message a day reaches a runner: due kinds are comb
 
 from __future__ import annotations
 
+from conversations import decisions, morning, referral, view
 from conversations.actions import data
 from conversations.context import Ctx
 
@@ -16,20 +17,8 @@ CLINICIAN = "clinician"  # referred runners, weekly: has a clinician examined yo
 KINDS = (DAILY, MORNING, WEEKLY, NUDGE, WELCOME_BACK, CLINICIAN)
 
 
-def daily_buttons(ctx: Ctx) -> list[list[tuple[str, str]]]:
-    rows = [
-        [(ctx._("Check in"), data("checkin")), (ctx._("Skipped today"), data("skipped"))],
-        [(ctx._("Show plan"), data("plan"))],
-    ]
-    if ctx.extra.get("reassess_due"):  # the plan waits for a reassessment: offer it now
-        rows.append([(ctx._("Start reassessment"), data("reassess"))])
-    return rows
-
-
 async def compose(ctx: Ctx, kinds: list[str]) -> None:
     """Queue the message for the due ``kinds`` (any of KINDS) into ``ctx.out``."""
-    from conversations import referral, today  # the session text lives with /today
-
     if CLINICIAN in kinds or ctx.runner.status == "referred":
         # While referred: no session, no daily prompt; only the clinician question.
         if CLINICIAN in kinds:
@@ -45,7 +34,7 @@ async def compose(ctx: Ctx, kinds: list[str]) -> None:
                 "A quick check-in keeps your plan right for you."
             )
         )
-    if MORNING not in kinds and DAILY in kinds and await today.resting(ctx):
+    if MORNING not in kinds and DAILY in kinds and await decisions.resting(ctx):
         # While the plan rests (night pain, lasting swelling), each morning asks how it is:
         # the rest ends when a morning check comes back clear.
         kinds = [*kinds, MORNING]
@@ -62,15 +51,15 @@ async def compose(ctx: Ctx, kinds: list[str]) -> None:
             keyboard = [[(ctx._("Start reassessment"), data("reassess"))]]
         if lines:
             ctx.say("\n\n".join(lines), keyboard)
-        await today.start_morning_check(ctx)
+        await morning.begin(ctx)
         return
     if DAILY in kinds or WELCOME_BACK in kinds or NUDGE in kinds:
-        lines.append(await today.session_text(ctx))
+        lines.append(await view.session_text(ctx))
     if WEEKLY in kinds:
         lines.append(
             ctx._("It's reassessment day: a few quick tests tell us if you're ready to move on.")
         )
     if WEEKLY in kinds:
-        ctx.extra["reassess_due"] = True
-    keyboard = daily_buttons(ctx)
+        ctx.extra[view.REASSESS_DUE] = True
+    keyboard = view.daily_buttons(ctx)
     ctx.say("\n\n".join(lines), keyboard)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conversations import engine, render, today
-from conversations.actions import command
+from conversations import decisions, engine, referral, view
+from conversations.actions import action, command
 from conversations.common import SKIP, STIFFNESS_OPTIONS, SWELLING_OPTIONS, optional, skip_row
 from conversations.context import Ctx
 from conversations.engine import (
@@ -33,6 +33,7 @@ from progression import (
     stage_of,
 )
 from progression.gates import tested
+from reports import words
 from storage import records
 
 # A short readiness-to-run scale in the spirit of I-PRRS: six 0-10 items, summed to 0-60.
@@ -292,8 +293,6 @@ def reassessment_from(ctx: Ctx, answers: Answers) -> Reassessment:
 async def finish(ctx: Ctx, answers: Answers) -> None:
     flag = _screen_flag(answers)
     if flag is not None:  # a warning sign: the plan stops until a clinician clears it
-        from conversations import referral
-
         await referral.refer(ctx, frozenset({flag}))
         return
     await records.add_red_flags(ctx.session, ctx.runner.id, ctx.today, frozenset())
@@ -304,10 +303,10 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     await records.add_reassessment(ctx.session, ctx.runner.id, result, gates)
     history = await records.load_history(ctx.session, ctx.runner, ctx.today)
     decision = decide(history, ctx.today)
-    new_escalation = today.escalation_is_new(decision, history)
-    await today.remember(ctx, decision)
+    new_escalation = decisions.escalation_is_new(decision, history)
+    await decisions.remember(ctx, decision)
     lines = ["<b>" + ctx._("Your results") + "</b>"]
-    lines += [render.gate(ctx, g) for g in gates]
+    lines += [words.gate(ctx, g) for g in gates]
     failed = [g for g in gates if not g.passed and tested(g)]
     if failed:
         lines.append("")
@@ -322,8 +321,8 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
                 ctx._("Every test passed. The stage changes when your sessions allow it:")
             )
     lines.append("")
-    lines.append(render.decision(ctx, decision, escalation=new_escalation))
-    ctx.say("\n".join(lines), today.decision_buttons(ctx, decision))
+    lines.append(words.decision(ctx, decision, escalation=new_escalation))
+    ctx.say("\n".join(lines), view.decision_buttons(ctx, decision))
 
 
 async def recent_swelling(ctx: Ctx) -> Swelling | None:
@@ -360,4 +359,9 @@ async def begin(ctx: Ctx) -> None:
     swelling = await recent_swelling(ctx) if ctx.runner.status == "active" else None
     if swelling is not None:
         answers["swelling"] = swelling.value
-    await today.start_if_active(ctx, FLOW, answers)
+    await view.start_if_active(ctx, FLOW, answers)
+
+
+@action("reassess")
+async def reassess_button(ctx: Ctx, _arg: str) -> None:
+    await begin(ctx)

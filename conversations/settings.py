@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conversations import basics, engine, onboarding, today
+from conversations import engine, view
 from conversations.actions import action, command, data
-from conversations.common import SKIP, optional
+from conversations.common import (
+    DAYS_STEP,
+    REMINDER_STEP,
+    SKIP,
+    TIME_ZONE_STEP,
+    ask_language,
+    optional,
+    run_days_of,
+)
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Option, Step, choice, int_in, number_row
 from conversations.prompts import WELCOME_BACK
-from conversations.timezones import zone_label
-from locales import N_
-from storage import schedule
+from locales import LANGUAGE_NAMES, N_
+from locales.timezones import zone_label
+from storage import careteam, schedule
 
 MAX_PAUSE_DAYS = 90
 
@@ -27,8 +35,6 @@ def _weekday_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
 
 
 async def _saved(ctx: Ctx) -> None:
-    from storage import careteam
-
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
     # a care-team member's Monday summaries follow their time zone and reminder time
     await careteam.reschedule_member(ctx.session, ctx.runner, ctx.now)
@@ -46,7 +52,7 @@ async def _finish_zone(ctx: Ctx, answers: Answers) -> None:
 
 
 async def _finish_days(ctx: Ctx, answers: Answers) -> None:
-    count, days = onboarding.run_days_of(str(answers["days"]))
+    count, days = run_days_of(str(answers["days"]))
     ctx.runner.run_days_per_week = count
     ctx.runner.preferred_days = days
     await _saved(ctx)
@@ -63,22 +69,17 @@ async def _finish_weekday(ctx: Ctx, answers: Answers) -> None:
     await _saved(ctx)
 
 
-def _step(name: str) -> Step:
-    step = next(s for s in onboarding.STEPS if s.name == name)
-    return step
-
-
 REMINDER = engine.register(
     Flow(
         "set_reminder",
         N_("Settings"),
-        (_step("reminder"),),
+        (REMINDER_STEP,),
         _finish_reminder,
     )
 )
-ZONE = engine.register(Flow("set_zone", N_("Settings"), (_step("time_zone"),), _finish_zone))
+ZONE = engine.register(Flow("set_zone", N_("Settings"), (TIME_ZONE_STEP,), _finish_zone))
 DAYS = engine.register(
-    Flow("set_days", N_("Settings"), (_step("days"),), _finish_days)
+    Flow("set_days", N_("Settings"), (DAYS_STEP,), _finish_days)
 )
 WEEKDAY = engine.register(
     Flow(
@@ -146,7 +147,7 @@ def summary(ctx: Ctx) -> str:
             if r.cadence_spm
             else ctx._("Running cadence: not known")
         ),
-        ctx._("Language: {language}").format(language=basics.LANGUAGE_NAMES[ctx.lang]),
+        ctx._("Language: {language}").format(language=LANGUAGE_NAMES[ctx.lang]),
     ]
     return "\n".join(lines)
 
@@ -179,7 +180,7 @@ async def settings_command(ctx: Ctx) -> None:
 @action("set")
 async def change(ctx: Ctx, what: str) -> None:
     if what == "language":
-        await basics.language_command(ctx)
+        ask_language(ctx)
         return
     flow = FLOWS.get(what)
     if flow is None or ctx.runner.status == "new":
@@ -191,7 +192,7 @@ async def change(ctx: Ctx, what: str) -> None:
 @command("pause")
 async def pause_command(ctx: Ctx) -> None:
     if ctx.runner.status in ("new", "referred"):
-        today.say_if_inactive(ctx)
+        view.say_if_inactive(ctx)
         return
     args = ctx.extra.get("args") or []
     days = 7
@@ -223,7 +224,7 @@ async def pause_command(ctx: Ctx) -> None:
 @command("resume")
 async def resume_command(ctx: Ctx) -> None:
     if ctx.runner.status != "paused":
-        if not today.say_if_inactive(ctx):
+        if not view.say_if_inactive(ctx):
             ctx.say(ctx._("Your plan is already running. Send /today for today's session."))
         return
     ctx.runner.status = "active"
@@ -234,10 +235,8 @@ async def resume_command(ctx: Ctx) -> None:
     await schedule.claim(
         ctx.session, ctx.runner.id, [WELCOME_BACK], ctx.today, ctx.now, status=schedule.SENT
     )
-    text = await today.session_text(ctx)
-    from conversations.prompts import daily_buttons
-
+    text = await view.session_text(ctx)
     ctx.say(
         ctx._("Welcome back! Your plan picks up gently from here.") + "\n\n" + text,
-        daily_buttons(ctx),
+        view.daily_buttons(ctx),
     )

@@ -1,7 +1,7 @@
 """A run recorded by a watch or phone, sent as a .fit, .gpx or .tcx document (issue 17).
 
 ``fetch`` runs before the update's transaction: it downloads the file from Telegram (at
-most 20 MB) and reads it in a worker thread (conversations/activity_files.py). Nothing is
+most 20 MB) and reads it in a worker thread (activities/reader.py). Nothing is
 stored there, so a crash loses nothing: the update is confirmed only after its transaction
 commits, and a re-delivered update downloads the file again.
 
@@ -25,8 +25,9 @@ from typing import Any
 from telegram import Document
 from telegram.error import TelegramError
 
-from conversations import activity_files, checkin, engine, newcomer, today
-from conversations.activity_files import Activity, Unreadable
+from activities import reader
+from activities.reader import Activity, Unreadable
+from conversations import checkin, decisions, engine, newcomer, view
 from conversations.context import Ctx
 from locales import N_
 from progression import plan_week
@@ -43,23 +44,23 @@ FUTURE_SLACK = timedelta(minutes=15)  # a watch clock a little ahead is not the 
 CADENCE_RANGE = (120, 220)  # steps a minute a running cadence can be
 
 PROBLEMS = {
-    activity_files.FORMAT: N_(
+    reader.FORMAT: N_(
         "I can read runs recorded as .fit, .gpx or .tcx files (export them from your watch "
         "or app). This file is none of these, so nothing was saved."
     ),
-    activity_files.CORRUPT: N_(
+    reader.CORRUPT: N_(
         "I could not read this file: it looks damaged or cut short. Nothing was saved. "
         "Please export the run again and send the new file."
     ),
-    activity_files.EMPTY: N_(
+    reader.EMPTY: N_(
         "This file has no timed movement in it, so there is nothing to count. Nothing was "
         "saved."
     ),
-    activity_files.NOT_RUN: N_(
+    reader.NOT_RUN: N_(
         "This recording is not a run or a walk (it looks like cycling or another sport), so "
         "it does not count towards your plan. Nothing was saved."
     ),
-    activity_files.TOO_LARGE: N_(
+    reader.TOO_LARGE: N_(
         "This file is larger than 20 MB, more than Telegram lets me download. Nothing was "
         "saved."
     ),
@@ -82,15 +83,15 @@ async def fetch(bot: Any, document: Document) -> Upload:
     name = (document.file_name or "").strip()
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in EXTENSIONS:
-        return Upload(problem=activity_files.FORMAT)
-    if document.file_size and document.file_size > activity_files.MAX_BYTES:
-        return Upload(problem=activity_files.TOO_LARGE)
+        return Upload(problem=reader.FORMAT)
+    if document.file_size and document.file_size > reader.MAX_BYTES:
+        return Upload(problem=reader.TOO_LARGE)
     try:
         file = await bot.get_file(document.file_id)
         data = bytes(await file.download_as_bytearray())
     except TelegramError as exc:
         if "too big" in str(exc).lower():
-            return Upload(problem=activity_files.TOO_LARGE)
+            return Upload(problem=reader.TOO_LARGE)
         log.info("a document could not be downloaded: %s", type(exc).__name__)
         return Upload(problem=DOWNLOAD)
     except (OSError, TimeoutError) as exc:
@@ -98,12 +99,12 @@ async def fetch(bot: Any, document: Document) -> Upload:
         return Upload(problem=DOWNLOAD)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        activity = await asyncio.to_thread(activity_files.read, data, name)
+        activity = await asyncio.to_thread(reader.read, data, name)
     except Unreadable as bad:
         return Upload(problem=bad.reason, sha256=digest)
     except Exception:  # a parser tripping over odd bytes: the file is unreadable
         log.exception("a %s file could not be read", ext or "document")
-        return Upload(problem=activity_files.CORRUPT, sha256=digest)
+        return Upload(problem=reader.CORRUPT, sha256=digest)
     return Upload(activity=activity, sha256=digest)
 
 
@@ -130,11 +131,11 @@ async def received(ctx: Ctx, upload: Upload) -> None:
     if upload.activity is None:
         # a message of its own, then the open question again: the question may be dropped
         # as answered (a button pressed meanwhile), what the runner is told may not
-        problem = PROBLEMS.get(upload.problem or "", PROBLEMS[activity_files.CORRUPT])
+        problem = PROBLEMS.get(upload.problem or "", PROBLEMS[reader.CORRUPT])
         ctx.say(ctx._(problem))
         await engine.reask(ctx)
         return
-    if today.say_if_inactive(ctx):
+    if view.say_if_inactive(ctx):
         return
     a = upload.activity
     day = a.start.astimezone(ctx.zone).date()
@@ -234,7 +235,7 @@ async def _prefilled(ctx: Ctx, day: Any) -> engine.Answers:
     recording of the day, kept with whatever was already answered about that session."""
     recordings = await records.unattached_activities(ctx.session, ctx.runner.id, day)
     measured = checkin.measured_answers(recordings)
-    _, history = await today.current(ctx)
+    _, history = await decisions.current(ctx)
     planned = plan_week(history, day)[0].prescription
 
     answers: engine.Answers = {}

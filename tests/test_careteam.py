@@ -396,11 +396,11 @@ async def test_a_clinicians_clearance_closes_the_referral(double, db, clock: Clo
         await checkin(runner, db, sharp=False)
         clock.advance(days=1)
         await runner.say("/today")
-        from conversations import dispatch, prompts
+        from conversations import prompts, sender
         from tests.test_clinical_referral import _compose
 
         outs = await _compose(db, clock, RUNNER, [prompts.DAILY, prompts.MORNING])
-        await dispatch.deliver(app.bot, RUNNER, outs)
+        await sender.deliver(app.bot, RUNNER, outs)
         for value in ("same", "same", "none"):
             await choose(runner, value)
         await choose(runner, "yes")  # pain woke me at night: a possible bone stress injury
@@ -519,7 +519,7 @@ async def test_an_escalation_alerts_when_it_is_new_not_while_it_stands(db, clock
     it cleared, one more. A runner with no care team queues nothing at all."""
     from dataclasses import replace
 
-    from conversations import today
+    from conversations import decisions
     from conversations.context import Ctx, Services
     from progression import Reason, ReasonCode, decide
     from storage import careteam as care_store
@@ -537,7 +537,7 @@ async def test_an_escalation_alerts_when_it_is_new_not_while_it_stands(db, clock
             ctx = Ctx(services=Services(db=db), session=session, runner=runner, now=clock())
             d = decide(await records.load_history(session, runner, ctx.today), ctx.today)
             reasons = [r for r in d.reasons if r.code is not ReasonCode.CLINICIAN_REVIEW_ADVISED]
-            await today.remember(ctx, replace(d, reasons=(*reasons, *([advice] * advised))))
+            await decisions.remember(ctx, replace(d, reasons=(*reasons, *([advice] * advised))))
         clock.advance(days=1)
 
     async with db.session() as session:

@@ -10,8 +10,9 @@ from datetime import date, timedelta
 import pytest
 from PIL import Image
 
-from conversations import report
-from conversations.charts import (
+import reports.progress
+from locales import translator
+from reports.charts import (
     CEILING,
     GREEN_BAND,
     LEGEND,
@@ -30,7 +31,6 @@ from conversations.charts import (
     tick_positions,
     to_png,
 )
-from locales import translator
 from storage.models import CheckInRow
 from storage.reports import Records
 
@@ -231,7 +231,7 @@ def test_the_limit_band_is_at_the_runners_limit(injury):
             )
         ]
     )
-    data = report.chart_data(records, TODAY - timedelta(days=13), TODAY, injury)
+    data = reports.progress.chart_data(records, TODAY - timedelta(days=13), TODAY, injury)
     assert (data.green_pain_max, data.pain_ceiling) == (green, ceiling)
     fig = build_figure(data, EN)
     band = patch(fig, GREEN_BAND)
@@ -265,9 +265,9 @@ def test_the_window_starts_at_the_first_checkin_or_14_days_back(first_day, start
             )
         ]
     )
-    first, last = report.chart_window(TODAY, first_checkin)
+    first, last = reports.progress.chart_window(TODAY, first_checkin)
     assert (first, last) == (TODAY - timedelta(days=start), TODAY)
-    fig = build_figure(report.chart_data(records, first, last), EN)
+    fig = build_figure(reports.progress.chart_data(records, first, last), EN)
     assert fig.axes[1].get_xlim() == pytest.approx((-0.7, start + 1 - 0.3))
     assert tick_labels(fig)[-1] == EN.day_month(TODAY)
     plotted = list(line(fig, PAIN_DURING).get_xdata())

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 import conversations.checkin as checkin_module
-import conversations.today as today_module
+import conversations.decisions as today_module
 from conversations.context import Ctx, Services
 from progression import Action, Reason, ReasonCode, plan_week
 from storage.models import CheckInRow, DecisionRow, Runner
@@ -182,7 +182,7 @@ def test_running_minutes_in_proportion_never_exceed_the_plan() -> None:
 async def test_no_run_on_the_morning_of_a_step_back(double, db, clock):
     """Issue 10, item 4: after "worse on waking" the stored decision steps back, and /today,
     /plan and the daily prompt prescribe no run that same day."""
-    from conversations import dispatch, prompts
+    from conversations import prompts, sender
     from tests.conftest import choose
 
     chat = Chat(double, 7506)
@@ -198,7 +198,7 @@ async def test_no_run_on_the_morning_of_a_step_back(double, db, clock):
             ).scalar_one()
             ctx = Ctx(services=Services(db=db), session=session, runner=runner, now=clock())
             await prompts.compose(ctx, [prompts.DAILY, prompts.MORNING])
-        await dispatch.deliver(app.bot, 7506, ctx.out)
+        await sender.deliver(app.bot, 7506, ctx.out)
         for value in ("worse", "same", "none"):
             await choose(chat, value)
         [after] = await choose(chat, "no")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-import conversations.today as today_module
+import conversations.decisions as today_module
 from progression import Reason, ReasonCode
 from storage.models import ReassessmentRow, RedFlagRow, Runner
 from tests.conftest import Chat, answer_flow, choose, onboard, running_bot

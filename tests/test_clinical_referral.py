@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from conversations import dispatch, prompts, render
-from conversations.basics import DISCLAIMER
+from conversations import prompts, sender
+from conversations.common import DISCLAIMER
 from conversations.context import Ctx, Services
 from locales import translator
 from progression import RedFlag, first_level_of_stage
+from reports import words
 from storage.models import DecisionRow, MorningCheckRow, RedFlagRow, Runner
 from tests.conftest import Chat, Clock, choose, onboard, running_bot
 
@@ -58,7 +59,7 @@ async def _referred_by_night_pain(chat: Chat, db: Any, clock: Clock, app: Any) -
     await _checkin_done(chat)
     clock.advance(days=1)
     outs = await _compose(db, clock, chat.user_id, [prompts.DAILY, prompts.MORNING])
-    await dispatch.deliver(app.bot, chat.user_id, outs)
+    await sender.deliver(app.bot, chat.user_id, outs)
     for value in ("same", "same", "none"):
         await choose(chat, value)
     [referral] = await choose(chat, "yes")  # pain woke me at night
@@ -246,7 +247,7 @@ def _ctx(lang: str) -> Any:
 
 
 def _emergency(flag: RedFlag) -> str:
-    return dict(render.EMERGENCY)[flag]
+    return dict(words.EMERGENCY)[flag]
 
 
 @pytest.mark.parametrize("lang", ["en", "ru", "es", "de"])
@@ -264,15 +265,15 @@ async def test_urgent_wordings_through_the_bot(double, db, clock, lang):
     assert emergency in chest and "112" in chest
     after = chest.split(emergency, 1)[1].lower()
     assert PHYSIO[lang] not in after and tr.gettext(DISCLAIMER) not in chest
-    assert tr.gettext(render.BONE_TEXT) not in after
+    assert tr.gettext(words.BONE_TEXT) not in after
     # a possible clot: a doctor today (urgent care or emergency if none), never a physio
-    assert tr.gettext(dict(render.SAME_DAY)[RedFlag.CLOT_SIGNS]) in clot
+    assert tr.gettext(dict(words.SAME_DAY)[RedFlag.CLOT_SIGNS]) in clot
     assert PHYSIO[lang] not in clot.lower()
     # severe pain with numbness or tingling: emergency care now
     assert tr.gettext(_emergency(RedFlag.NUMB_TINGLING)) in numb
     assert PHYSIO[lang] not in numb.lower()
     # fracture signs: a doctor before any further running or hopping
-    assert tr.gettext(render.BONE_TEXT) in bone
+    assert tr.gettext(words.BONE_TEXT) in bone
     assert PHYSIO[lang] not in bone.lower()
     for text in (chest, clot, numb, bone):
         assert tr.gettext(CLEARED) in text
@@ -284,16 +285,16 @@ def test_referral_text_most_urgent_first_and_never_softened(lang):
     tr = ctx.tr
     chest = tr.gettext(_emergency(RedFlag.CHEST_OR_BREATH))
     numb = tr.gettext(_emergency(RedFlag.NUMB_TINGLING))
-    clot = tr.gettext(dict(render.SAME_DAY)[RedFlag.CLOT_SIGNS])
-    bone = tr.gettext(render.BONE_TEXT)
+    clot = tr.gettext(dict(words.SAME_DAY)[RedFlag.CLOT_SIGNS])
+    bone = tr.gettext(words.BONE_TEXT)
 
-    every = render.referral(ctx, frozenset(RedFlag))
+    every = words.referral(ctx, frozenset(RedFlag))
     assert every.index(chest) < every.index(numb)
     assert clot not in every and bone not in every and PHYSIO[lang] not in every.lower()
 
-    text = render.referral(ctx, frozenset({RedFlag.CLOT_SIGNS, RedFlag.NIGHT_PAIN}))
+    text = words.referral(ctx, frozenset({RedFlag.CLOT_SIGNS, RedFlag.NIGHT_PAIN}))
     assert text.index(clot) < text.index(bone)
     assert PHYSIO[lang] not in text.lower()
 
-    only_bone = render.referral(ctx, frozenset({RedFlag.BONY_TENDERNESS, RedFlag.NIGHT_PAIN}))
+    only_bone = words.referral(ctx, frozenset({RedFlag.BONY_TENDERNESS, RedFlag.NIGHT_PAIN}))
     assert only_bone.count(bone) == 1 and chest not in only_bone and clot not in only_bone

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from conversations import render
 from locales import SUPPORTED, translator
 from progression import Gate, GateCode, Prescription, ReasonCode, SessionKind
 from progression.gates import NOT_TESTED
+from reports import reasons, words
 from storage.models import Runner
 from tests.conftest import Chat, choose, onboard, running_bot
 
@@ -33,12 +33,12 @@ def _ctx(lang: str, cadence: int | None = None) -> Any:
 def test_a_gate_not_tested_is_never_shown_as_passed(lang: str) -> None:
     ctx = _ctx(lang)
     tr = ctx.tr
-    line = render.gate(ctx, Gate(GateCode.NO_SWELLING, False, NOT_TESTED))
+    line = words.gate(ctx, Gate(GateCode.NO_SWELLING, False, NOT_TESTED))
     assert line == "➖ " + tr.gettext("{test}: not tested").format(test=tr.gettext("No swelling"))
-    assert render.gate(ctx, Gate(GateCode.NO_SWELLING, True, (("swelling", "none"),))).startswith(
+    assert words.gate(ctx, Gate(GateCode.NO_SWELLING, True, (("swelling", "none"),))).startswith(
         "✅"
     )
-    assert render.gate(ctx, Gate(GateCode.NO_SWELLING, False, (("swelling", "mild"),))).startswith(
+    assert words.gate(ctx, Gate(GateCode.NO_SWELLING, False, (("swelling", "mild"),))).startswith(
         "❌"
     )
 
@@ -50,36 +50,36 @@ def test_every_prescription_says_its_pain_limit_and_cadence(lang: str) -> None:
         kind=SessionKind.CONTINUOUS, level=20, stage=3, segments=(), total_minutes=25,
         running_minutes=20, rpe_max=4, cues=(), pain_limit=3, cadence_target=(168, 176),
     )
-    own = render.prescription(_ctx(lang, cadence=160), p)
+    own = words.prescription(_ctx(lang, cadence=160), p)
     assert tr.gettext(
         "Keep pain at or below {n}/10 during, and settled by the next morning."
     ).format(n=3) in own
     assert tr.gettext(
         "Aim for {lo}-{hi} steps a minute, a little quicker than your usual {spm}."
     ).format(lo=168, hi=176, spm=160) in own
-    general = render.prescription(_ctx(lang), p)
+    general = words.prescription(_ctx(lang), p)
     assert tr.gettext("Aim for {lo}-{hi} steps a minute.").format(lo=168, hi=176) in general
 
 
 def test_new_reasons_read_well_with_dates_and_plurals() -> None:
     en, ru = _ctx("en"), _ctx("ru")
     warning = {"day": "2026-02-28", "pain": 6, "event_day": "2026-02-28"}
-    text = render.reason(en, ReasonCode.RECENT_WARNING_PAIN.value, warning)
+    text = reasons.reason(en, ReasonCode.RECENT_WARNING_PAIN.value, warning)
     assert en.tr.day_month(date(2026, 2, 28)) in text  # the runner's date format (Feb 28)
     assert "2026-02-28" not in text and "6/10" in text
     steps = {"why": "step_backs", "step_backs": 3, "days": 28}
-    assert "3 times in 28 days" in render.reason(en, "clinician_review_advised", steps)
-    assert "3 раза" in render.reason(ru, "clinician_review_advised", steps)
+    assert "3 times in 28 days" in reasons.reason(en, "clinician_review_advised", steps)
+    assert "3 раза" in reasons.reason(ru, "clinician_review_advised", steps)
     idle = {"why": "no_progress", "days": 28}
-    assert "no progress for 28 days" in render.reason(en, "clinician_review_advised", idle)
-    again = render.reason(en, "clinician_review_advised", {"why": "night_pain_again"})
+    assert "no progress for 28 days" in reasons.reason(en, "clinician_review_advised", idle)
+    again = reasons.reason(en, "clinician_review_advised", {"why": "night_pain_again"})
     assert "night has come back" in again
-    gap = render.reason(ru, "gap_28_days", {"days": 31, "event_day": "2026-02-01"})
+    gap = reasons.reason(ru, "gap_28_days", {"days": 31, "event_day": "2026-02-01"})
     assert "31 день" in gap
-    cap = render.reason(en, "weekly_minutes_cap", {"limit": 60, "used": 40, "pre_injury": 150})
+    cap = reasons.reason(en, "weekly_minutes_cap", {"limit": 60, "used": 40, "pre_injury": 150})
     assert "capped at 60 minutes" in cap and "about 150 minutes a week" in cap
     for code in ReasonCode:
-        assert "event_day" not in render.reason(en, code.value, {"event_day": "2026-02-01"})
+        assert "event_day" not in reasons.reason(en, code.value, {"event_day": "2026-02-01"})
 
 
 async def test_cadence_setting(double, db, clock):

@@ -246,9 +246,9 @@ async def test_stickers_and_edits_are_never_recorded(double, db, clock):
 
 
 async def test_morning_check_that_has_not_settled_takes_half_a_step_back(double, db, clock):
-    from conversations import dispatch
+    from conversations import sender
     from conversations.context import Ctx, Services
-    from conversations.today import start_morning_check
+    from conversations.morning import begin as start_morning_check
 
     async with running_bot(double, db, clock=clock):
         chat = Chat(double, 2017)
@@ -263,7 +263,7 @@ async def test_morning_check_that_has_not_settled_takes_half_a_step_back(double,
         await start_morning_check(ctx)
     assert "Good morning" in ctx.out[-1].text
     async with running_bot(double, db, clock=clock) as app:
-        await dispatch.deliver(app.bot, 2017, ctx.out)
+        await sender.deliver(app.bot, 2017, ctx.out)
         await choose(chat, "worse")
         await choose(chat, "same")
         await choose(chat, "none")
@@ -365,7 +365,7 @@ async def test_checkin_counts_at_the_level_planned_for_today(double, db, clock):
     """A check-in records the level of today's planned session; "done" on a day planned
     without running counts as cross-training, not as a ladder session."""
     from conversations.context import Ctx, Services
-    from conversations.today import current
+    from conversations.decisions import current
     from progression import plan_week
 
     async with running_bot(double, db, clock=clock):

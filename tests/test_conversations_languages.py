@@ -52,9 +52,9 @@ async def test_every_conversation_speaks_the_runners_language(double, db, clock,
 async def test_morning_check_in_russian(double, db, clock):
     from sqlalchemy import select
 
-    from conversations import dispatch
+    from conversations import sender
     from conversations.context import Ctx, Services
-    from conversations.today import start_morning_check
+    from conversations.morning import begin as start_morning_check
     from storage.models import Runner
 
     tr = translator("ru")
@@ -70,7 +70,7 @@ async def test_morning_check_in_russian(double, db, clock):
         ctx = Ctx(services=Services(db=db), session=session, runner=runner, now=clock())
         await start_morning_check(ctx)
     async with running_bot(double, db, clock=clock) as app:
-        await dispatch.deliver(app.bot, 4010, ctx.out)
+        await sender.deliver(app.bot, 4010, ctx.out)
         assert tr.gettext("Good morning! A quick check after yesterday's session.") in (
             double.sent(4010)[-1].text
         )

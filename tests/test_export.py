@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from conversations import report
-from conversations.export import CSV_NAME, PDF_NAME
+import reports.dates
 from locales import SUPPORTED, translator
+from reports import csv_export, measures
+from reports.pdf import CSV_NAME, PDF_NAME
 from storage.models import CheckInRow
 from tests.conftest import Chat, Clock, running_bot
 from tests.test_progress import NOTE, TODAY, records_of, seed_runner
@@ -62,14 +63,14 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
     assert "Stage 3: Continuous easy running (level 13)" in text
     # every check-in is in the table: its date, and for one of them every value in order
     for c in records.checkins:
-        assert report.format_day(c.day, "en") in text
+        assert reports.dates.format_day(c.day, "en") in text
     painful = records.checkins[0]
     assert painful.pain_during == 1 and painful.pain_after == 1
-    when = report.format_day(painful.day, "en")
-    run = report.running_minutes(painful)
+    when = reports.dates.format_day(painful.day, "en")
+    run = measures.running_minutes(painful)
     assert f"{when} Session done {painful.minutes} ({run}) 1 / 1 {painful.rpe}" in text
     skipped = records.checkins[2]
-    assert f"{report.format_day(skipped.day, 'en')} Session skipped – skipped" in text
+    assert f"{reports.dates.format_day(skipped.day, 'en')} Session skipped – skipped" in text
     assert "Ноги устали" in text  # the runner's own note, in Cyrillic
     # reassessment with limb symmetry (left injured: 18 / 25 = 72%), gates, red flags
     assert "left 18, right 25 · symmetry 72%" in text
@@ -81,13 +82,13 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
 
     rows = csv_rows(sheet.document)
     assert len(rows) == seeded.checkins == len(records.checkins)
-    assert list(rows[0]) == list(report.CSV_COLUMNS)
+    assert list(rows[0]) == list(csv_export.CSV_COLUMNS)
     assert {"day", "outcome", "minutes", "pain_during", "pain_after", "rpe", "note"} <= set(rows[0])
     for row, stored in zip(rows, records.checkins, strict=True):
-        unmeasured = report.CSV_NOT_MEASURED_WHEN_SKIPPED if report.is_skipped(stored) else ()
+        unmeasured = csv_export.CSV_NOT_MEASURED_WHEN_SKIPPED if measures.is_skipped(stored) else ()
         assert row == {
             name: "" if name in unmeasured else as_csv(getattr(stored, name))
-            for name in report.CSV_COLUMNS
+            for name in csv_export.CSV_COLUMNS
         }
     assert rows[2]["outcome"] == "skipped" and rows[2]["pain_during"] == rows[2]["rpe"] == ""
     assert rows[3]["note"] == NOTE
@@ -107,7 +108,7 @@ async def test_export_in_russian_keeps_cyrillic(double, db, clock: Clock):
     await seed_runner(db, 2203, language="ru")
     pdf, sheet = await export(double, db, clock, 2203, language="ru")
     text = pdf_text(pdf.document)
-    assert report.format_day(TODAY, "ru") in text  # "2 мар. 2026 г."
+    assert reports.dates.format_day(TODAY, "ru") in text  # "2 мар. 2026 г."
     assert "мар." in text
     assert "Ноги устали" in csv_rows(sheet.document)[3]["note"]
 
@@ -118,7 +119,7 @@ async def test_export_with_no_checkins_still_sends_both(double, db, clock: Clock
     assert "No check-ins yet." in pdf_text(pdf.document)
     assert csv_rows(sheet.document) == []
     header = sheet.document.decode("utf-8-sig").splitlines()[0]
-    assert header.split(",") == list(report.CSV_COLUMNS)
+    assert header.split(",") == list(csv_export.CSV_COLUMNS)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru", "es", "de"])
@@ -135,7 +136,7 @@ async def test_export_end_to_end_in_every_language(double, db, clock: Clock, lan
     pdf, sheet = await export(double, db, clock, user_id, language=lang)
     tr = translator(lang)
     text = pdf_text(pdf.document).replace("\xa0", " ").replace("\u202f", " ")
-    skipped_day = report.format_day(seeded.checkin_days[2], lang).replace("\u202f", " ")
+    skipped_day = reports.dates.format_day(seeded.checkin_days[2], lang).replace("\u202f", " ")
     [skipped] = [
         line
         for line in text.splitlines()
@@ -147,5 +148,5 @@ async def test_export_end_to_end_in_every_language(double, db, clock: Clock, lan
     assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", text)
 
     rows = csv_rows(sheet.document)
-    assert rows[5]["note"] == "'" + FORMULA and report.restore(rows[5]["note"]) == FORMULA
+    assert rows[5]["note"] == "'" + FORMULA and csv_export.restore(rows[5]["note"]) == FORMULA
     assert rows[2]["outcome"] == "skipped" and rows[2]["pain_during"] == ""

@@ -243,10 +243,10 @@ async def test_a_scheduled_morning_check_never_discards_a_conversation_in_progre
 ):
     """The morning check falls due in the middle of /reassess: the reassessment's answers
     stay; the prompt offers a button that starts the morning check afterwards."""
-    from conversations import dispatch
+    from conversations import sender
     from conversations.context import Ctx, Services
     from conversations.engine import SCHEDULED
-    from conversations.today import start_morning_check
+    from conversations.morning import begin as start_morning_check
     from tests.test_conversations import _checkin
 
     chat = Chat(double, 8301)
@@ -275,7 +275,7 @@ async def test_a_scheduled_morning_check_never_discards_a_conversation_in_progre
     [offer] = ctx.out
     assert "Morning check" in offer.text and offer.keyboard
     async with running_bot(double, db, clock=clock) as app:
-        await dispatch.deliver(app.bot, 8301, ctx.out)
+        await sender.deliver(app.bot, 8301, ctx.out)
         [morning] = await chat.press("Start it now")
     assert "Good morning" in (morning.text or "")
     assert (await conversation(db, 8301)).name == "morning"
@@ -407,7 +407,7 @@ async def test_one_chat_flooding_does_not_delay_another_chat(double, db):
 
 async def test_an_edit_in_the_outbox_edits_the_message_and_records_its_id(double, db):
     """Conversations will edit one message in place: an edit is an outbox row like a send."""
-    from conversations.dispatch import Sender
+    from conversations.sender import Sender
     from storage import outbox as box
     from storage.models import utcnow
 
@@ -441,7 +441,7 @@ async def test_an_edit_in_the_outbox_edits_the_message_and_records_its_id(double
 
 async def test_a_picture_that_cannot_be_rendered_or_was_lost_is_replaced_by_a_note(double, db):
     from conversations.context import Out
-    from conversations.dispatch import LOST_ATTACHMENT, Sender
+    from conversations.sender import LOST_ATTACHMENT, Sender
     from storage import outbox as box
 
     chat = Chat(double, 8604)

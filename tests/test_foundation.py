@@ -127,10 +127,10 @@ async def test_an_error_gets_a_kind_reply_not_a_traceback(double, db, monkeypatc
     async def broken(ctx):
         raise RuntimeError("database exploded")
 
-    monkeypatch.setitem(actions.COMMAND_ACTIONS, "why", broken)
+    monkeypatch.setitem(actions.COMMAND_ACTIONS, "help", broken)  # open before onboarding
     async with running_bot(double, db):
         chat = Chat(double, 1007)
-        [reply] = await chat.say("/why")
+        [reply] = await chat.say("/help")
     assert "something went wrong on my side" in reply.text
     assert "Traceback" not in reply.text and "exploded" not in reply.text
 

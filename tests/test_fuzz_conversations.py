@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from conversations import engine
 from conversations.context import Ctx, Services
-from conversations.handlers import build_handlers, press, type_text
+from conversations.handlers import build_handlers
+from conversations.router import press, type_text
 from storage import Database
 from storage import runners as store
 from storage.db import is_sqlite

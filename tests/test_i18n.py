@@ -159,13 +159,13 @@ def test_no_double_full_stop_after_an_abbreviation() -> None:
     ],
 )
 def test_time_zone_buttons_are_in_the_runners_language(lang: str, labels: list[str]) -> None:
-    from conversations.timezones import SHORT_LISTS, zone_label
+    from locales.timezones import SHORT_LISTS, zone_label
 
     assert [zone_label(name, lang) for name in SHORT_LISTS[lang]] == labels
 
 
 def test_time_zone_labels_and_local_city_names() -> None:
-    from conversations.timezones import resolve, zone_label
+    from locales.timezones import resolve, zone_label
 
     assert zone_label("Asia/Kolkata", "de") == "Kalkutta"
     assert zone_label("Etc/GMT-3", "ru") == "UTC+3"

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bench import taps
-from conversations.dispatch import Sender
+from conversations.sender import Sender
 from storage import outbox as box
 from storage.models import ConversationRow, OutboxRow, Runner, utcnow
 from tests.conftest import Chat, answer_flow, choose, onboard, running_bot, settle

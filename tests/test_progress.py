@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from conversations import report
-from conversations.charts import RUN_BARS, build_figure, render_progress_chart
+import reports.measures
 from locales import translator
+from reports import progress
+from reports.charts import RUN_BARS, build_figure, render_progress_chart
 from storage import Database
 from storage import reports as store
 from storage.models import (
@@ -187,14 +188,14 @@ async def test_progress_sends_a_png_of_the_runners_checkins(double, db, clock: C
 
     # The photo is exactly the chart of this runner's check-ins...
     records = await records_of(db, seeded.runner_id)
-    first, last = report.chart_window(TODAY, seeded.checkin_days[0])
-    data = report.chart_data(records, first, last)
+    first, last = progress.chart_window(TODAY, seeded.checkin_days[0])
+    data = progress.chart_data(records, first, last)
     assert photo.photo == render_progress_chart(data, translator("en"))
     # ...which has one bar per day with a check-in, each as long as the minutes run.
     assert (first, last) == (seeded.checkin_days[0], TODAY)
     running = bars_of(build_figure(data, translator("en")))
     assert len(running) == seeded.checkins == 17
-    assert running == [report.running_minutes(c) for c in records.checkins]
+    assert running == [reports.measures.running_minutes(c) for c in records.checkins]
     assert running[2] == 0  # the skipped session
 
     caption = photo.plain_text or ""
@@ -229,8 +230,8 @@ async def test_progress_in_russian_uses_russian_dates(double, db, clock: Clock):
     async with running_bot(double, db, clock=clock):
         [photo] = await Chat(double, 2104, language="ru").say("/progress")
     records = await records_of(db, seeded.runner_id)
-    first, last = report.chart_window(TODAY, seeded.checkin_days[0])
-    expected = render_progress_chart(report.chart_data(records, first, last), translator("ru"))
+    first, last = progress.chart_window(TODAY, seeded.checkin_days[0])
+    expected = render_progress_chart(progress.chart_data(records, first, last), translator("ru"))
     assert photo.photo == expected
     assert "мар" in (photo.text or "")  # "2 мар." in the caption's date range
 
@@ -245,21 +246,21 @@ def _row(day: date, pain: int = 0, level: int = 8, outcome: str = "done") -> Che
 def test_first_pain_free_week_needs_seven_days_and_two_checkins():
     d = TODAY - timedelta(days=30)
     only_one = [_row(d, pain=2), _row(d + timedelta(days=3))]
-    assert report.first_pain_free_week(only_one, TODAY) is None
+    assert progress.first_pain_free_week(only_one, TODAY) is None
     rows = [_row(d, pain=2), _row(d + timedelta(days=2)), _row(d + timedelta(days=5))]
     # the window starting the day after the painful session is the first pain-free one
-    assert report.first_pain_free_week(rows, TODAY) == d + timedelta(days=7)
+    assert progress.first_pain_free_week(rows, TODAY) == d + timedelta(days=7)
     # a week that has not ended yet does not count
     recent = [_row(TODAY - timedelta(days=2)), _row(TODAY)]
-    assert report.first_pain_free_week(recent, TODAY) is None
+    assert progress.first_pain_free_week(recent, TODAY) is None
 
 
 def test_first_continuous_ten_minutes_uses_the_ladder():
     walk_run = _row(TODAY - timedelta(days=4), level=11)  # 4 min run / 1 min walk
     shorter = _row(TODAY - timedelta(days=2), level=12, outcome="shorter")
     ten = _row(TODAY - timedelta(days=1), level=12)  # 10 min continuous, done in full
-    assert report.first_continuous_run([walk_run, shorter]) is None
-    assert report.first_continuous_run([walk_run, shorter, ten]) == ten.day
+    assert progress.first_continuous_run([walk_run, shorter]) is None
+    assert progress.first_continuous_run([walk_run, shorter, ten]) == ten.day
 
 
 def test_stage_milestones_come_from_decisions():
@@ -275,22 +276,24 @@ def test_stage_milestones_come_from_decisions():
             decision(TODAY - timedelta(days=1), 3),
         ]
     )
-    found = [(m.kind, m.stage) for m in report.milestones(records, TODAY)]
+    found = [(m.kind, m.stage) for m in progress.milestones(records, TODAY)]
     assert found == [("start", 1), ("stage", 2), ("stage", 3)]
-    changes = report.stage_changes(records.decisions)
+    changes = progress.stage_changes(records.decisions)
     assert [c.stage for c in changes] == [1, 2, 1, 2, 3]
 
 
 def test_chart_window_starts_at_the_first_checkin_or_14_days_back():
-    assert report.chart_window(TODAY, None) == (TODAY - timedelta(days=13), TODAY)
-    assert report.chart_window(TODAY, TODAY) == (TODAY - timedelta(days=13), TODAY)
-    assert report.chart_window(TODAY, TODAY - timedelta(days=2)) == (
+    assert progress.chart_window(TODAY, None) == (TODAY - timedelta(days=13), TODAY)
+    assert progress.chart_window(TODAY, TODAY) == (TODAY - timedelta(days=13), TODAY)
+    assert progress.chart_window(TODAY, TODAY - timedelta(days=2)) == (
         TODAY - timedelta(days=13),
         TODAY,
     )
-    assert report.chart_window(TODAY, TODAY - timedelta(days=20))[0] == TODAY - timedelta(days=20)
-    assert report.chart_window(TODAY, TODAY - timedelta(days=40))[0] == TODAY - timedelta(days=40)
-    assert report.chart_window(TODAY, TODAY - timedelta(days=400))[0] == TODAY - timedelta(days=55)
+    assert progress.chart_window(TODAY, TODAY - timedelta(days=20))[0] == TODAY - timedelta(days=20)
+    assert progress.chart_window(TODAY, TODAY - timedelta(days=40))[0] == TODAY - timedelta(days=40)
+    assert progress.chart_window(TODAY, TODAY - timedelta(days=400))[0] == (
+        TODAY - timedelta(days=55)
+    )
 
 
 # ---------------------------------------------------------------- /history

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from conversations import dispatch, prompts
+from conversations import prompts, sender
 from conversations.context import Ctx, Services
 from storage.models import CheckInRow, Runner
 from tests.conftest import Chat, choose, onboard, running_bot
@@ -28,7 +28,7 @@ async def test_daily_prompt_shows_today_and_its_buttons_work(double, db, clock):
         await onboard(chat)
         outs = await _compose(db, clock, 6001, [prompts.DAILY])
         assert len(outs) == 1 and "Today" in outs[0].text
-        await dispatch.deliver(app.bot, 6001, outs)
+        await sender.deliver(app.bot, 6001, outs)
         [question] = await chat.press("Check in")
         assert "How did today's session go?" in question.text
         await chat.say("/cancel")
@@ -47,7 +47,7 @@ async def test_reassessment_day_adds_a_button_that_starts_it(double, db, clock):
         await onboard(chat)
         outs = await _compose(db, clock, 6002, [prompts.DAILY, prompts.WEEKLY])
         assert len(outs) == 1 and "reassessment day" in outs[0].text
-        await dispatch.deliver(app.bot, 6002, outs)
+        await sender.deliver(app.bot, 6002, outs)
         [question] = await chat.press("Start reassessment")
     assert "safety check" in question.text  # every reassessment re-screens the red flags
     assert "None of these" in [label for row in question.buttons() for label, _ in row]

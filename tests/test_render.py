@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bench.simulation import random_history, random_runner, simulate
-from conversations import render
 from locales import SUPPORTED, translator
 from progression import Cue, Exercise, GateCode, Injury, ReasonCode, SessionKind, decide, plan_week
+from reports import labels, reasons, words
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -29,12 +29,12 @@ def _ctx(lang: str) -> Any:
 @pytest.mark.parametrize(
     ("mapping", "enum"),
     [
-        (render.REASONS, ReasonCode),
-        (render.CUES, Cue),
-        (render.EXERCISES, Exercise),
-        (render.GATES, GateCode),
-        (render.INJURIES, Injury),
-        (render.KINDS, SessionKind),
+        (reasons.REASONS, ReasonCode),
+        (labels.CUES, Cue),
+        (labels.EXERCISES, Exercise),
+        (labels.GATES, GateCode),
+        (labels.INJURIES, Injury),
+        (labels.KINDS, SessionKind),
     ],
 )
 def test_every_value_progression_can_emit_has_a_text(mapping: Any, enum: Any) -> None:
@@ -58,7 +58,7 @@ def test_reason_texts_only_use_values_the_reason_carries() -> None:
     for decision in _decisions():
         for reason in decision.reasons:
             seen.add(reason.code)
-            entry = render.REASONS[reason.code]
+            entry = reasons.REASONS[reason.code]
             texts = [entry] if isinstance(entry, str) else [entry[0], *entry[1]]
             wanted = set().union(*(PLACEHOLDER.findall(t) for t in texts))
             assert wanted <= set(reason.as_dict()), (reason.code, reason.values)
@@ -70,30 +70,30 @@ def test_decisions_and_plans_render_in_every_language(lang: str) -> None:
     ctx = _ctx(lang)
     rng = random.Random(11)
     for decision in _decisions()[:200]:
-        text = render.decision(ctx, decision)
+        text = words.decision(ctx, decision)
         assert text.strip() and "{" not in text and "?" not in text.replace("?</", "")
     history, today = random_history(rng)
     for day in plan_week(history, today):
-        assert render.prescription(ctx, day.prescription)
+        assert words.prescription(ctx, day.prescription)
 
 
 def test_russian_minutes_use_three_plural_forms() -> None:
     ctx = _ctx("ru")
-    assert render.duration(ctx, 1) != render.duration(ctx, 2) != render.duration(ctx, 5)
-    assert render.duration(ctx, 21).endswith(render.duration(ctx, 1).split(" ", 1)[1])
+    assert words.duration(ctx, 1) != words.duration(ctx, 2) != words.duration(ctx, 5)
+    assert words.duration(ctx, 21).endswith(words.duration(ctx, 1).split(" ", 1)[1])
 
 
 def test_an_exercise_says_one_leg_or_both_sets_reps_each_side_and_rest() -> None:
     from progression import StrengthItem
 
     en = _ctx("en")
-    single = render.strength_item(en, StrengthItem(Exercise.STEP_DOWN, 3, 15))
+    single = words.strength_item(en, StrengthItem(Exercise.STEP_DOWN, 3, 15))
     assert single == (
         "Slow step-downs: one leg, each side, 3 × 15; rest 1 minute between sets"
     )
-    both = render.strength_item(en, StrengthItem(Exercise.WALL_SIT, 5, None, 45))
+    both = words.strength_item(en, StrengthItem(Exercise.WALL_SIT, 5, None, 45))
     assert both == "Wall sit: both legs, 5 × 45 s; rest 1 minute between sets"
-    heavy = render.strength_item(en, StrengthItem(Exercise.CALF_RAISE_SINGLE, 3, 5))
+    heavy = words.strength_item(en, StrengthItem(Exercise.CALF_RAISE_SINGLE, 3, 5))
     assert heavy == "Single-leg heel raises: each side, 3 × 5; rest 2 minutes between sets"
-    named = render.strength_item(en, StrengthItem(Exercise.CALF_RAISE_DOUBLE, 3, 15))
+    named = words.strength_item(en, StrengthItem(Exercise.CALF_RAISE_DOUBLE, 3, 15))
     assert named == "Heel raises on both legs: 3 × 15; rest 1 minute between sets"

@@ -12,6 +12,12 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfReader
 
+import reports.dates
+import reports.measures
+import reports.pdf
+import reports.progress
+import reports.reassessments
+import reports.summary
 from bench.report_pages import (
     FORMULA_NOTE,
     INJURY_DATE,
@@ -22,9 +28,9 @@ from bench.report_pages import (
     example_pdf,
     example_records,
 )
-from conversations import report
-from conversations.report import InjuryDate, format_day
 from locales import SUPPORTED, translator
+from reports import csv_export
+from reports.dates import InjuryDate, format_day
 from storage.models import CheckInRow, DecisionRow, ReassessmentRow, RedFlagRow
 from storage.reports import Records
 
@@ -48,7 +54,7 @@ def norm(text: str) -> str:
 
 
 def locale_of(lang: str) -> str:
-    return report.date_locale(lang, "Europe/London")
+    return reports.dates.date_locale(lang, "Europe/London")
 
 
 def lines_with(text: str, needle: str) -> list[str]:
@@ -137,7 +143,7 @@ def test_no_reassessment_item_passes_unless_it_was_asked(pdfs, lang):
 def test_the_one_glance_summary(pdfs, lang):
     tr = translator(lang)
     text = pdfs[lang]
-    g = report.glance(example_input(lang))
+    g = reports.summary.glance(example_input(lang))
     assert g.stage == 2 and g.level == 9
     assert g.trend == "better" and g.pain_recent is not None and g.pain_before is not None
     assert g.pain_recent < g.pain_before
@@ -176,17 +182,17 @@ def test_table_headings_break_only_between_words():
         )
     ]
     pdf = FPDF()
-    pdf.add_font(report.FONT, "", str(report._font_dir() / "DejaVuSans.ttf"))
-    pdf.add_font(report.FONT, "B", str(report._font_dir() / "DejaVuSans-Bold.ttf"))
+    pdf.add_font(reports.pdf.FONT, "", str(reports.pdf._font_dir() / "DejaVuSans.ttf"))
+    pdf.add_font(reports.pdf.FONT, "B", str(reports.pdf._font_dir() / "DejaVuSans-Bold.ttf"))
     rows = [
-        report.checkin_cells(tr, c, lambda d: format_day(d, "ru"))
+        reports.pdf.checkin_cells(tr, c, lambda d: format_day(d, "ru"))
         for c in example_records().checkins
     ]
-    widths, size = report.column_widths(
+    widths, size = reports.pdf.column_widths(
         pdf, headings, rows, (1.3, 1.3, 1.0, 1.0, 0.6, 1.0, 1.1, 0.9, 1.8), 182, 7.5, whole=(0,)
     )
     assert sum(widths) == pytest.approx(182)
-    pdf.set_font(report.FONT, "B", size)
+    pdf.set_font(reports.pdf.FONT, "B", size)
     for heading, width in zip(headings, widths, strict=True):
         for word in heading.split():
             assert pdf.get_string_width(word) + 2 * pdf.c_margin <= width, word
@@ -208,7 +214,7 @@ def test_csv_neutralises_formulas_and_marks_skipped_days(lang):
     records.checkins[-1].note = "Ноги устали " + lang
     rows = list(
         csv.DictReader(
-            io.StringIO(report.checkins_csv(records.checkins).decode("utf-8-sig"), newline="")
+            io.StringIO(csv_export.checkins_csv(records.checkins).decode("utf-8-sig"), newline="")
         )
     )
     for row, note in zip(rows, notes, strict=False):
@@ -216,7 +222,7 @@ def test_csv_neutralises_formulas_and_marks_skipped_days(lang):
             assert row["note"] == "'" + note
         else:
             assert row["note"] == note
-        assert report.restore(row["note"]) == note  # docs/report.md: drop the apostrophe
+        assert csv_export.restore(row["note"]) == note  # docs/report.md: drop the apostrophe
     assert rows[-1]["note"] == "Ноги устали " + lang
     [skipped] = [r for r in rows if r["day"] == SKIPPED_DAY.isoformat()]
     assert skipped["outcome"] == "skipped"
@@ -242,7 +248,7 @@ def test_the_injury_date_buttons_are_read_back():
             reasons=[],
         )
         records = Records(decisions=[decision], red_flags=[RedFlagRow(day=day, flags="")])
-        return report.injury_date_as_told(stored, records, day)
+        return reports.dates.injury_date_as_told(stored, records, day)
 
     en = translator("en")
     assert told(3).text(en, "en_GB") == "in the week before 25 Nov 2026"
@@ -264,7 +270,7 @@ def test_gates_not_tested_are_never_passed():
             {"code": "hops_pain_free", "passed": False},
         ]
     )
-    assert report.gate_results(row) == {
+    assert reports.reassessments.gate_results(row) == {
         "passed": ["heel_raises"],
         "failed": ["hops_pain_free"],
         "untested": ["walk_test"],
@@ -277,15 +283,15 @@ def test_skipped_sessions_do_not_count_as_pain_free():
         CheckInRow(day=d, outcome="skipped", minutes=0, pain_during=0, pain_after=0, level=8)
         for d in days
     ]
-    assert report.first_pain_free_week(skipped, TODAY) is None
-    assert report.worst_pain(skipped[0]) is None
+    assert reports.progress.first_pain_free_week(skipped, TODAY) is None
+    assert reports.measures.worst_pain(skipped[0]) is None
 
 
 def test_date_locale_follows_the_time_zone_for_english_only():
-    assert report.date_locale("en", "Europe/London") == "en_GB"
-    assert report.date_locale("en", "America/New_York") == "en"
-    assert report.date_locale("en", "Australia/Sydney") == "en_AU"
-    assert report.date_locale("ru", "Europe/London") == "ru"
+    assert reports.dates.date_locale("en", "Europe/London") == "en_GB"
+    assert reports.dates.date_locale("en", "America/New_York") == "en"
+    assert reports.dates.date_locale("en", "Australia/Sydney") == "en_AU"
+    assert reports.dates.date_locale("ru", "Europe/London") == "ru"
     assert format_day(date(2026, 11, 30), "en_GB") == "30 Nov 2026"
 
 
@@ -295,14 +301,14 @@ def test_columns_the_clinical_safety_work_adds_are_read_when_present():
     row = CheckInRow(
         day=TODAY, outcome="done", minutes=30, pain_during=1, pain_after=1, rpe=4, level=8
     )
-    estimated = report.running_minutes(row)
+    estimated = reports.measures.running_minutes(row)
     row.running_minutes = 17
-    assert report.running_minutes(row) == 17 != estimated
+    assert reports.measures.running_minutes(row) == 17 != estimated
     row.running_minutes = 99  # never more than the session
-    assert report.running_minutes(row) == 30
+    assert reports.measures.running_minutes(row) == 30
     skipped = CheckInRow(day=TODAY, outcome="skipped", minutes=0, level=8)
     skipped.running_minutes = None
-    assert report.running_minutes(skipped) == 0
+    assert reports.measures.running_minutes(skipped) == 0
 
     tr = translator("en")
     reassessment = ReassessmentRow(
@@ -319,11 +325,11 @@ def test_columns_the_clinical_safety_work_adds_are_read_when_present():
         readiness=None,
         gates=[],
     )
-    lines = dict(report.result_lines(tr, "left", reassessment))
+    lines = dict(reports.reassessments.result_lines(tr, "left", reassessment))
     assert set(lines.values()) == {"not tested"}
     reassessment.daily_pain = 1
     reassessment.rest_pain = None
     reassessment.swelling = "mild"
-    lines = dict(report.result_lines(tr, "left", reassessment))
+    lines = dict(reports.reassessments.result_lines(tr, "left", reassessment))
     assert lines["Pain in daily life / at rest"] == "1/10 / not tested"
     assert lines["Swelling"] == "mild swelling"

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+import reports.dates
 from bench import taps
-from conversations import report
-from conversations.report import format_day
 from locales import translator
+from reports.dates import format_day
 from storage.models import CheckInRow, Runner
 from tests.conftest import Chat, onboard, running_bot
 from tests.test_export import csv_rows, export, pdf_text
@@ -35,7 +35,7 @@ async def test_a_typed_date_is_printed_exactly_even_when_it_matches_a_button(dou
     assert (runner.injury_date_answer, runner.injury_date_told_on) == ("date", today)
     pdf, _ = await export(double, db, clock, 8301)
     text = pdf_text(pdf.document)
-    locale = report.date_locale("en", runner.time_zone)
+    locale = reports.dates.date_locale("en", runner.time_zone)
     assert format_day(typed, locale) in text
     assert "1-2 weeks before" not in text
 
@@ -55,7 +55,7 @@ async def test_a_button_is_printed_as_said_on_the_day_it_was_pressed(
     assert (runner.injury_date_answer, runner.injury_date_told_on) == (button, today)
     pdf, _ = await export(double, db, clock, 8302)
     text = pdf_text(pdf.document)
-    locale = report.date_locale("en", runner.time_zone)
+    locale = reports.dates.date_locale("en", runner.time_zone)
     assert said.format(date=format_day(today, locale)) in text
     assert format_day(runner.injury_date, locale) not in text  # never a made-up exact day
 
@@ -77,7 +77,7 @@ async def test_symptoms_not_asked_are_stored_and_shown_as_not_asked(double, db, 
     pdf, sheet = await export(double, db, clock, 8303)
     tr = translator("en")
     text = pdf_text(pdf.document)
-    locale = report.date_locale("en", "Europe/Berlin")
+    locale = reports.dates.date_locale("en", "Europe/Berlin")
     [row] = [
         line for line in text.splitlines() if line.startswith(format_day(free.day, locale))
         and "0 / 0" in line

@@ -33,8 +33,9 @@ from babel.messages.catalog import Catalog
 
 from conversations import basics, engine, prompts
 from conversations.context import Ctx, Out, Services
-from conversations.handlers import build_handlers, press, type_text
-from conversations.today import start_morning_check
+from conversations.handlers import build_handlers
+from conversations.morning import begin as start_morning_check
+from conversations.router import press, type_text
 from locales import Translator
 from locales.catalog import extract, read
 from progression import first_level_of_stage
@@ -264,7 +265,8 @@ async def watch_screens(r: Renderer, *, today_done: bool) -> None:
     the skipped one) a file that starts yesterday's check-in, walked, then sent again."""
     from datetime import timedelta
 
-    from conversations import activity_files, watch
+    from activities import reader as activity_files
+    from conversations import watch
     from tests.watch_files import continuous, fit_file, walk_run
 
     # just before the script's clock (noon UTC): the same local date in every language
@@ -296,7 +298,8 @@ async def watch_screens(r: Renderer, *, today_done: bool) -> None:
 async def watch_during_a_conversation(r: Renderer) -> None:
     from datetime import timedelta
 
-    from conversations import activity_files, watch
+    from activities import reader as activity_files
+    from conversations import watch
     from tests.watch_files import fit_file, walk_run
 
     data = fit_file(walk_run(), r.clock() - timedelta(minutes=30))
@@ -372,7 +375,7 @@ async def _link_id(r: Renderer, rid: int) -> int:
 
 
 async def _invite(ctx: Ctx) -> None:
-    from conversations.dispatch import BOT_USERNAME
+    from conversations.context import BOT_USERNAME
 
     ctx.extra[BOT_USERNAME] = "runcoach_bot"  # dispatch.run sets it from getMe
     await press(ctx, "a|ct|invite")
@@ -383,7 +386,7 @@ def _token(outs: list[Out]) -> str:
 
 
 async def _alerts(ctx: Ctx) -> None:
-    from conversations import careteam
+    from conversations import care_messages as careteam
     from storage import careteam as care_store
 
     [link] = await care_store.links_of_member(ctx.session, ctx.runner.id)

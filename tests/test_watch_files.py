@@ -1,5 +1,5 @@
 """Reading run recordings (issue 17): real FIT, GPX and TCX files written by libraries that
-write each format (tests/watch_files.py), read by conversations/activity_files.py."""
+write each format (tests/watch_files.py), read by activities/reader.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conversations import activity_files as af
+from activities import reader as af
 from tests.watch_files import (
     START,
     WRITERS,

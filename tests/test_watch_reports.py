@@ -11,9 +11,11 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 
+import reports.pdf
+import reports.report_input
 from bench.report_pages import TODAY, example_records, example_runner
-from conversations import report
-from conversations.charts import (
+from locales import SUPPORTED, translator
+from reports.charts import (
     CADENCE_GID,
     LEGEND,
     MEASURED_BARS,
@@ -21,7 +23,6 @@ from conversations.charts import (
     ChartData,
     build_figure,
 )
-from locales import SUPPORTED, translator
 
 
 def _chart(measured: bool, cadence: int | None) -> ChartData:
@@ -84,8 +85,8 @@ def _measured_pdf(lang: str) -> str:
     last.avg_hr = 137
     runner = example_runner()
     runner.language = lang
-    data = report.ReportInput.of(runner, TODAY, records, None)
-    reader = PdfReader(io.BytesIO(report.build_pdf(data, translator(lang))))
+    data = reports.report_input.ReportInput.of(runner, TODAY, records, None)
+    reader = PdfReader(io.BytesIO(reports.pdf.build_pdf(data, translator(lang))))
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     return re.sub(r"[ \t\xa0\u202f]+", " ", text)
 
@@ -104,7 +105,7 @@ def test_the_report_shows_what_the_watch_measured(lang):
 
 def test_a_report_with_nothing_measured_has_no_watch_note():
     records = example_records()
-    data = report.ReportInput.of(example_runner(), TODAY, records, None)
-    reader = PdfReader(io.BytesIO(report.build_pdf(data, translator("en"))))
+    data = reports.report_input.ReportInput.of(example_runner(), TODAY, records, None)
+    reader = PdfReader(io.BytesIO(reports.pdf.build_pdf(data, translator("en"))))
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     assert "measured by the runner's watch" not in text

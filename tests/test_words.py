@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from bench import taps
-from conversations import onboarding
+from conversations import common
 from locales import translator
 from tests.conftest import Chat, onboard, running_bot
 
@@ -41,7 +41,7 @@ def test_the_day_buttons_never_pair_two_days_in_a_row() -> None:
     to Monday included), as runs in stages 2-3 are never on back-to-back days."""
     tr = translator("en")
     ctx = SimpleNamespace(tr=tr, lang="en", _=tr.gettext)
-    rows = onboarding._days_options(ctx, {})  # type: ignore[arg-type]
+    rows = common.days_options(ctx, {})  # type: ignore[arg-type]
     offered = [o.value for row in rows for o in row if not o.value.startswith("any")]
     assert offered
     for value in offered:

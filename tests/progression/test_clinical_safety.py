@@ -10,8 +10,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from types import SimpleNamespace
 
+import reports.words
 from bench.simulation import profiles, simulate, store
-from conversations import render
 from locales import translator
 from progression import (
     Action,
@@ -59,7 +59,7 @@ def words(d: object, today: date, *, escalation: bool = False) -> str:
     tr = translator("en")
     ctx = SimpleNamespace(tr=tr, lang="en", _=tr.gettext, n_=tr.ngettext, today=today,
                           runner=None)
-    return render.decision(ctx, d, escalation=escalation)  # type: ignore[arg-type]
+    return reports.words.decision(ctx, d, escalation=escalation)  # type: ignore[arg-type]
 
 
 def told_to_run_today(h: History, today: date) -> bool:

@@ -1,0 +1,232 @@
+"""What a care-team member reads without asking: an alert when a runner they follow reports
+a red flag, steps back for pain or is advised a clinician review, and the Monday summary (the
+chart and the one-glance lines). The scheduler sends them (bot/scheduler.py); the alerts are
+recorded here, in the runner's transaction, as subscribers of the runner's events
+(conversations/bootstrap.py).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date, timedelta
+
+from conversations.actions import data
+from conversations.context import Ctx, Out
+from conversations.events import DecisionTaken, RedFlagsReported
+from locales import N_
+from progression import Action, ReasonCode, RedFlag
+from reports import labels, reasons
+from reports.charts import render_progress_chart
+from reports.report_input import ReportInput
+from reports.summary import glance
+from reports.words import flags_of
+from storage import careteam as store
+from storage import records, reports
+from storage.models import CareLinkRow, Runner
+from storage.schedule import zone_of
+
+MEMBER = "cm"  # a member's buttons: a|cm|<op>.<runner id>[.<n>] (conversations/patients.py)
+
+# alert kinds (care_events.kind)
+RED_FLAG, STEP_BACK, ESCALATION = "red_flag", "step_back", "escalation"
+PAIN_STEP_BACKS = frozenset(
+    {
+        ReasonCode.SHARP_OR_LIMP,
+        ReasonCode.PAIN_DURING_OVER_CEILING,
+        ReasonCode.PAIN_AFTER_OVER_CEILING,
+    }
+)
+
+
+def name(text: str | None) -> str:
+    """A Telegram name, safe in an HTML message."""
+    return html.escape((text or "").strip() or "?")
+
+
+def open_button(ctx: Ctx, link: CareLinkRow) -> list[list[tuple[str, str]]]:
+    return [
+        [
+            (
+                ctx._("Open {name}").format(name=link.runner_name or "?"),
+                data(MEMBER, f"o.{link.runner_id}"),
+            )
+        ]
+    ]
+
+
+def glance_text(ctx: Ctx, data_: ReportInput) -> str:
+    """The report's one-glance summary as a few lines of a message."""
+    g = glance(data_)
+    tr = ctx.tr
+    lines = [
+        ctx._("Stage {n}: {name} (level {level})").format(
+            n=g.stage, name=labels.stage_name(tr, g.stage), level=g.level
+        ),
+        ctx._("Status") + ": " + labels.label(tr, labels.STATUSES, data_.status),
+        ctx._("Sessions this week")
+        + ": "
+        + ctx._("{done} done of {planned} planned").format(
+            done=g.done_this_week, planned=g.planned_this_week
+        ),
+    ]
+    trend = {
+        "better": N_("lower: {before} → {recent}"),
+        "worse": N_("higher: {before} → {recent}"),
+        "same": N_("about the same: {before} → {recent}"),
+    }
+    if g.trend is None:
+        trend_text = ctx._("not enough check-ins to compare")
+    else:
+        trend_text = ctx._(trend[g.trend]).format(
+            before=tr.number(round(g.pain_before or 0, 1)),
+            recent=tr.number(round(g.pain_recent or 0, 1)),
+        )
+    lines.append(ctx._("Pain trend (last 2 weeks vs the 2 before)") + ": " + trend_text)
+    if g.adherence is not None:
+        lines.append(
+            ctx._("Adherence")
+            + ": "
+            + ctx._("{percent} of planned sessions done").format(percent=tr.percent(g.adherence))
+        )
+    alerts: list[str] = []
+    for f in g.open_red_flags:
+        names = ", ".join(labels.label(tr, labels.RED_FLAGS, c) for c in f.flags.split(",") if c)
+        alerts.append(
+            ctx._("Open red flag, {date}: {flags}").format(date=tr.day_month(f.day), flags=names)
+        )
+    if data_.status == "referred" and not g.open_red_flags:
+        alerts.append(labels.label(tr, labels.STATUSES, "referred"))
+    if g.escalation is not None:
+        alerts.append(
+            ctx._("Clinician review advised, {date}").format(date=tr.day_month(g.escalation.day))
+        )
+    lines.append(
+        ctx._("Red flags and escalations")
+        + ": "
+        + ("; ".join(alerts) if alerts else ctx._("None open."))
+    )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- alerts (scheduler side)
+
+
+async def note_decision(ctx: Ctx, event: DecisionTaken) -> None:
+    """Queue an alert for the runner's care team when a decision about to be stored refers,
+    steps back for pain above the ceiling or sharp pain, or newly advises a clinician review
+    (one the last stored decision did not carry)."""
+    decision = event.decision
+    if not await store.has_members(ctx.session, ctx.runner.id):
+        return
+    previous = await previous_codes(ctx)
+    if decision.action is Action.REFER:
+        await _red_flag_event(ctx, flags_of(decision))
+    else:  # a step back (or, at the lowest level, the reduced repeat that stands for one)
+        for r in decision.reasons:
+            if r.code in PAIN_STEP_BACKS:
+                await store.add_event(
+                    ctx.session,
+                    ctx.runner.id,
+                    STEP_BACK,
+                    ctx.today,
+                    {"code": r.code.value, "values": r.as_dict(), "level": decision.level},
+                )
+                break
+    for r in decision.reasons:
+        if (
+            r.code is ReasonCode.CLINICIAN_REVIEW_ADVISED
+            and ReasonCode.CLINICIAN_REVIEW_ADVISED.value not in previous
+        ):
+            await store.add_event(
+                ctx.session,
+                ctx.runner.id,
+                ESCALATION,
+                ctx.today,
+                {"code": r.code.value, "values": r.as_dict()},
+            )
+
+
+async def alert_red_flags(ctx: Ctx, event: RedFlagsReported) -> None:
+    """Queue a red-flag alert for the runner's care team."""
+    await _red_flag_event(ctx, event.flags)
+
+
+async def _red_flag_event(ctx: Ctx, flags: frozenset[RedFlag]) -> None:
+    await store.add_event(
+        ctx.session,
+        ctx.runner.id,
+        RED_FLAG,
+        ctx.today,
+        {"flags": ",".join(sorted(str(f) for f in flags))},
+    )
+
+
+def alert_text(ctx: Ctx, link: CareLinkRow, kind: str, day: date, detail: dict[str, object]) -> str:
+    """The alert a member reads, in the member's language (``ctx`` is the member's)."""
+    who = name(link.runner_name)
+    when = ctx.tr.day_month(day)
+    if kind == RED_FLAG:
+        codes = [c for c in str(detail.get("flags") or "").split(",") if c]
+        flags = ", ".join(labels.label(ctx.tr, labels.RED_FLAGS, c) for c in codes)
+        head = ctx._("Red flag: {name}, {date}").format(name=who, date=when)
+        body = ctx._(
+            "{name} reported: {flags}. Their plan is stopped until a clinician has examined "
+            "them; you can record your clearance from /patients."
+        ).format(name=who, flags=flags or ctx._("a warning sign"))
+    elif kind == STEP_BACK:
+        values = detail.get("values")
+        head = ctx._("Step back: {name}, {date}").format(name=who, date=when)
+        body = reasons.reason(
+            ctx, str(detail.get("code")), values if isinstance(values, dict) else {}
+        )
+    else:
+        values = detail.get("values")
+        head = ctx._("Clinician review advised: {name}, {date}").format(name=who, date=when)
+        body = reasons.reason(
+            ctx, str(detail.get("code")), values if isinstance(values, dict) else {}
+        )
+    return f"<b>{head}</b>\n{body}"
+
+
+def alert_out(ctx: Ctx, link: CareLinkRow, kind: str, day: date, detail: dict[str, object]) -> None:
+    ctx.say(alert_text(ctx, link, kind, day, detail), open_button(ctx, link))
+
+
+async def summary_out(ctx: Ctx, link: CareLinkRow) -> None:
+    """The Monday summary of one runner for one member: the chart and the one-glance
+    summary, one message (``ctx`` is the member's)."""
+    runner = await ctx.session.get(Runner, link.runner_id)
+    if runner is None:
+        return
+    zone_today = ctx.now.astimezone(zone_of(runner)).date()
+    data_ = ReportInput.of(
+        runner, zone_today, await reports.load_records(ctx.session, runner.id), None
+    )
+    text = (
+        "<b>"
+        + ctx._("Weekly summary: {name}").format(name=name(link.runner_name))
+        + "</b>\n"
+        + glance_text(ctx, data_)
+    )
+    chart = data_.chart(ctx.tr)
+    keyboard = open_button(ctx, link)
+    if chart is None:
+        ctx.say(text + "\n" + ctx._("No check-ins yet, so no chart."), keyboard)
+        return
+    tr = ctx.tr
+
+    def png() -> bytes:
+        return render_progress_chart(chart, tr)
+
+    ctx.out.append(Out(text=tr.tidy(text)[:1024], keyboard=keyboard, photo=png))
+
+
+async def previous_codes(ctx: Ctx) -> frozenset[str]:
+    """The reason codes of the runner's last stored decision (a new escalation is one the
+    last decision did not carry)."""
+    rows = await records.all_decisions(
+        ctx.session, ctx.runner.id, since=ctx.today - timedelta(days=60)
+    )
+    if not rows:
+        return frozenset()
+    return frozenset(str(r.get("code")) for r in rows[-1].reasons or [])
