@@ -15,6 +15,7 @@ COPY conversations ./conversations
 COPY storage ./storage
 COPY locales ./locales
 COPY progression ./progression
+COPY bot_api_double ./bot_api_double
 RUN pip install . \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin runcoach
 COPY --chmod=755 docker/entrypoint.sh /usr/local/bin/runcoach-entrypoint
