@@ -1,5 +1,7 @@
 """Imports run one way: bot → conversations → storage/locales/progression; storage may use
-progression's types; progression and locales import none of the others; nothing imports bot."""
+progression's types; progression and locales import none of the others; nothing imports bot.
+The Bot API double (bot_api_double) imports none of them, and of the product only bot (the
+playground) imports it; tests and benches may import anything."""
 
 from __future__ import annotations
 
@@ -7,13 +9,14 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "conversations", "storage", "locales", "progression")
+PACKAGES = ("bot", "conversations", "storage", "locales", "progression", "bot_api_double")
 ALLOWED = {
-    "bot": {"conversations", "storage", "locales", "progression"},
+    "bot": {"conversations", "storage", "locales", "progression", "bot_api_double"},
     "conversations": {"storage", "locales", "progression"},
     "storage": {"progression"},
     "locales": set(),
     "progression": set(),
+    "bot_api_double": set(),
 }
 
 
