@@ -17,6 +17,7 @@ COPY locales ./locales
 COPY progression ./progression
 COPY reports ./reports
 COPY activities ./activities
+COPY bot_api_double ./bot_api_double
 RUN pip install . \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin runcoach
 COPY --chmod=755 docker/entrypoint.sh /usr/local/bin/runcoach-entrypoint

@@ -7,7 +7,7 @@ Run from the repo root::
 
 What it does, in one process and one event loop (the same way the tests run the bot):
 
-1. Starts the loopback Bot API double (bot/double.py) and the real runcoach Application
+1. Starts the loopback Bot API double (bot_api_double/) and the real runcoach Application
    (``build_application(..., rate_limit=False)``), long-polling the double, on a fresh SQLite
    file in a temp dir (default) or a fresh PostgreSQL schema (dropped afterwards).
 2. Onboards ``--runners`` runners through the double (real onboarding, concurrently, buttons
@@ -72,8 +72,8 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bot.app import build_application, serving  # noqa: E402
-from bot.double import BotApiDouble, SentMessage  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot_api_double import BotApiDouble, SentMessage  # noqa: E402
 from conversations import Services  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.db import is_sqlite, normalize_url  # noqa: E402

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from bot.double import BotApiDouble  # noqa: E402
+from bot_api_double import BotApiDouble  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.db import normalize_url  # noqa: E402
 from storage.models import DeliveryRow, Runner  # noqa: E402

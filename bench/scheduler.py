@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, text, update  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from bot.double import BotApiDouble  # noqa: E402
+from bot_api_double import BotApiDouble  # noqa: E402
 from conversations import Services  # noqa: E402
 from storage import Database, schedule  # noqa: E402
 from storage.db import is_sqlite, normalize_url  # noqa: E402

@@ -38,7 +38,7 @@ sys.path.insert(0, ROOT)
 
 from sqlalchemy import select  # noqa: E402
 
-from bot.double import BotApiDouble  # noqa: E402
+from bot_api_double import BotApiDouble  # noqa: E402
 from conversations import prompts, sender  # noqa: E402
 from conversations.context import Ctx, Services  # noqa: E402
 from storage import Database  # noqa: E402

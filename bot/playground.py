@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_application, serving
-from bot.double import BotApiDouble, SentMessage
 from bot.settings import Settings
+from bot_api_double import BotApiDouble, SentMessage
 from conversations import Services
 from storage import Database, outbox
 from storage.db import normalize_url

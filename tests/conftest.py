@@ -16,8 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_application, serving
-from bot.double import BotApiDouble
 from bot.settings import Settings
+from bot_api_double import BotApiDouble
 from conversations import Services
 from storage import Database
 from storage.db import is_sqlite, normalize_url

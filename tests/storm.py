@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.double import BotApiDouble, SentMessage
+from bot_api_double import BotApiDouble, SentMessage
 from storage import Database
 from storage.models import CheckInRow, ConversationRow, OutboxRow, ReceivedUpdateRow, Runner
 

@@ -144,7 +144,7 @@ async def test_run_serves_runners_through_the_configured_api_url(tmp_path: Path)
     import asyncio
     import signal
 
-    from bot.double import BotApiDouble
+    from bot_api_double import BotApiDouble
     from tests.conftest import TOKEN
 
     async with BotApiDouble() as double:
@@ -210,7 +210,7 @@ def _one_line_without_the_token(output: str) -> str:
 
 
 async def test_run_with_a_revoked_token_says_so_in_one_line(tmp_path: Path) -> None:
-    from bot.double import BotApiDouble
+    from bot_api_double import BotApiDouble
     from tests.conftest import TOKEN
 
     async with BotApiDouble() as double:
@@ -253,7 +253,7 @@ async def test_run_without_network_says_so_in_one_line(where: str, tmp_path: Pat
 async def test_run_with_the_database_unreachable_says_so_in_one_line(
     database: str, tmp_path: Path
 ) -> None:
-    from bot.double import BotApiDouble
+    from bot_api_double import BotApiDouble
     from tests.conftest import TOKEN
 
     url = {

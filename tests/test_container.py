@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from bot.cli import parser
-from bot.double import BotApiDouble
+from bot_api_double import BotApiDouble
 from tests.conftest import TOKEN
 from tests.webhooks import ROOT, SECRET, free_port, get, wait_ready
 

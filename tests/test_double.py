@@ -27,7 +27,7 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # until the shared conftest puts the repo on sys.path
     sys.path.insert(0, _ROOT)
 
-from bot.double import BotApiDouble  # noqa: E402
+from bot_api_double import BotApiDouble  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot.double import DROP
+from bot_api_double import DROP
 from storage.models import ConversationRow, OutboxRow, ReceivedUpdateRow, Runner
 from tests.conftest import TOKEN, Chat, choose, onboard, running_bot
 
@@ -475,7 +475,7 @@ async def test_a_picture_that_cannot_be_rendered_or_was_lost_is_replaced_by_a_no
 async def test_a_reply_that_times_out_is_sent_again_once(double, db):
     """Telegram keeps the reply's request waiting past the read timeout (and never takes
     it): the sender tries again and the question arrives once."""
-    from bot.double import HANG
+    from bot_api_double import HANG
 
     chat = Chat(double, 8605)
     double.hang_seconds = 1.5

@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_application, serving
-from bot.double import BotApiDouble
 from bot.settings import Settings
+from bot_api_double import BotApiDouble
 from conversations import Services
 from storage import Database
 from storage.db import normalize_url

@@ -17,8 +17,8 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.delivery import Pacer, delivered_for_sure_not
-from bot.double import BotApiDouble
 from bot.scheduler import JOB_NAME, Scheduler
+from bot_api_double import BotApiDouble
 from conversations import Ctx, Services
 from conversations.prompts import DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
 from storage import Database

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.double import BotApiDouble
+from bot_api_double import BotApiDouble
 from storage.db import normalize_url
 from storage.models import Runner
 from tests.conftest import (

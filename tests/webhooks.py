@@ -19,9 +19,9 @@ import aiohttp
 from sqlalchemy import func, select
 
 from bot.app import build_application, serving_webhook
-from bot.double import BotApiDouble
 from bot.settings import Settings
 from bot.webhook import WebhookServer
+from bot_api_double import BotApiDouble
 from conversations import Services
 from storage import Database
 from storage.models import InboxRow, OutboxRow, ReceivedUpdateRow, Runner

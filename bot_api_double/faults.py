@@ -1,0 +1,112 @@
+"""Faults the tests inject: the next calls of a method fail (:meth:`FaultsMixin.fail_next`,
+``DROP``/``HANG`` break the connection), a chat that blocked the bot gets 403, sends above a
+rate get 429, a revoked token gets 401."""
+
+from __future__ import annotations
+
+import time
+
+from bot_api_double.errors import DEFAULT_DESCRIPTIONS, ApiError, Drop
+from bot_api_double.model import BotState, Injection, Params
+from bot_api_double.state import DoubleState
+
+DROP = 0  # fail_next(status=DROP): close the connection without answering
+HANG = -1  # fail_next(status=HANG): answer nothing for ``hang_seconds``, then close it
+
+_CHAT_SEND_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendChatAction",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "deleteMessage",
+    }
+)
+
+
+class FaultsMixin(DoubleState):
+    """Injecting faults, and checking each request against them."""
+
+    # ------------------------------------------------------------------ failure injection
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int,
+        count: int = 1,
+        retry_after: int | None = None,
+        chat_id: int | None = None,
+        description: str | None = None,
+        token: str | None = None,
+    ) -> None:
+        """The next ``count`` calls of ``method`` (to ``chat_id`` if given) fail with
+        ``status`` (``DROP``: the connection is closed with no answer). 429 gets
+        ``parameters.retry_after`` (default 1)."""
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        self._injections.append(
+            Injection(method, status, count, retry_after, chat_id, description, token)
+        )
+
+    def block_chat(self, chat_id: int) -> None:
+        self._blocked.add(chat_id)
+
+    def unblock_chat(self, chat_id: int) -> None:
+        self._blocked.discard(chat_id)
+
+    def enforce_rate(self, per_second: float | None) -> None:
+        """Sends above ``per_second`` in any 1-second window get 429 (None: off)."""
+        self._rate = per_second
+        self._rate_window.clear()
+
+    def revoke_token(self, token: str) -> None:
+        """Every call with this token gets 401 from now on."""
+        self._revoked.add(token)
+        self._bots.pop(token, None)
+
+    # ------------------------------------------------------------------ checks per request
+
+    def _check_blocked(self, method: str, params: Params) -> None:
+        """A send or edit to a chat that blocked the bot gets 403."""
+        if method in _CHAT_SEND_METHODS:
+            chat_id = params.chat_id(required=False)
+            if chat_id is not None and chat_id in self._blocked:
+                raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    def _check_injection(self, state: BotState, method: str, params: Params) -> None:
+        for inj in self._injections:
+            if inj.method.lower() != method.lower() or inj.remaining <= 0:
+                continue
+            if inj.token is not None and inj.token != state.token:
+                continue
+            if inj.chat_id is not None and params.chat_id(required=False) != inj.chat_id:
+                continue
+            inj.remaining -= 1
+            if inj.remaining <= 0:
+                self._injections.remove(inj)
+            if inj.status in (DROP, HANG):
+                raise Drop(hang=inj.status == HANG)
+            description = inj.description
+            if description is None:
+                if inj.status == 429:
+                    description = f"Too Many Requests: retry after {inj.retry_after}"
+                else:
+                    description = DEFAULT_DESCRIPTIONS.get(inj.status, f"Error {inj.status}")
+            raise ApiError(inj.status, description, inj.retry_after)
+
+    def _check_rate(self) -> None:
+        if self._rate is None:
+            return
+        now = time.monotonic()
+        window = self._rate_window
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= self._rate:
+            wait = 1.0 - (now - window[0])
+            retry = max(1, int(wait + 0.999))
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+        window.append(now)
