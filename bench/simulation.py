@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from progression.engine import decide, plan_week, weekly_limit
-from progression.engine import start as place
+from progression import decide, plan_week, weekly_limit
+from progression import start as place
 from progression.enums import (
     Action,
     Compare,

@@ -4,7 +4,7 @@ No telegram, no database, no clock, no I/O: a History and today's date go in, a 
 with machine-readable reasons comes out. See docs/protocol.md.
 """
 
-from .engine import decide, is_urgent, plan_week, start, weekly_cap, weekly_limit
+from .decide import decide
 from .enums import (
     Action,
     CheckAgain,
@@ -52,6 +52,10 @@ from .models import (
     Segment,
     StrengthItem,
 )
+from .placement import start
+from .red_flags import is_urgent
+from .volume import weekly_cap, weekly_limit
+from .week import plan_week
 
 __all__ = [
     "LADDER",
