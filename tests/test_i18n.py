@@ -12,7 +12,7 @@ from locales import SUPPORTED, pick_language, translator
 from locales.catalog import code_problems, problems, source_problems
 
 ROOT = Path(__file__).resolve().parent.parent
-USER_FACING = [ROOT / "conversations", ROOT / "bot"]
+USER_FACING = [ROOT / "conversations", ROOT / "bot", ROOT / "reports"]
 SEND_CALLS = {"say", "send_message", "reply_text", "edit_message_text", "answer", "send_photo",
               "send_document", "set_my_commands", "set_my_description",
               "set_my_short_description"}
@@ -49,7 +49,7 @@ def _literal_text(node: ast.AST) -> str:
 def _python_files() -> list[Path]:
     files: list[Path] = []
     for folder in USER_FACING:
-        files += [p for p in folder.rglob("*.py") if p.name != "double.py"]
+        files += list(folder.rglob("*.py"))
     return files
 
 
