@@ -13,6 +13,10 @@ Each tick
    (``INSERT … ON CONFLICT DO NOTHING``), composes the message and moves ``next_due_at`` to
    the next local reminder time. After the commit the message is fenced (pending → sending),
    paced and sent; the rows end ``sent``, ``blocked``, ``failed`` or ``uncertain``.
+5. claims the care team's alerts and Monday summaries, composed in each member's language.
+
+Prompts and care-team messages take one send path (``_send``) and one delivery cycle
+(``storage/delivery.py``); only what is claimed and composed differs.
 
 Two processes ticking against one PostgreSQL never both send: the unique key hands each
 (runner, kind, local date) to one of them, and a process that finds today's daily row taken
@@ -34,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_outs
+from bot.tick import TickStats, Work, pipeline
 from conversations.context import Ctx, Out, Services
 from conversations.engine import SCHEDULED
 from conversations.prompts import CLINICIAN, DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
@@ -48,7 +53,6 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "runcoach-scheduler-tick"
 Compose = Callable[[Ctx, list[str]], Awaitable[None]]
-Work = Callable[[], Awaitable[None]]
 
 NUDGE_AFTER_DAYS = 3  # no check-in for this many days → a nudge, at most one per this period
 RAN = ("done", "shorter")  # check-in outcomes that earn a morning-after check
@@ -60,37 +64,6 @@ STATUS = {  # a delivery row's status after a send (retry_later: pending or fail
     Result.BLOCKED: delivery_store.BLOCKED,
     Result.UNCERTAIN: delivery_store.UNCERTAIN,
 }
-
-
-@dataclass
-class TickStats:
-    scheduled: int = 0  # runners scheduled for the first time
-    looked_at: int = 0  # due runners examined
-    parked: int = 0  # runners no longer scheduled (new, blocked)
-    claimed: int = 0  # messages claimed (one per runner and day)
-    sent: int = 0
-    dropped: int = 0  # after the cut-off, or nothing to say
-    blocked: int = 0
-    failed: int = 0
-    uncertain: int = 0
-    retry_later: int = 0
-    reclaimed: int = 0
-    errors: int = 0
-    pruned: bool = False
-    find_seconds: float = 0.0  # time spent in the due query
-    seconds: float = 0.0
-
-    def add(self, result: Result) -> None:
-        if result is Result.SENT:
-            self.sent += 1
-        elif result is Result.BLOCKED:
-            self.blocked += 1
-        elif result is Result.UNCERTAIN:
-            self.uncertain += 1
-        elif result is Result.RETRY_LATER:
-            self.retry_later += 1
-        else:
-            self.failed += 1
 
 
 @dataclass
@@ -240,32 +213,8 @@ class Scheduler:
         await self._pipeline(pages())
 
     async def _pipeline(self, pages: AsyncIterator[list[Work]]) -> None:
-        """Run the work of every page on ``concurrency`` workers; the next page is read while
-        the last one is still being sent (the queue holds at most one page: flat memory).
-
-        A task group: if one worker dies (cancellation, a fatal error) the others stop with
-        it, as in a dying process; a message they had claimed is retried after its lease."""
-        queue: asyncio.Queue[Work | None] = asyncio.Queue(maxsize=self.batch)
-
-        async def worker() -> None:
-            while (item := await queue.get()) is not None:
-                if not self.running():
-                    continue
-                try:
-                    await item()
-                except Exception:  # e.g. the database went away while recording a send
-                    log.exception("scheduler: a delivery could not be completed")
-
-        async with asyncio.TaskGroup() as group:
-            workers = [group.create_task(worker()) for _ in range(self.concurrency)]
-            try:
-                async for page in pages:
-                    for item in page:
-                        await queue.put(item)
-            except Exception:  # the next page could not be read: finish what is in hand
-                log.exception("scheduler: could not read who is due; the next tick retries")
-            for _ in workers:
-                await queue.put(None)
+        """The pages' work on ``concurrency`` workers (bot/tick.py)."""
+        await pipeline(pages, concurrency=self.concurrency, batch=self.batch, running=self.running)
 
     # ------------------------------------------------------------------ one runner
 
