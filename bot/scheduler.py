@@ -13,6 +13,10 @@ Each tick
    (``INSERT … ON CONFLICT DO NOTHING``), composes the message and moves ``next_due_at`` to
    the next local reminder time. After the commit the message is fenced (pending → sending),
    paced and sent; the rows end ``sent``, ``blocked``, ``failed`` or ``uncertain``.
+5. claims the care team's alerts and Monday summaries, composed in each member's language.
+
+Prompts and care-team messages take one send path (``_send``) and one delivery cycle
+(``storage/delivery.py``); only what is claimed and composed differs.
 
 Two processes ticking against one PostgreSQL never both send: the unique key hands each
 (runner, kind, local date) to one of them, and a process that finds today's daily row taken
@@ -25,7 +29,7 @@ import asyncio
 import logging
 import time as monotonic
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
@@ -34,85 +38,55 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_outs
+from bot.tick import TickStats, Work, pipeline
+from conversations import care_messages
 from conversations.context import Ctx, Out, Services
 from conversations.engine import SCHEDULED
-from conversations.prompts import CLINICIAN, DAILY, MORNING, NUDGE, WEEKLY, WELCOME_BACK
+from conversations.prompts import (
+    CLINICIAN,
+    DAILY,
+    MORNING,
+    NUDGE,
+    WEEKLY,
+    WELCOME_BACK,
+    compose as default_compose,
+)
 from storage import careteam as care_store
+from storage import delivery as delivery_store
 from storage import runners as runner_store
 from storage import schedule
+from storage.delivery import DROPPED, PENDING, UNCERTAIN
 from storage.models import CareEventRow, Runner
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "runcoach-scheduler-tick"
 Compose = Callable[[Ctx, list[str]], Awaitable[None]]
-Work = Callable[[], Awaitable[None]]
 
 NUDGE_AFTER_DAYS = 3  # no check-in for this many days → a nudge, at most one per this period
 RAN = ("done", "shorter")  # check-in outcomes that earn a morning-after check
 MAX_ATTEMPTS = 5  # sends of one delivery that failed transiently before it counts as failed
 RETRY_DELAY = timedelta(minutes=5)  # a runner whose claim raised is looked at again then
-
-
-@dataclass
-class TickStats:
-    scheduled: int = 0  # runners scheduled for the first time
-    looked_at: int = 0  # due runners examined
-    parked: int = 0  # runners no longer scheduled (new, blocked)
-    claimed: int = 0  # messages claimed (one per runner and day)
-    sent: int = 0
-    dropped: int = 0  # after the cut-off, or nothing to say
-    blocked: int = 0
-    failed: int = 0
-    uncertain: int = 0
-    retry_later: int = 0
-    reclaimed: int = 0
-    errors: int = 0
-    pruned: bool = False
-    find_seconds: float = 0.0  # time spent in the due query
-    seconds: float = 0.0
-
-    def add(self, result: Result) -> None:
-        if result is Result.SENT:
-            self.sent += 1
-        elif result is Result.BLOCKED:
-            self.blocked += 1
-        elif result is Result.UNCERTAIN:
-            self.uncertain += 1
-        elif result is Result.RETRY_LATER:
-            self.retry_later += 1
-        else:
-            self.failed += 1
+PROMPTS, CARE = schedule.PROMPTS, care_store.CARE  # what the scheduler delivers
+STATUS = {  # a delivery row's status after a send (retry_later: pending or failed)
+    Result.SENT: delivery_store.SENT,
+    Result.BLOCKED: delivery_store.BLOCKED,
+    Result.UNCERTAIN: delivery_store.UNCERTAIN,
+}
 
 
 @dataclass
 class Job:
-    """One claimed message: the rows it settles and what to send."""
+    """One claimed message, a prompt (its kinds' rows settle together) or a care-team
+    message (an alert or a Monday summary for one member): the rows it settles, whose chat
+    it goes to and what to send."""
 
-    runner_id: int
+    what: delivery_store.Deliveries  # schedule.PROMPTS or care_store.CARE
+    ids: list[int]
+    runner_id: int  # the chat's runner (a care-team member for care messages)
     chat_id: int
-    ids: dict[str, int]
     outs: list[Out]
     attempts: int = 0  # fences before this one
-    local_date: date | None = None
-    kinds: list[str] = field(default_factory=list)
-
-
-@dataclass
-class CareJob:
-    """One claimed care-team message (an alert or a Monday summary) for one member."""
-
-    delivery_id: int
-    member_id: int
-    chat_id: int
-    outs: list[Out]
-    attempts: int = 0
-
-
-async def _default_compose(ctx: Ctx, kinds: list[str]) -> None:
-    from conversations.prompts import compose
-
-    await compose(ctx, kinds)
 
 
 class Scheduler:
@@ -147,7 +121,7 @@ class Scheduler:
         self.grace = grace
         self.prune_every = prune_every
         self.inbox_keep = inbox_keep
-        self.compose = compose or _default_compose
+        self.compose = compose or default_compose
         self.running = running
         self.backoff = backoff
         self._lock = asyncio.Lock()
@@ -186,8 +160,8 @@ class Scheduler:
             self._last_prune = now
             stats.pruned = True
         async with db.session() as session:
-            await schedule.expire_sending(session, now, self.lease * 5)
-            await care_store.expire_sending(session, now, self.lease * 5)
+            for what in (PROMPTS, CARE):
+                await delivery_store.expire_sending(session, what, now, self.lease * 5)
 
     async def _schedule_new(self, stats: TickStats) -> None:
         seen: set[int] = set()
@@ -242,32 +216,8 @@ class Scheduler:
         await self._pipeline(pages())
 
     async def _pipeline(self, pages: AsyncIterator[list[Work]]) -> None:
-        """Run the work of every page on ``concurrency`` workers; the next page is read while
-        the last one is still being sent (the queue holds at most one page: flat memory).
-
-        A task group: if one worker dies (cancellation, a fatal error) the others stop with
-        it, as in a dying process; a message they had claimed is retried after its lease."""
-        queue: asyncio.Queue[Work | None] = asyncio.Queue(maxsize=self.batch)
-
-        async def worker() -> None:
-            while (item := await queue.get()) is not None:
-                if not self.running():
-                    continue
-                try:
-                    await item()
-                except Exception:  # e.g. the database went away while recording a send
-                    log.exception("scheduler: a delivery could not be completed")
-
-        async with asyncio.TaskGroup() as group:
-            workers = [group.create_task(worker()) for _ in range(self.concurrency)]
-            try:
-                async for page in pages:
-                    for item in page:
-                        await queue.put(item)
-            except Exception:  # the next page could not be read: finish what is in hand
-                log.exception("scheduler: could not read who is due; the next tick retries")
-            for _ in workers:
-                await queue.put(None)
+        """The pages' work on ``concurrency`` workers (bot/tick.py)."""
+        await pipeline(pages, concurrency=self.concurrency, batch=self.batch, running=self.running)
 
     # ------------------------------------------------------------------ one runner
 
@@ -328,9 +278,7 @@ class Scheduler:
             else:
                 missed = runner.next_due_at.astimezone(zone).date()
                 if missed < today:  # downtime: that day's prompt is recorded as dropped
-                    await schedule.claim(
-                        session, runner.id, [DAILY], missed, now, status=schedule.DROPPED
-                    )
+                    await schedule.claim(session, runner.id, [DAILY], missed, now, status=DROPPED)
                 if now < due_at:
                     runner.next_due_at = due_at
                     return None
@@ -339,7 +287,7 @@ class Scheduler:
                 kinds += await self._extra_kinds(session, runner, today, kinds)
             if self._late(local_now, now, due_at):
                 dropped = await schedule.claim(
-                    session, runner.id, kinds, today, now, status=schedule.DROPPED
+                    session, runner.id, kinds, today, now, status=DROPPED
                 )
                 stats.dropped += 1 if dropped else 0
                 runner.next_due_at = tomorrow_at
@@ -347,7 +295,7 @@ class Scheduler:
             ids = await schedule.claim(session, runner.id, kinds, today, now)
             if ids and kinds[0] not in ids:
                 # today's message was claimed by another process: do not send a second one
-                await schedule.finish(session, list(ids.values()), schedule.DROPPED, now)
+                await delivery_store.finish(session, PROMPTS, list(ids.values()), DROPPED, now)
                 ids = {}
             outs: list[Out] = []
             if ids:
@@ -356,12 +304,14 @@ class Scheduler:
                 await self.compose(ctx, [k for k in kinds if k in ids])
                 outs = ctx.out
                 if not outs:
-                    await schedule.finish(session, list(ids.values()), schedule.DROPPED, now)
+                    await delivery_store.finish(
+                        session, PROMPTS, list(ids.values()), DROPPED, now
+                    )
                     stats.dropped += 1
             runner.next_due_at = tomorrow_at  # last: the runner row is locked only from here
             if not ids or not outs:
                 return None
-            return Job(runner.id, runner.chat_id, ids, outs, 0, today, list(ids))
+            return Job(PROMPTS, list(ids.values()), runner.id, runner.chat_id, outs)
 
     async def _extra_kinds(
         self, session: AsyncSession, runner: Runner, today: date, due: list[str]
@@ -414,25 +364,17 @@ class Scheduler:
                     or local_now.date() != claim.local_date
                     or self._late(local_now, now, due_at)
                 ):
-                    await schedule.finish(session, ids, schedule.DROPPED, now)
+                    await delivery_store.finish(session, PROMPTS, ids, DROPPED, now)
                     stats.dropped += 1
                     return
                 ctx = Ctx(services=self.services, session=session, runner=runner, now=now)
                 ctx.extra[SCHEDULED] = True  # never discards a conversation in progress
                 await self.compose(ctx, list(claim.ids))
                 if not ctx.out:
-                    await schedule.finish(session, ids, schedule.DROPPED, now)
+                    await delivery_store.finish(session, PROMPTS, ids, DROPPED, now)
                     stats.dropped += 1
                     return
-                job = Job(
-                    runner.id,
-                    runner.chat_id,
-                    dict(claim.ids),
-                    ctx.out,
-                    claim.attempts,
-                    claim.local_date,
-                    list(claim.ids),
-                )
+                job = Job(PROMPTS, ids, runner.id, runner.chat_id, ctx.out, claim.attempts)
         except Exception:
             stats.errors += 1
             log.exception("scheduler: could not retake deliveries of runner %s", claim.runner_id)
@@ -443,24 +385,28 @@ class Scheduler:
     # ------------------------------------------------------------------ sending
 
     async def _send(self, job: Job, stats: TickStats) -> None:
+        """Fence, pace and send one claimed message, then settle its rows: the one path of
+        prompts and care-team messages alike."""
         db = self.services.db
-        ids = list(job.ids.values())
-
-        async def fence() -> bool:
-            async with db.session() as session:
-                return await schedule.fence(session, ids, self.now())
-
+        for out in job.outs:  # a chart renders here, after the claim committed
+            if callable(out.photo):
+                try:
+                    out.photo = await asyncio.to_thread(out.photo)
+                except Exception:  # the message still goes out, without its chart
+                    log.exception("scheduler: a chart failed to render")
+                    out.photo = None
         lost = False
 
-        async def guarded_fence() -> bool:
+        async def fence() -> bool:
             nonlocal lost
-            ok = await fence()
+            async with db.session() as session:
+                ok = await delivery_store.fence(session, job.what, job.ids, self.now())
             lost = not ok
             return ok
 
         async def unfence() -> None:
             async with db.session() as session:
-                await schedule.finish(session, ids, schedule.PENDING, self.now())
+                await delivery_store.finish(session, job.what, job.ids, PENDING, self.now())
 
         try:
             sent = await send_outs(
@@ -468,7 +414,7 @@ class Scheduler:
                 job.chat_id,
                 job.outs,
                 pacer=self.pacer,
-                before_send=guarded_fence,
+                before_send=fence,
                 release=unfence,
                 backoff=self.backoff,
             )
@@ -478,27 +424,23 @@ class Scheduler:
             stats.errors += 1
             log.exception("scheduler: sending to runner %s failed", job.runner_id)
             async with db.session() as session:
-                await schedule.finish(session, ids, schedule.UNCERTAIN, self.now())
+                await delivery_store.finish(session, job.what, job.ids, UNCERTAIN, self.now())
             return
-        if lost:
-            log.info("scheduler: delivery of runner %s taken over elsewhere", job.runner_id)
+        if lost:  # taken over elsewhere, or (a care message) the member was removed meanwhile
+            log.info("scheduler: delivery to runner %s taken over or revoked", job.runner_id)
             return
         stats.add(sent.result)
-        metrics.count_prompt(sent.result.value)
-        now = self.now()
+        if job.what is PROMPTS:  # care-team messages are not counted as prompts
+            metrics.count_prompt(sent.result.value)
+        status = STATUS.get(sent.result, delivery_store.FAILED)
+        if sent.result is Result.RETRY_LATER and job.attempts + 1 < MAX_ATTEMPTS:
+            status = PENDING
         async with db.session() as session:
-            if sent.result is Result.SENT:
-                await schedule.finish(session, ids, schedule.SENT, now, sent.message_id)
-            elif sent.result is Result.BLOCKED:
-                await schedule.finish(session, ids, schedule.BLOCKED, now, sent.message_id)
+            await delivery_store.finish(
+                session, job.what, job.ids, status, self.now(), sent.message_id
+            )
+            if sent.result is Result.BLOCKED:
                 await schedule.block(session, job.runner_id)
-            elif sent.result is Result.RETRY_LATER and job.attempts + 1 < MAX_ATTEMPTS:
-                await schedule.finish(session, ids, schedule.PENDING, now)
-            elif sent.result is Result.UNCERTAIN:
-                await schedule.finish(session, ids, schedule.UNCERTAIN, now, sent.message_id)
-            else:
-                await schedule.finish(session, ids, schedule.FAILED, now, sent.message_id)
-
 
     # ------------------------------------------------------------------ the care team
 
@@ -507,7 +449,7 @@ class Scheduler:
         member's local Monday morning): claimed once per (member, runner, key) with
         ``INSERT … ON CONFLICT DO NOTHING``, composed in the member's language, then fenced
         (only while the member still follows the runner) and sent like prompts."""
-        jobs: list[CareJob] = []
+        jobs: list[Job] = []
         try:
             await self._care_reclaim(jobs, stats)
             await self._care_alerts(jobs)
@@ -518,19 +460,17 @@ class Scheduler:
         for job in jobs:
             stats.claimed += 1
             try:
-                await self._send_care(job, stats)
+                await self._send(job, stats)
             except Exception:  # its row stays pending: taken over after the lease
                 stats.errors += 1
-                log.exception("scheduler: a care-team message to %s failed", job.member_id)
+                log.exception("scheduler: a care-team message to %s failed", job.runner_id)
 
     def _member_ctx(self, session: AsyncSession, member: Runner, now: datetime) -> Ctx:
         ctx = Ctx(services=self.services, session=session, runner=member, now=now)
         ctx.extra[SCHEDULED] = True
         return ctx
 
-    async def _care_alerts(self, jobs: list[CareJob]) -> None:
-        from conversations import care_messages as careteam
-
+    async def _care_alerts(self, jobs: list[Job]) -> None:
         while self.running():
             async with self.services.db.session() as session:
                 now = self.now()
@@ -547,14 +487,12 @@ class Scheduler:
                         if claimed is None:
                             continue
                         ctx = self._member_ctx(session, member, now)
-                        careteam.alert_out(ctx, link, event.kind, event.day, event.detail)
-                        jobs.append(CareJob(claimed, member.id, member.chat_id, ctx.out))
+                        care_messages.alert_out(ctx, link, event.kind, event.day, event.detail)
+                        jobs.append(Job(CARE, [claimed], member.id, member.chat_id, ctx.out))
             if len(events) < self.batch:
                 return
 
-    async def _care_summaries(self, jobs: list[CareJob], stats: TickStats) -> None:
-        from conversations import care_messages as careteam
-
+    async def _care_summaries(self, jobs: list[Job], stats: TickStats) -> None:
         async with self.services.db.session() as session:
             now = self.now()
             for link in await care_store.due_summaries(session, now, self.batch):
@@ -581,17 +519,15 @@ class Scheduler:
                 if claimed is None:
                     continue
                 ctx = self._member_ctx(session, member, now)
-                await careteam.summary_out(ctx, link)
+                await care_messages.summary_out(ctx, link)
                 if not ctx.out:
-                    await care_store.finish(session, claimed, care_store.DROPPED, now)
+                    await delivery_store.finish(session, CARE, [claimed], DROPPED, now)
                     stats.dropped += 1
                     continue
-                jobs.append(CareJob(claimed, member.id, member.chat_id, ctx.out))
+                jobs.append(Job(CARE, [claimed], member.id, member.chat_id, ctx.out))
 
-    async def _care_reclaim(self, jobs: list[CareJob], stats: TickStats) -> None:
+    async def _care_reclaim(self, jobs: list[Job], stats: TickStats) -> None:
         """Care messages a dead process claimed but never sent: composed afresh."""
-        from conversations import care_messages as careteam
-
         async with self.services.db.session() as session:
             now = self.now()
             for c in await care_store.reclaim_expired(session, now, self.lease, self.batch):
@@ -604,70 +540,15 @@ class Scheduler:
                     if kind == "alert" and ref.isdigit():
                         event = await session.get(CareEventRow, int(ref))
                         if event is not None:
-                            careteam.alert_out(ctx, link, event.kind, event.day, event.detail)
+                            care_messages.alert_out(ctx, link, event.kind, event.day, event.detail)
                     elif kind == "weekly":
-                        await careteam.summary_out(ctx, link)
+                        await care_messages.summary_out(ctx, link)
                 if ctx is None or not ctx.out:
-                    await care_store.finish(session, c.id, care_store.DROPPED, now)
+                    await delivery_store.finish(session, CARE, [c.id], DROPPED, now)
                     stats.dropped += 1
                     continue
-                jobs.append(CareJob(c.id, c.member_id, ctx.runner.chat_id, ctx.out, c.attempts))
-
-    async def _send_care(self, job: CareJob, stats: TickStats) -> None:
-        db = self.services.db
-        for out in job.outs:  # a chart renders here, after the claim committed
-            if callable(out.photo):
-                try:
-                    out.photo = await asyncio.to_thread(out.photo)
-                except Exception:  # the summary still goes out, without its chart
-                    log.exception("scheduler: a care-team chart failed to render")
-                    out.photo = None
-        lost = False
-
-        async def fence() -> bool:
-            nonlocal lost
-            async with db.session() as session:
-                ok = await care_store.fence(session, job.delivery_id, self.now())
-            lost = not ok
-            return ok
-
-        async def unfence() -> None:
-            async with db.session() as session:
-                await care_store.finish(session, job.delivery_id, care_store.PENDING, self.now())
-
-        try:
-            sent = await send_outs(
-                self.bot,
-                job.chat_id,
-                job.outs,
-                pacer=self.pacer,
-                before_send=fence,
-                release=unfence,
-                backoff=self.backoff,
-            )
-        except Exception:
-            stats.errors += 1
-            log.exception("scheduler: a care-team message to %s failed", job.member_id)
-            async with db.session() as session:
-                await care_store.finish(
-                    session, job.delivery_id, care_store.UNCERTAIN, self.now()
-                )
-            return
-        if lost:  # revoked meanwhile (its row is gone), or taken over elsewhere
-            return
-        stats.add(sent.result)
-        now = self.now()
-        status = {
-            Result.SENT: care_store.SENT,
-            Result.BLOCKED: care_store.BLOCKED,
-            Result.UNCERTAIN: care_store.UNCERTAIN,
-        }.get(sent.result, care_store.FAILED)
-        if sent.result is Result.RETRY_LATER and job.attempts + 1 < MAX_ATTEMPTS:
-            status = care_store.PENDING
-        async with db.session() as session:
-            await care_store.finish(session, job.delivery_id, status, now, sent.message_id)
-            if sent.result is Result.BLOCKED:
-                await schedule.block(session, job.member_id)
+                chat_id = ctx.runner.chat_id
+                jobs.append(Job(CARE, [c.id], c.member_id, chat_id, ctx.out, c.attempts))
 
 
 # ---------------------------------------------------------------------- PTB wiring

@@ -4,10 +4,11 @@ stage cap), alert events and the exactly-once deliveries of alerts and weekly su
 Every read a care-team member makes goes through :func:`link` (member, runner): a member
 sees a runner only while a link the runner made by inviting them exists.
 
-Deliveries mirror ``storage/schedule.py``: one ``care_deliveries`` row per (member, runner,
-key) is inserted with ``INSERT … ON CONFLICT DO NOTHING RETURNING``, so exactly one process
-wins it; the row turns ``sending`` right before the request is written (only while the link
-still exists: a revoked member gets nothing more), then ``sent``/``blocked``/``failed``.
+Deliveries go through the delivery cycle of ``storage/delivery.py``, as prompts do
+(:data:`CARE`): one ``care_deliveries`` row per (member, runner, key) is inserted with
+``INSERT … ON CONFLICT DO NOTHING RETURNING``, so exactly one process wins it; the row turns
+``sending`` right before the request is written (only while the link still exists: a revoked
+member gets nothing more), then ``sent``/``blocked``/``failed``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import delivery
 from storage.db import conflict_insert
+from storage.delivery import PENDING
 from storage.models import (
     CareDeliveryRow,
     CareEventRow,
@@ -33,8 +36,6 @@ from storage.schedule import local_reminder, zone_of
 
 INVITE_DAYS = 7
 TOKEN_BYTES = 24  # 32 URL-safe characters: a deep link's payload allows [A-Za-z0-9_-]{1,64}
-PENDING, SENDING, SENT = "pending", "sending", "sent"
-DROPPED, BLOCKED, FAILED, UNCERTAIN = "dropped", "blocked", "failed", "uncertain"
 MONDAY = 0
 
 
@@ -273,6 +274,17 @@ async def take_events(session: AsyncSession, limit: int) -> list[CareEventRow]:
 # --------------------------------------------------------------------------- deliveries
 
 
+def _linked() -> ColumnElement[bool]:
+    """The member still follows the runner: a care message is sent only while it holds."""
+    return exists().where(
+        CareLinkRow.member_id == CareDeliveryRow.member_id,
+        CareLinkRow.runner_id == CareDeliveryRow.runner_id,
+    )
+
+
+CARE = delivery.Deliveries(CareDeliveryRow, ("member_id", "runner_id", "key"), still=_linked)
+
+
 async def claim(
     session: AsyncSession,
     member_id: int,
@@ -283,56 +295,9 @@ async def claim(
     status: str = PENDING,
 ) -> int | None:
     """The new delivery row's id, or None when somebody holds (member, runner, key)."""
-    result = await session.execute(
-        conflict_insert(session, CareDeliveryRow)
-        .values(
-            member_id=member_id,
-            runner_id=runner_id,
-            key=key,
-            status=status,
-            attempts=0,
-            claimed_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["member_id", "runner_id", "key"])
-        .returning(CareDeliveryRow.id)
-    )
-    row = result.first()
-    return None if row is None else int(row[0])
-
-
-async def fence(session: AsyncSession, delivery_id: int, now: datetime) -> bool:
-    """pending → sending, only while the member still follows the runner."""
-    linked = exists().where(
-        CareLinkRow.member_id == CareDeliveryRow.member_id,
-        CareLinkRow.runner_id == CareDeliveryRow.runner_id,
-    )
-    result = await session.execute(
-        update(CareDeliveryRow)
-        .where(CareDeliveryRow.id == delivery_id, CareDeliveryRow.status == PENDING, linked)
-        .values(status=SENDING, attempts=CareDeliveryRow.attempts + 1, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def finish(
-    session: AsyncSession,
-    delivery_id: int,
-    status: str,
-    now: datetime,
-    message_id: int | None = None,
-) -> None:
-    values: dict[str, Any] = {"status": status}
-    if status == SENT:
-        values.update(sent_at=now, message_id=message_id)
-    if status == PENDING:
-        values.update(claimed_at=now)
-    await session.execute(
-        update(CareDeliveryRow)
-        .where(CareDeliveryRow.id == delivery_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    keys = [{"member_id": member_id, "runner_id": runner_id, "key": key}]
+    rows = await delivery.claim(session, CARE, keys, now, status=status)
+    return int(rows[0].id) if rows else None
 
 
 @dataclass(frozen=True)
@@ -348,42 +313,8 @@ async def reclaim_expired(
     session: AsyncSession, now: datetime, lease: timedelta, limit: int
 ) -> list[Claimed]:
     """Take over ``pending`` rows whose process died before sending them."""
-    cutoff = now - lease
-    candidates = (
-        select(CareDeliveryRow.id)
-        .where(CareDeliveryRow.status == PENDING, CareDeliveryRow.claimed_at < cutoff)
-        .order_by(CareDeliveryRow.claimed_at)
-        .limit(limit)
-        .scalar_subquery()
-    )
-    result = await session.execute(
-        update(CareDeliveryRow)
-        .where(
-            CareDeliveryRow.id.in_(candidates),
-            CareDeliveryRow.status == PENDING,
-            CareDeliveryRow.claimed_at < cutoff,
-        )
-        .values(claimed_at=now)
-        .returning(
-            CareDeliveryRow.id,
-            CareDeliveryRow.member_id,
-            CareDeliveryRow.runner_id,
-            CareDeliveryRow.key,
-            CareDeliveryRow.attempts,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return [Claimed(r.id, r.member_id, r.runner_id, r.key, r.attempts) for r in result]
-
-
-async def expire_sending(session: AsyncSession, now: datetime, after: timedelta) -> None:
-    """``sending`` rows of a dead process: never sent again, marked uncertain."""
-    await session.execute(
-        update(CareDeliveryRow)
-        .where(CareDeliveryRow.status == SENDING, CareDeliveryRow.claimed_at < now - after)
-        .values(status=UNCERTAIN)
-        .execution_options(synchronize_session=False)
-    )
+    rows = await delivery.reclaim_expired(session, CARE, now, lease, limit)
+    return [Claimed(r.id, r.member_id, r.runner_id, r.key, r.attempts) for r in rows]
 
 
 async def due_summaries(session: AsyncSession, now: datetime, limit: int) -> list[CareLinkRow]:

@@ -7,16 +7,8 @@ runners whose ``next_due_at`` is NULL (never scheduled) are found through the sm
 index ``ix_runners_unscheduled`` and scheduled on first sight. A referred runner is due once a
 week only (the reassessment weekday), for the "has a clinician examined you?" question.
 
-Deliveries: one row per (runner, kind, local date), unique. A row is inserted with
-``INSERT … ON CONFLICT DO NOTHING RETURNING`` so exactly one process wins it. Life of a row::
-
-    pending --fence--> sending --> sent | blocked | failed | uncertain
-       |                  '--(definitely not delivered, retry later)--> pending
-       '--(after the cut-off / nothing to say / merged)--> dropped
-
-``pending`` rows whose claim is older than the lease belong to a dead process and are
-reclaimed; ``sending`` rows are never sent again (the message may have gone out), so a crash
-in the middle of an HTTP call can lose that one message but never doubles it.
+Deliveries: one row per (runner, kind, local date), unique, through the delivery cycle of
+``storage/delivery.py`` (claim, fence, finish, reclaim, expiry): :data:`PROMPTS`.
 """
 
 from __future__ import annotations
@@ -24,19 +16,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import conflict_insert
+from storage import delivery
+from storage.delivery import PENDING
+from storage.delivery import SENT as SENT  # conversations/settings.py records a welcome back
 from storage.models import CheckInRow, DeliveryRow, MorningCheckRow, Runner, utcnow
 
 SCHEDULED = ("active", "paused", "referred")  # statuses the scheduler looks after
 REFERRED = "referred"  # a red flag stopped the plan: only a weekly "seen a clinician?" message
-PENDING, SENDING, SENT = "pending", "sending", "sent"
-DROPPED, BLOCKED, FAILED, UNCERTAIN = "dropped", "blocked", "failed", "uncertain"
 DAILY_KIND = "daily"  # conversations.prompts.DAILY; storage does not import conversations
 
 
@@ -271,6 +262,9 @@ async def latest_delivery_day(session: AsyncSession, runner_id: int, kind: str) 
 # --------------------------------------------------------------------------- claiming
 
 
+PROMPTS = delivery.Deliveries(DeliveryRow, ("runner_id", "kind", "local_date"))
+
+
 async def claim(
     session: AsyncSession,
     runner_id: int,
@@ -282,60 +276,9 @@ async def claim(
 ) -> dict[str, int]:
     """Insert one delivery row per kind for (runner, day); returns {kind: row id} for the rows
     this call created. A kind somebody else holds already is simply not returned."""
-    if not kinds:
-        return {}
-    statement = (
-        conflict_insert(session, DeliveryRow)
-        .values(
-            [
-                {
-                    "runner_id": runner_id,
-                    "kind": kind,
-                    "local_date": day,
-                    "status": status,
-                    "attempts": 0,
-                    "claimed_at": now,
-                }
-                for kind in kinds
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["runner_id", "kind", "local_date"])
-        .returning(DeliveryRow.id, DeliveryRow.kind)
-    )
-    result = await session.execute(statement)
-    return {row.kind: row.id for row in result}
-
-
-async def fence(session: AsyncSession, ids: Sequence[int], now: datetime) -> bool:
-    """pending → sending for all ``ids`` (the caller's right to send); False when any row is
-    no longer pending (another process took it over)."""
-    result = await session.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.id.in_(list(ids)), DeliveryRow.status == PENDING)
-        .values(status=SENDING, attempts=DeliveryRow.attempts + 1, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount) == len(ids)  # type: ignore[attr-defined]
-
-
-async def finish(
-    session: AsyncSession,
-    ids: Sequence[int],
-    status: str,
-    now: datetime,
-    message_id: int | None = None,
-) -> None:
-    values: dict[str, Any] = {"status": status}
-    if status == SENT:
-        values.update(sent_at=now, message_id=message_id)
-    if status == PENDING:  # released for a later retry: the lease starts again
-        values.update(claimed_at=now)
-    await session.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.id.in_(list(ids)))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    keys = [{"runner_id": runner_id, "kind": kind, "local_date": day} for kind in kinds]
+    rows = await delivery.claim(session, PROMPTS, keys, now, status=status)
+    return {row.kind: row.id for row in rows}
 
 
 @dataclass(frozen=True)
@@ -351,53 +294,16 @@ class Claimed:
 async def reclaim_expired(
     session: AsyncSession, now: datetime, lease: timedelta, limit: int
 ) -> list[Claimed]:
-    """Take over ``pending`` rows whose claim is older than ``lease`` (their process died
-    before sending). The UPDATE re-checks the condition, so one process wins each row."""
-    cutoff = now - lease
-    candidates = (
-        select(DeliveryRow.id)
-        .where(DeliveryRow.status == PENDING, DeliveryRow.claimed_at < cutoff)
-        .order_by(DeliveryRow.claimed_at)
-        .limit(limit)
-        .scalar_subquery()
-    )
-    result = await session.execute(
-        update(DeliveryRow)
-        .where(
-            DeliveryRow.id.in_(candidates),
-            DeliveryRow.status == PENDING,
-            DeliveryRow.claimed_at < cutoff,
-        )
-        .values(claimed_at=now)
-        .returning(
-            DeliveryRow.id,
-            DeliveryRow.runner_id,
-            DeliveryRow.kind,
-            DeliveryRow.local_date,
-            DeliveryRow.attempts,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    """``pending`` rows whose process died before sending them, taken over and grouped by
+    runner and local date (the kinds of one message settle together)."""
     groups: dict[tuple[int, date], Claimed] = {}
-    for row in result:
+    for row in await delivery.reclaim_expired(session, PROMPTS, now, lease, limit):
         key = (row.runner_id, row.local_date)
         group = groups.get(key)
         if group is None:
             group = groups[key] = Claimed(row.runner_id, row.local_date, {}, row.attempts)
         group.ids[row.kind] = row.id
     return list(groups.values())
-
-
-async def expire_sending(session: AsyncSession, now: datetime, after: timedelta) -> int:
-    """``sending`` rows of a process that died in the middle of the HTTP call: the message
-    may or may not have reached Telegram, so they are marked ``uncertain``, never resent."""
-    result = await session.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.status == SENDING, DeliveryRow.claimed_at < now - after)
-        .values(status=UNCERTAIN)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def deliveries_of(session: AsyncSession, runner_id: int) -> list[DeliveryRow]:

@@ -1,0 +1,147 @@
+"""The exactly-once delivery cycle, written once for what the scheduler sends: scheduled
+prompts (``deliveries``, one row per (runner, kind, local date): storage/schedule.py) and
+care-team messages (``care_deliveries``, one row per (member, runner, key):
+storage/careteam.py). A :class:`Deliveries` names the table, its unique key and what else must
+hold for a row to be sent.
+
+A row is inserted with ``INSERT … ON CONFLICT DO NOTHING RETURNING``, so exactly one process
+wins it. Life of a row::
+
+    pending --fence--> sending --> sent | blocked | failed | uncertain
+       |                  '--(definitely not delivered, retry later)--> pending
+       '--(after the cut-off / nothing to say / merged)--> dropped
+
+``pending`` rows whose claim is older than the lease belong to a dead process and are
+reclaimed; ``sending`` rows are never sent again (the message may have gone out), so a crash
+in the middle of an HTTP call can lose that one message but never doubles it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import conflict_insert
+from storage.models import CareDeliveryRow, DeliveryRow
+
+PENDING, SENDING, SENT = "pending", "sending", "sent"
+DROPPED, BLOCKED, FAILED, UNCERTAIN = "dropped", "blocked", "failed", "uncertain"
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """What is delivered: the table (its id, status, attempts, claimed_at, sent_at and
+    message_id columns), the columns of its unique key, and an optional condition that must
+    still hold for a row to turn ``sending`` (a care-team link that still exists)."""
+
+    model: type[DeliveryRow] | type[CareDeliveryRow]
+    key: tuple[str, ...]
+    still: Callable[[], ColumnElement[bool]] | None = None
+
+    def key_columns(self) -> list[Any]:
+        return [getattr(self.model, name) for name in self.key]
+
+
+async def claim(
+    session: AsyncSession,
+    what: Deliveries,
+    keys: Sequence[Mapping[str, Any]],
+    now: datetime,
+    *,
+    status: str = PENDING,
+) -> list[Row[Any]]:
+    """Insert one row per key (a value for each key column); returns (id and key columns)
+    of the rows this call created. A key somebody else holds already is simply not returned."""
+    if not keys:
+        return []
+    statement = (
+        conflict_insert(session, what.model)
+        .values([{**key, "status": status, "attempts": 0, "claimed_at": now} for key in keys])
+        .on_conflict_do_nothing(index_elements=list(what.key))
+        .returning(what.model.id, *what.key_columns())
+    )
+    return list(await session.execute(statement))
+
+
+async def fence(session: AsyncSession, what: Deliveries, ids: Sequence[int], now: datetime) -> bool:
+    """pending → sending for all ``ids`` (the caller's right to send), while ``what.still``
+    holds; False when any row is no longer pending (another process took it over) or the
+    condition failed."""
+    model = what.model
+    conditions = [model.id.in_(list(ids)), model.status == PENDING]
+    if what.still is not None:
+        conditions.append(what.still())
+    result = await session.execute(
+        update(model)
+        .where(*conditions)
+        .values(status=SENDING, attempts=model.attempts + 1, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == len(ids)  # type: ignore[attr-defined]
+
+
+async def finish(
+    session: AsyncSession,
+    what: Deliveries,
+    ids: Sequence[int],
+    status: str,
+    now: datetime,
+    message_id: int | None = None,
+) -> None:
+    """The rows' outcome: ``sent`` records when and the message id; ``pending`` (released for
+    a later retry) starts the lease again."""
+    values: dict[str, Any] = {"status": status}
+    if status == SENT:
+        values.update(sent_at=now, message_id=message_id)
+    if status == PENDING:
+        values.update(claimed_at=now)
+    await session.execute(
+        update(what.model)
+        .where(what.model.id.in_(list(ids)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def reclaim_expired(
+    session: AsyncSession, what: Deliveries, now: datetime, lease: timedelta, limit: int
+) -> list[Row[Any]]:
+    """Take over ``pending`` rows whose claim is older than ``lease`` (their process died
+    before sending); returns their id, key columns and attempts. The UPDATE re-checks the
+    condition, so one process wins each row."""
+    model = what.model
+    cutoff = now - lease
+    candidates = (
+        select(model.id)
+        .where(model.status == PENDING, model.claimed_at < cutoff)
+        .order_by(model.claimed_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        update(model)
+        .where(model.id.in_(candidates), model.status == PENDING, model.claimed_at < cutoff)
+        .values(claimed_at=now)
+        .returning(model.id, *what.key_columns(), model.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result)
+
+
+async def expire_sending(
+    session: AsyncSession, what: Deliveries, now: datetime, after: timedelta
+) -> int:
+    """``sending`` rows of a process that died in the middle of the HTTP call: the message
+    may or may not have reached Telegram, so they are marked ``uncertain``, never resent."""
+    result = await session.execute(
+        update(what.model)
+        .where(what.model.status == SENDING, what.model.claimed_at < now - after)
+        .values(status=UNCERTAIN)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
