@@ -49,6 +49,8 @@ from conversations.prompts import (
     NUDGE,
     WEEKLY,
     WELCOME_BACK,
+)
+from conversations.prompts import (
     compose as default_compose,
 )
 from storage import careteam as care_store
