@@ -17,6 +17,7 @@ import ast
 import io
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
@@ -59,9 +60,13 @@ def extract() -> Catalog:
     return catalog
 
 
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def _write(catalog: Catalog, path: Path, **kwargs: object) -> None:
     # Sorted by msgid and without source locations: moving code changes no catalog, and
     # two branches that add texts rarely touch the same lines.
+    catalog.creation_date = FIXED_DATE  # the header stays as it is: no conflict on every update
     buf = io.BytesIO()
     write_po(
         buf, catalog, width=100, sort_output=True, no_location=True, **kwargs  # type: ignore[arg-type]
