@@ -28,7 +28,8 @@ from bot.polling import OUTCOME, Poller, is_transient
 from bot.settings import Settings
 from bot.webhook import WebhookServer
 from conversations import Services
-from conversations.basics import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
+from conversations.basics import DESCRIPTION, SHORT_DESCRIPTION
+from conversations.common import RUNNER_MENU, menu
 from conversations.handlers import build_handlers
 from conversations.sender import Sender
 from locales import SUPPORTED, pick_language, translator
@@ -96,12 +97,13 @@ async def publish_descriptions(application: Application[Any, Any, Any, Any, Any,
 
 
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The command menu in every supported language (and the default language for others)."""
+    """The runner's command menu in every supported language (and the default language for
+    others); a care-team member's chat gets its own (conversations/common.member_menu)."""
     services: Services = application.bot_data["services"]
     for code in (None, *SUPPORTED):
         tr = translator(code or services.default_language)
         await application.bot.set_my_commands(
-            [BotCommand(name, tr.gettext(description)) for name, description in COMMANDS],
+            [BotCommand(name, tr.gettext(text)) for name, text in menu(RUNNER_MENU)],
             language_code=code,
         )
 

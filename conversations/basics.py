@@ -4,31 +4,10 @@ from __future__ import annotations
 
 from conversations import engine, newcomer
 from conversations.actions import action, command
-from conversations.common import DISCLAIMER, ask_language
+from conversations.common import COMMANDS, DISCLAIMER, ask_language, member_menu
 from conversations.context import Ctx
 from locales import N_, SUPPORTED
-
-# The command menu, in the order Telegram shows it. Descriptions are msgids.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("today", N_("Today's session")),
-    ("checkin", N_("Check in after a run")),
-    ("plan", N_("The next 7 days")),
-    ("why", N_("Why this session")),
-    ("reassess", N_("Weekly reassessment")),
-    ("progress", N_("Your progress as a chart")),
-    ("history", N_("The last 14 days")),
-    ("export", N_("A report for your physio")),
-    ("careteam", N_("Your physio or coach: invite, see, remove")),
-    ("patients", N_("Runners you follow as their physio or coach")),
-    ("settings", N_("Reminder time, time zone, run days")),
-    ("language", N_("Change language")),
-    ("pause", N_("Pause the plan")),
-    ("resume", N_("Resume the plan")),
-    ("cancel", N_("Leave the current questions")),
-    ("delete", N_("Delete all your data")),
-    ("help", N_("What I can do")),
-    ("start", N_("Start or restart")),
-)
+from storage import careteam as care_store
 
 # What an empty chat with the bot shows (setMyDescription, up to 512 characters) and the
 # bot's profile and share text (setMyShortDescription, up to 120), per language.
@@ -78,6 +57,8 @@ async def choose_language(ctx: Ctx, code: str) -> None:
         return
     ctx.runner.language = code
     ctx.say(ctx._("Done: I will speak English with you from now on."))
+    if await care_store.links_of_member(ctx.session, ctx.runner.id):  # a member's menu
+        ctx.out.append(member_menu(ctx, runner_too=ctx.runner.status != "new"))
     await engine.reask(ctx, "\n")
 
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from conversations.actions import data
 from conversations.context import Ctx, Out
 from conversations.events import DecisionTaken, RedFlagsReported
+from conversations.view import plan_status
 from locales import N_
 from progression import Action, ReasonCode, RedFlag
 from reports import labels, reasons
@@ -63,10 +64,14 @@ def glance_text(ctx: Ctx, data_: ReportInput) -> str:
             n=g.stage, name=labels.stage_name(tr, g.stage), level=g.level
         ),
         ctx._("Status") + ": " + labels.label(tr, labels.STATUSES, data_.status),
-        ctx._("Sessions this week")
+        ctx._("Sessions in the last 7 days")
         + ": "
-        + ctx._("{done} done of {planned} planned").format(
-            done=g.done_this_week, planned=g.planned_this_week
+        + (
+            ctx._("{done} done of {planned} planned").format(
+                done=g.done_this_week, planned=g.planned_this_week
+            )
+            if g.planned_this_week
+            else ctx._("none planned (the plan was resting, paused or stopped)")
         ),
     ]
     trend = {
@@ -200,7 +205,11 @@ async def summary_out(ctx: Ctx, link: CareLinkRow) -> None:
         return
     zone_today = ctx.now.astimezone(zone_of(runner)).date()
     data_ = ReportInput.of(
-        runner, zone_today, await reports.load_records(ctx.session, runner.id), None
+        runner,
+        zone_today,
+        await reports.load_records(ctx.session, runner.id),
+        None,
+        await plan_status(ctx.session, runner),
     )
     text = (
         "<b>"

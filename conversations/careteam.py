@@ -18,8 +18,8 @@ from datetime import timedelta
 from conversations import engine
 from conversations.actions import action, command, data
 from conversations.care_messages import name
-from conversations.common import TIME_ZONE_STEP
-from conversations.context import BOT_USERNAME, SENDER_NAME, Ctx
+from conversations.common import TIME_ZONE_STEP, member_menu
+from conversations.context import BOT_USERNAME, SENDER_NAME, Ctx, Out
 from conversations.engine import Answers, Flow
 from conversations.events import DataDeleting
 from locales import N_
@@ -161,10 +161,22 @@ async def _remove(ctx: Ctx, link_id: int, *, confirmed: bool) -> None:
                 name=name(removed.runner_name)
             )
         )
+        await refresh_menu(other)
+
+
+async def refresh_menu(ctx: Ctx) -> None:
+    """Give this chat the command menu that fits it: a care-team member's (with the runner's
+    commands when they have a plan too), or everyone's again when they follow nobody."""
+    if await store.links_of_member(ctx.session, ctx.runner.id):
+        ctx.out.append(member_menu(ctx, runner_too=ctx.runner.status != "new"))
+    else:
+        ctx.out.append(Out(text="", menu=[]))
 
 
 async def forget(ctx: Ctx, _event: DataDeleting) -> None:
     """/delete: every link goes, both ways; whoever was on the other side is told."""
+    if await store.links_of_member(ctx.session, ctx.runner.id):
+        ctx.out.append(Out(text="", menu=[]))  # the member's menu goes with their data
     for link in await store.remove_all(ctx.session, ctx.runner.id):
         if link.runner_id == ctx.runner.id:
             member = await runner_of(ctx, link.member_id)
@@ -175,6 +187,7 @@ async def forget(ctx: Ctx, _event: DataDeleting) -> None:
                         name=name(link.runner_name)
                     )
                 )
+                await refresh_menu(other)
         else:
             runner = await runner_of(ctx, link.runner_id)
             if runner is not None:
@@ -265,6 +278,7 @@ async def answer_button(ctx: Ctx, argument: str) -> None:
             "see what they see, or to remove them."
         ).format(name=name(me))
     )
+    await refresh_menu(ctx)
     if ctx.runner.status == "new" and await engine.current(ctx) is None:
         # not a runner here: ask their time zone, so Monday's summary comes in their morning
         await engine.start(ctx, ZONE)

@@ -30,15 +30,38 @@ from conversations.engine import (
 )
 from locales import N_
 from progression import CheckIn, Outcome, Prescription, SessionKind, Swelling, decide, plan_week
-from reports import words
+from reports.plan import decision_text, session_line
 from storage import records
 from storage.models import ActivityFileRow
 
 MOODS = ("😞", "🙁", "😐", "🙂", "😄")
 
 
+RESTED = "rested"  # on a day without a session: the runner rested, as planned (nothing stored)
+DAY_KIND = "_day_kind"  # what today is in the plan: SESSION, EASY (cross-training) or REST
+SESSION, EASY, REST = "session", "easy", "rest"
+
+
 def _skipped(answers: Answers) -> bool:
-    return answers.get("outcome") == Outcome.SKIPPED.value
+    """No session to ask about: skipped, or a rest as planned."""
+    return answers.get("outcome") in (Outcome.SKIPPED.value, RESTED)
+
+
+def _outcome_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
+    """What the runner can have done, as today's plan has it: a session day offers done /
+    less / cross-trained / skipped (no "cross-trained instead" when the session is
+    cross-training); a day without a session offers cross-training or a rest, never "done as
+    planned"."""
+    day = answers.get(DAY_KIND, SESSION)
+    if day != SESSION:
+        return [[Option("cross", N_("I cross-trained")), Option(RESTED, N_("I rested"))]]
+    rows = [[Option("done", N_("Done as planned")), Option("shorter", N_("Did less"))]]
+    if answers.get("_cross_session"):
+        return [*rows, [Option("skipped", N_("Skipped it"))]]
+    return [
+        *rows,
+        [Option("cross", N_("Cross-trained instead")), Option("skipped", N_("Skipped it"))],
+    ]
 
 
 RECENT_DAYS = 3  # symptoms reported this many days back still ask stiffness and swelling
@@ -101,6 +124,12 @@ def _sleep_options(ctx: Ctx, answers: Answers) -> list[list[Option]]:
     return [number_row(5, 6, 7, 8, 9), skip_row()]
 
 
+def _ask_outcome(ctx: Ctx, answers: Answers) -> str:
+    if answers.get(DAY_KIND, SESSION) == SESSION:
+        return ctx._("How did today's session go?")
+    return ctx._("Today has no session in your plan. What did you do?")
+
+
 def _ask_minutes(ctx: Ctx, answers: Answers) -> str:
     if answers.get("outcome") == Outcome.CROSS.value:
         return ctx._("How many minutes of cross-training did you do?")
@@ -110,12 +139,9 @@ def _ask_minutes(ctx: Ctx, answers: Answers) -> str:
 STEPS: tuple[Step, ...] = (
     Step(
         "outcome",
-        N_("How did today's session go?"),
-        choice(*Outcome),
-        [
-            [Option("done", N_("Done as planned")), Option("shorter", N_("Did less"))],
-            [Option("cross", N_("Cross-trained instead")), Option("skipped", N_("Skipped it"))],
-        ],
+        _ask_outcome,
+        choice(*Outcome, RESTED),
+        _outcome_options,
         skip_if=_measured,
     ),
     Step(
@@ -278,6 +304,14 @@ def session_day(ctx: Ctx, answers: Answers) -> date:
 
 
 async def finish(ctx: Ctx, answers: Answers) -> None:
+    if answers.get("outcome") == RESTED:  # a day without a session, rested as planned
+        plan = await view.current(ctx)
+        lines = [ctx._("Noted: a rest day, as planned. Rest is part of the plan.")]
+        nxt = plan.next_session
+        if nxt is not None:
+            lines.append(session_line(ctx, nxt))
+        ctx.say("\n".join(lines))
+        return
     _, before = await decisions.current(ctx)
     day = session_day(ctx, answers)
     planned = plan_week(before, day)[0].prescription
@@ -316,11 +350,14 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     if answers.get("note"):
         lines.append(ctx._("Note: {note}").format(note=html.escape(str(answers["note"]))))
     lines.append("")
-    lines.append(words.decision(ctx, decision, escalation=new_escalation))
+    plan = await view.after(ctx, decision, history, new_escalation=new_escalation)
+    lines.append(decision_text(ctx, plan, escalation=new_escalation))
     ctx.say("\n".join(lines), view.decision_buttons(ctx, decision))
 
 
-FLOW = engine.register(Flow(name="checkin", title=N_("Check-in"), steps=STEPS, finish=finish))
+FLOW = engine.register(
+    Flow(name="checkin", title=N_("Check-in"), steps=STEPS, finish=finish, total_shown=False)
+)
 
 
 async def symptoms_lately(ctx: Ctx) -> bool:
@@ -336,9 +373,23 @@ async def symptoms_lately(ctx: Ctx) -> bool:
     return False
 
 
+async def today_kind(ctx: Ctx) -> Answers:
+    """What today is in the plan, for the first question's options."""
+    if ctx.runner.status != "active":
+        return {}
+    plan = await view.current(ctx)
+    today = plan.today_plan
+    if today is None or plan.decision is None:
+        return {DAY_KIND: REST}
+    if plan.is_session(today):
+        cross = today.prescription.kind is SessionKind.CROSS
+        return {DAY_KIND: SESSION, **({"_cross_session": True} if cross else {})}
+    return {DAY_KIND: EASY if today.prescription.kind is SessionKind.CROSS else REST}
+
+
 @command("checkin")
 async def begin(ctx: Ctx) -> None:
-    answers: Answers = {SESSION_DAY: ctx.today.isoformat()}
+    answers: Answers = {SESSION_DAY: ctx.today.isoformat(), **await today_kind(ctx)}
     if await symptoms_lately(ctx):
         answers["_recent"] = True
     await view.start_if_active(ctx, FLOW, answers)

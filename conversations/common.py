@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from conversations.actions import data
-from conversations.context import Ctx
+from conversations.context import Ctx, Out
 from conversations.engine import Answers, Invalid, Option, Step, number_row
 from locales import LANGUAGE_NAMES, N_, SUPPORTED
 from locales.timezones import SHORT_LISTS, resolve, zone_label
@@ -251,3 +251,45 @@ def language_keyboard() -> list[list[tuple[str, str]]]:
 def ask_language(ctx: Ctx) -> None:
     """/language, and the Language button of /settings."""
     ctx.say(ctx._("Which language should I use?"), language_keyboard())
+
+
+# ---------------------------------------------------------------- command menus
+# The command menu, in the order Telegram shows it. Descriptions are msgids.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("today", N_("Today's session")),
+    ("checkin", N_("Check in after a run")),
+    ("plan", N_("The next 7 days")),
+    ("why", N_("Why this session")),
+    ("reassess", N_("Weekly reassessment")),
+    ("progress", N_("Your progress as a chart")),
+    ("history", N_("The last 14 days")),
+    ("export", N_("A report for your physio")),
+    ("careteam", N_("Your physio or coach: invite, see, remove")),
+    ("patients", N_("Runners you follow as their physio or coach")),
+    ("settings", N_("Reminder time, time zone, run days")),
+    ("language", N_("Change language")),
+    ("pause", N_("Pause the plan")),
+    ("resume", N_("Resume the plan")),
+    ("cancel", N_("Leave the current questions")),
+    ("delete", N_("Delete all your data")),
+    ("help", N_("What I can do")),
+    ("start", N_("Start or restart")),
+)
+
+# The menu a runner sees (every command still works, and /help lists them all); a care-team
+# member's chat gets MEMBER_MENU (and a member who is a runner too gets both).
+RUNNER_MENU = ("today", "checkin", "plan", "progress", "history", "careteam", "settings", "help")
+MEMBER_MENU = ("patients", "language", "help")
+
+
+def menu(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, description msgid) of the commands in ``names``, in the menu's order."""
+    described = dict(COMMANDS)
+    return [(name, described[name]) for name in names]
+
+
+def member_menu(ctx: Ctx, runner_too: bool) -> Out:
+    """The menu for a care-team member's chat, in their language (formal where the language
+    has it: the descriptions are the same msgids a runner reads)."""
+    names = (*MEMBER_MENU, *(n for n in RUNNER_MENU if n != "help")) if runner_too else MEMBER_MENU
+    return Out(text="", menu=[(name, ctx._(text)) for name, text in menu(names)])

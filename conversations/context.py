@@ -55,6 +55,9 @@ class Out:
     edit_message_id: int | None = None
     markup_only: bool = False
     question_version: int | None = None
+    # this chat's command menu (name, description) instead of a message; an empty list
+    # gives the chat the menu everyone has again
+    menu: list[tuple[str, str]] | None = None
 
 
 @dataclass

@@ -138,7 +138,10 @@ def queue_replies(
     lost = ctx._("I could not finish that picture or file. Please ask for it again.")
     for out in outs:
         payload: dict[str, Any] = {"text": out.text, "keyboard": out.keyboard}
-        if out.edit_message_id is not None:
+        if out.menu is not None:
+            method = "menu"
+            payload["commands"] = [list(c) for c in out.menu]
+        elif out.edit_message_id is not None:
             method = "edit_markup" if out.markup_only else "edit_text"
             payload["message_id"] = out.edit_message_id
         elif out.photo is not None or out.document is not None:

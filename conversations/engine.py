@@ -79,6 +79,9 @@ class Flow:
     finish: Finish
     # after an answer: a reason to stop early and finish now
     end_if: Callable[[Answers], bool] | None = None
+    # "3/7" in the header; False for a flow whose answers add or skip questions on the way
+    # (its header says "question 3": a total that changes mid-way reads as a mistake)
+    total_shown: bool = True
     by_name: dict[str, int] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -206,9 +209,12 @@ def ask(
     question = step.ask(ctx, answers) if callable(step.ask) else ctx._(step.ask)
     position = [s for s in flow.steps if s.skip_if is None or not s.skip_if(answers)]
     number = next((i + 1 for i, s in enumerate(position) if s.name == step.name), 1)
-    header = ctx._("{title} · {n}/{total}").format(
-        title=ctx._(flow.title), n=number, total=len(position)
-    )
+    if flow.total_shown:
+        header = ctx._("{title} · {n}/{total}").format(
+            title=ctx._(flow.title), n=number, total=len(position)
+        )
+    else:
+        header = ctx._("{title} · question {n}").format(title=ctx._(flow.title), n=number)
     text = f"{prefix}<b>{header}</b>\n{question}"
     if step.hint:
         text += "\n<i>" + ctx._(step.hint) + "</i>"
@@ -270,6 +276,7 @@ def _living_first(ctx: Ctx, pressed: int, mark: int, head: str) -> None:
         and first.edit_message_id is None
         and first.photo is None
         and first.document is None
+        and first.menu is None
     ):
         text = f"{head}\n\n{first.text}"
         first.text = text if len(text) <= MAX_TEXT else first.text
@@ -279,17 +286,20 @@ def _living_first(ctx: Ctx, pressed: int, mark: int, head: str) -> None:
 
 
 # ---------------------------------------------------------------- the state machine
-async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
+async def start(
+    ctx: Ctx, flow: Flow, answers: Answers | None = None, *, intro: str = ""
+) -> None:
     """Begin ``flow`` for this chat. A runner's own command leaves the conversation they
     were in; a scheduled prompt (``ctx.extra[SCHEDULED]``) never does: it offers a button
-    that starts ``flow`` when the runner is ready, and the conversation goes on."""
+    that starts ``flow`` when the runner is ready, and the conversation goes on. ``intro``
+    is said above the first question, in the same message."""
     row = await store.load_conversation(ctx.session, ctx.runner.id)
     if ctx.extra.get(SCHEDULED) and row.name and row.name != flow.name and row.name in FLOWS:
-        offer_later(ctx, flow, answers or {})
+        offer_later(ctx, flow, answers or {}, intro)
         return
     answers = dict(answers or {})
     draft = row.answers or {}
-    prefix = ""
+    prefix = intro + "\n\n" if intro else ""
     if (
         not row.name
         and draft.get("_draft") == flow.name
@@ -297,7 +307,7 @@ async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
     ):
         # Resume what /cancel left today: completed answers are kept (answers given now win).
         answers = {k: v for k, v in draft.items() if not k.startswith("_")} | answers
-        prefix = ctx._("Picking up where you left off.") + "\n\n"
+        prefix += ctx._("Picking up where you left off.") + "\n\n"
     step = flow.next_step(None, answers)
     if step is None:
         await flow.finish(ctx, answers)
@@ -308,14 +318,16 @@ async def start(ctx: Ctx, flow: Flow, answers: Answers | None = None) -> None:
     ask(ctx, flow, step, answers, row.version, prefix)
 
 
-def offer_later(ctx: Ctx, flow: Flow, answers: Answers) -> None:
-    """A button that starts ``flow`` (with ``answers``, simple values only) when pressed."""
+def offer_later(ctx: Ctx, flow: Flow, answers: Answers, intro: str = "") -> None:
+    """A button that starts ``flow`` (with ``answers``, simple values only) when pressed;
+    ``intro`` (what else is due) is said above it."""
     packed = ";".join(f"{k}={v}" for k, v in answers.items() if isinstance(v, str | int))
     payload = f"{flow.name}:{packed}"
     if len(action_data(LATER, payload).encode()) > 64:  # Telegram's limit for button data
         payload = f"{flow.name}:"
     ctx.say(
-        ctx._("{title}: tap the button when you have finished the questions above.").format(
+        (intro + "\n\n" if intro else "")
+        + ctx._("{title}: tap the button when you have finished the questions above.").format(
             title=ctx._(flow.title)
         ),
         [[(ctx._("Start it now"), action_data(LATER, payload))]],
@@ -461,6 +473,9 @@ async def cancel(ctx: Ctx) -> bool:
 
 
 async def leave(ctx: Ctx) -> None:
-    """Forget the conversation and any draft (used when a flow is superseded)."""
+    """Forget the conversation and any draft (used when a flow is superseded, or the plan
+    pauses); its open question loses its buttons."""
     row = await store.load_conversation(ctx.session, ctx.runner.id)
+    if row.name in FLOWS:
+        drop_keyboard(ctx, row.question_message_id)
     store.save_conversation(row, "", "", {})

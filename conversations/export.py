@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache, partial
 
+from conversations import view
 from conversations.actions import command
 from conversations.context import Ctx
 from reports.pdf import CSV_NAME, PDF_NAME, documents
@@ -14,7 +15,9 @@ from storage import reports as store
 @command("export")
 async def export_command(ctx: Ctx) -> None:
     records = await store.load_records(ctx.session, ctx.runner.id)
-    data = ReportInput.of(ctx.runner, ctx.today, records, None)
+    data = ReportInput.of(
+        ctx.runner, ctx.today, records, None, await view.plan_status(ctx.session, ctx.runner)
+    )
     # Built once, after the transaction commits (see Out): rendering takes a moment.
     build = cache(partial(documents, data, ctx.tr))
 

@@ -10,15 +10,17 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import decisions, engine, view
+from conversations.actions import data
 from conversations.common import SWELLING_OPTIONS
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Option, Step, choice, parse_yes_no, yes_no
 from locales import N_
 from progression import Compare, MorningCheck, Swelling, decide
-from reports import words
+from reports.plan import decision_text
 from storage import records
 
 ALL_GOOD = "good"
+WEEKLY = "_weekly"  # answers: it is reassessment day (its button comes with the result)
 
 # reasons that say a session (yesterday's or a recent one) did not go well
 WARNINGS = frozenset(
@@ -129,20 +131,21 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
         and check.swelling is Swelling.NONE
         and not check.night_pain
     )
-    # The headline is the decision's (render.decision): this line only says what the morning
-    # showed, so "handled well" is never followed by a step back for yesterday's pain.
+    # The headline is the decision's (reports/plan.decision_text): this line only says what
+    # the morning showed, so "handled well" is never followed by a step back for its pain.
     if not settled:
         head = ctx._("Thanks for telling me.")
     elif decision.action.value in ("progress", "repeat") and not any(
         r.code.value in WARNINGS for r in decision.reasons
     ):
-        head = ctx._("Thanks. Your body handled yesterday well.")
+        head = ctx._("Thanks. Your body handled the session well.")
     else:
         head = ctx._("Thanks. Things settled overnight.")
-    ctx.say(
-        head + "\n\n" + words.decision(ctx, decision, escalation=new_escalation),
-        view.decision_buttons(ctx, decision),
-    )
+    plan = await view.after(ctx, decision, history, new_escalation=new_escalation)
+    buttons = view.decision_buttons(ctx, decision)
+    if answers.get(WEEKLY) and buttons is None and decision.action.value != "refer":
+        buttons = [[(ctx._("Start reassessment"), data("reassess"))]]  # reassessment day
+    ctx.say(head + "\n\n" + decision_text(ctx, plan, escalation=new_escalation), buttons)
 
 
 FLOW = engine.register(Flow(name="morning", title=N_("Morning check"), steps=STEPS, finish=finish))
@@ -155,10 +158,19 @@ async def last_run_day(session: AsyncSession, runner_id: int, before: date) -> d
     return max(runs) if runs else None
 
 
-async def begin(ctx: Ctx) -> None:
-    """Start the morning check for the most recent run (yesterday, normally)."""
+async def begin(ctx: Ctx, *, intro: str = "", weekly: bool = False) -> None:
+    """Start the morning check for the most recent run (yesterday, normally); ``intro`` (what
+    else is due this morning) is said above its first question, in the same message, and on
+    reassessment day (``weekly``) its result carries the reassessment's button."""
     run_day = await last_run_day(ctx.session, ctx.runner.id, ctx.today)
     if run_day is None:
-        ctx.say(await view.session_text(ctx))
+        plan = await view.current(ctx)
+        if weekly:
+            ctx.extra[view.REASSESS_DUE] = True
+        text = view.session_text(ctx, plan)
+        ctx.say((intro + "\n\n" if intro else "") + text, view.daily_buttons(ctx, plan))
         return
-    await engine.start(ctx, FLOW, {"run_day": run_day.isoformat()})
+    answers: Answers = {"run_day": run_day.isoformat()}
+    if weekly:
+        answers[WEEKLY] = True
+    await engine.start(ctx, FLOW, answers, intro=intro)

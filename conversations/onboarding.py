@@ -19,6 +19,7 @@ from conversations.common import (
     STIFFNESS_OPTIONS,
     TIME_ZONE_STEP,
     injury_date_parse,
+    member_menu,
     optional,
     optional_text,
     run_days_of,
@@ -38,6 +39,8 @@ from conversations.engine import (
 from locales import N_
 from progression import Injury, Profile, Reassessment, RedFlag, Side, evaluate_gates, start
 from reports import labels, words
+from reports.plan import decision_text
+from storage import careteam as care_store
 from storage import records, schedule
 
 RED_FLAGS: tuple[tuple[RedFlag, str], ...] = (
@@ -239,24 +242,28 @@ TEST_STEPS: tuple[Step, ...] = (
         N_("How many single-leg heel raises could you do on the left leg?"),
         int_in(0, 100),
         hint=N_("Type the number."),
+        summary=N_("Heel raises, left leg:"),
     ),
     Step(
         "heel_right",
         N_("And on the right leg?"),
         int_in(0, 100),
         hint=N_("Type the number."),
+        summary=N_("Heel raises, right leg:"),
     ),
     Step(
         "hops_left",
         N_("Of 10 single-leg hops on the left leg, how many felt pain-free?"),
         int_in(0, 10),
         scale_rows(0, 10),
+        summary=N_("Pain-free hops, left leg:"),
     ),
     Step(
         "hops_right",
         N_("And on the right leg?"),
         int_in(0, 10),
         scale_rows(0, 10),
+        summary=N_("Pain-free hops, right leg:"),
     ),
     Step(
         "hop_pain",
@@ -392,8 +399,10 @@ async def set_up(ctx: Ctx, answers: Answers) -> None:
     ]
     if runner.goal:
         lines.append(ctx._("Your goal: {goal}").format(goal=html.escape(runner.goal)))
+    history = await records.load_history(ctx.session, runner, today)
     lines.append("")
-    lines.append(words.decision(ctx, decision, headline=False))
+    plan = await view.shown(ctx, view.build(runner, today, history, decision))
+    lines.append(decision_text(ctx, plan, headline_shown=False))
     lines.append("")
     lines.append(
         ctx._(
@@ -402,6 +411,8 @@ async def set_up(ctx: Ctx, answers: Answers) -> None:
         ).format(time=f"{runner.reminder_minute // 60:02d}:{runner.reminder_minute % 60:02d}")
     )
     ctx.say("\n".join(lines), view.decision_buttons(ctx, decision))
+    if await care_store.links_of_member(ctx.session, runner.id):  # a member runs too now
+        ctx.out.append(member_menu(ctx, runner_too=True))
 
 
 FLOW = engine.register(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from conversations import engine, referral
+from conversations import engine, referral, view
 from conversations.actions import action, command, data
 from conversations.care_messages import MEMBER, name, open_button
 from conversations.context import Ctx
@@ -259,7 +259,9 @@ async def _clear(ctx: Ctx, link: CareLinkRow, runner: Runner, stage: int) -> Non
 async def _pdf(ctx: Ctx, link: CareLinkRow, runner: Runner) -> None:
     records_ = await reports.load_records(ctx.session, runner.id)
     today = ctx.now.astimezone(schedule.zone_of(runner)).date()
-    data_ = ReportInput.of(runner, today, records_, None)
+    data_ = ReportInput.of(
+        runner, today, records_, None, await view.plan_status(ctx.session, runner)
+    )
     tr = ctx.tr
 
     def pdf() -> bytes:

@@ -7,13 +7,14 @@ from datetime import date, timedelta
 
 from conversations.actions import command
 from conversations.context import Ctx
+from progression import SessionKind
 from reports import labels, progress
 from reports.charts import render_progress_chart
 from reports.dates import date_locale
 from reports.measures import running_minutes
 from reports.summary import planned_days
 from storage import reports as store
-from storage.models import CheckInRow
+from storage.models import CheckInRow, MorningCheckRow, PlanDayRow
 
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
 
@@ -95,13 +96,18 @@ async def history_command(ctx: Ctx) -> None:
 def history_text(
     ctx: Ctx, records: store.Records, first: date, last: date, joined: date | None = None
 ) -> str:
-    """One line per day, newest first, from the day the runner signed up at the earliest
-    (before it there was nothing to do, so no "rest"); nothing before sign-up at all."""
+    """What happened, one line per day, newest first, from the day the runner signed up at
+    the earliest: the check-ins as told, each morning check as answered (on the day it was
+    answered), a session the plan had that was not checked in as missed, a rest or easy day
+    as such. Nothing before sign-up."""
     by_day: dict[date, list[CheckInRow]] = {}
     for c in records.checkins:
         by_day.setdefault(c.day, []).append(c)
-    morning = {m.run_day: m.pain for m in records.mornings}
-    planned = planned_days(records.decisions)
+    mornings: dict[date, list[MorningCheckRow]] = {}
+    for m in records.mornings:
+        mornings.setdefault(m.day, []).append(m)
+    plan = {p.day: p for p in records.plan}
+    told = planned_days(records.decisions)  # before the plan was kept day by day
     lines = ["<b>" + ctx._("The last 14 days") + "</b>", ""]
     start = first if joined is None else max(first, joined)
     if joined is None and not records.checkins:
@@ -109,27 +115,45 @@ def history_text(
     day = last
     while day >= start:
         when = html.escape(ctx.tr.weekday_day_month(day))
-        items = by_day.get(day)
-        if items:
-            what = "; ".join(checkin_line(ctx, c, morning.get(day)) for c in items)
-        elif day in planned:
-            what = "<i>" + ctx._("no check-in") + "</i>"
-        else:
-            what = "<i>" + ctx._("rest") + "</i>"
-        lines.append(f"<b>{when}</b> — {what}")
+        parts = [checkin_line(ctx, c) for c in by_day.get(day, [])]
+        if not parts:
+            parts.append("<i>" + day_without_checkin(ctx, day, last, plan.get(day), told) + "</i>")
+        for m in mornings.get(day, []):
+            parts.append(ctx._("morning check: {how}").format(how=labels.morning_words(ctx.tr, m)))
+        lines.append(f"<b>{when}</b> — " + "; ".join(parts))
         day -= timedelta(days=1)
     if not records.checkins:
         lines += ["", ctx._("No check-ins in these two weeks. Send /checkin after a session.")]
+    lines += ["", "<i>" + ctx._("Effort is how hard the session felt, 0 (rest) to 10 (maximal).")
+              + "</i>"]
     return "\n".join(lines)
 
 
-def checkin_line(ctx: Ctx, c: CheckInRow, morning: str | None) -> str:
+def day_without_checkin(
+    ctx: Ctx, day: date, today: date, planned: PlanDayRow | None, told: set[date]
+) -> str:
+    """A day with no check-in, as the plan had it: a session (missed, or still to come
+    today), a rest or an easy day."""
+    if planned is not None and planned.session:
+        what = ctx._(labels.KINDS.get(SessionKind(planned.kind), planned.kind))
+        if planned.total_minutes:
+            what += ", " + ctx._("{n} min").format(n=planned.total_minutes)
+        if day == today:
+            return ctx._("planned today: {what}").format(what=what)
+        return ctx._("missed: {what}").format(what=what)
+    if planned is not None:
+        if planned.kind == SessionKind.REST.value:
+            return ctx._("rest day")
+        return ctx._("easy day")
+    if day in told:
+        return ctx._("no check-in")
+    return ctx._("rest day")
+
+
+def checkin_line(ctx: Ctx, c: CheckInRow) -> str:
     what = labels.label(ctx.tr, labels.OUTCOMES, c.outcome)
     if c.outcome == "skipped":
         return what
-    text = ctx._("{what}, {minutes} min, pain {during} during / {after} after, RPE {rpe}").format(
-        what=what, minutes=c.minutes, during=c.pain_during, after=c.pain_after, rpe=c.rpe
-    )
-    if morning:
-        text += ", " + labels.label(ctx.tr, labels.MORNING, morning)
-    return text
+    return ctx._(
+        "{what}, {minutes} min, pain {during} during / {after} after, effort {rpe}/10"
+    ).format(what=what, minutes=c.minutes, during=c.pain_during, after=c.pain_after, rpe=c.rpe)

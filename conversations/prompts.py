@@ -4,8 +4,7 @@ the message says. At most one message a day reaches a runner: due kinds are comb
 
 from __future__ import annotations
 
-from conversations import decisions, morning, referral, view
-from conversations.actions import data
+from conversations import decisions, morning, view
 from conversations.context import Ctx
 
 DAILY = "daily"
@@ -22,7 +21,7 @@ async def compose(ctx: Ctx, kinds: list[str]) -> None:
     if CLINICIAN in kinds or ctx.runner.status == "referred":
         # While referred: no session, no daily prompt; only the clinician question.
         if CLINICIAN in kinds:
-            ctx.say(referral.weekly_text(ctx), referral.buttons(ctx))
+            ctx.say(view.referral_weekly_text(ctx), view.referral_buttons(ctx))
         return
     lines: list[str] = []
     if WELCOME_BACK in kinds:
@@ -38,28 +37,21 @@ async def compose(ctx: Ctx, kinds: list[str]) -> None:
         # While the plan rests (night pain, lasting swelling), each morning asks how it is:
         # the rest ends when a morning check comes back clear.
         kinds = [*kinds, MORNING]
+    weekly = ctx._(
+        "It's your weekly reassessment: a few quick tests (about five minutes) show how the "
+        "injured area is doing."
+    )
     if MORNING in kinds:
-        # The morning-after check is a short conversation; it begins with its own message.
-        # Today's session follows when it ends; a reassessment day keeps its button.
-        keyboard = None
+        # The morning-after check is a short conversation: one message, whatever else is due
+        # said above its first question; a reassessment day's button comes with its result.
         if WEEKLY in kinds:
-            lines.append(
-                ctx._(
-                    "It's reassessment day: a few quick tests tell us if you're ready to move on."
-                )
-            )
-            keyboard = [[(ctx._("Start reassessment"), data("reassess"))]]
-        if lines:
-            ctx.say("\n\n".join(lines), keyboard)
-        await morning.begin(ctx)
+            lines.append(weekly)
+        await morning.begin(ctx, intro="\n\n".join(lines), weekly=WEEKLY in kinds)
         return
+    plan = await view.current(ctx)
     if DAILY in kinds or WELCOME_BACK in kinds or NUDGE in kinds:
-        lines.append(await view.session_text(ctx))
+        lines.append(view.session_text(ctx, plan))
     if WEEKLY in kinds:
-        lines.append(
-            ctx._("It's reassessment day: a few quick tests tell us if you're ready to move on.")
-        )
-    if WEEKLY in kinds:
+        lines.append(weekly)
         ctx.extra[view.REASSESS_DUE] = True
-    keyboard = view.daily_buttons(ctx)
-    ctx.say("\n\n".join(lines), keyboard)
+    ctx.say("\n\n".join(lines), view.daily_buttons(ctx, plan))

@@ -34,6 +34,7 @@ from progression import (
 )
 from progression.gates import tested
 from reports import words
+from reports.plan import decision_text
 from storage import records
 
 # A short readiness-to-run scale in the spirit of I-PRRS: six 0-10 items, summed to 0-60.
@@ -198,6 +199,7 @@ STEPS: tuple[Step, ...] = (
         int_in(0, 100),
         hint=N_("Type the number."),
         skip_if=_protect,
+        summary=N_("Heel raises, left leg:"),
     ),
     Step(
         "heel_right",
@@ -205,6 +207,7 @@ STEPS: tuple[Step, ...] = (
         int_in(0, 100),
         hint=N_("Type the number."),
         skip_if=_protect,
+        summary=N_("Heel raises, right leg:"),
     ),
     Step(
         "hops_left",
@@ -212,6 +215,7 @@ STEPS: tuple[Step, ...] = (
         int_in(0, 10),
         scale_rows(0, 10),
         skip_if=_no_hops,
+        summary=N_("Pain-free hops, left leg:"),
     ),
     Step(
         "hops_right",
@@ -219,6 +223,7 @@ STEPS: tuple[Step, ...] = (
         int_in(0, 10),
         scale_rows(0, 10),
         skip_if=_no_hops,
+        summary=N_("Pain-free hops, right leg:"),
     ),
     Step(
         "hop_pain",
@@ -236,6 +241,7 @@ STEPS: tuple[Step, ...] = (
         optional(float_in(0, 30)),
         _ktw_options,
         skip_if=_protect,
+        summary=N_("Knee to wall, left (cm):"),
     ),
     Step(
         "ktw_right",
@@ -243,6 +249,7 @@ STEPS: tuple[Step, ...] = (
         optional(float_in(0, 30)),
         _ktw_options,
         skip_if=lambda answers: _protect(answers) or _no_ktw_left(answers),
+        summary=N_("Knee to wall, right (cm):"),
     ),
     Step(
         "stiffness_min",
@@ -321,7 +328,8 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
                 ctx._("Every test passed. The stage changes when your sessions allow it:")
             )
     lines.append("")
-    lines.append(words.decision(ctx, decision, escalation=new_escalation))
+    plan = await view.after(ctx, decision, history, new_escalation=new_escalation)
+    lines.append(decision_text(ctx, plan, escalation=new_escalation))
     ctx.say("\n".join(lines), view.decision_buttons(ctx, decision))
 
 
@@ -349,6 +357,7 @@ FLOW = engine.register(
         steps=STEPS,
         finish=finish,
         end_if=lambda answers: _screen_flag(answers) is not None,
+        total_shown=False,
     )
 )
 

@@ -12,36 +12,15 @@ both end in ``clear`` here.
 from __future__ import annotations
 
 from conversations import engine, events
-from conversations.actions import data
 from conversations.context import Ctx
 from conversations.decisions import remember, stop_plan
-from locales import N_
+from conversations.view import after, referral_buttons
 from progression import RedFlag, decide
 from reports import words
+from reports.plan import decision_text
 from storage import records, schedule
 
-CLEARED_LABEL = N_("A clinician examined me and cleared me")
 ONBOARDING = "onboarding"  # the flow a runner referred during onboarding goes back to
-
-
-def buttons(ctx: Ctx) -> list[list[tuple[str, str]]]:
-    return [
-        [(ctx._(CLEARED_LABEL), data("cleared"))],
-        [(ctx._("Not yet"), data("not_cleared"))],
-    ]
-
-
-def stopped_text(ctx: Ctx) -> str:
-    return ctx._(
-        "Your plan is stopped until a clinician has examined you. If one has cleared you, tap "
-        "the button below."
-    )
-
-
-def weekly_text(ctx: Ctx) -> str:
-    return ctx._(
-        "Has a clinician examined you yet? Your plan stays stopped until one has cleared you."
-    )
 
 
 async def refer(ctx: Ctx, flags: frozenset[RedFlag]) -> None:
@@ -49,7 +28,7 @@ async def refer(ctx: Ctx, flags: frozenset[RedFlag]) -> None:
     await records.add_red_flags(ctx.session, ctx.runner.id, ctx.today, flags)
     await events.publish(ctx, events.RedFlagsReported(flags))
     await stop_plan(ctx)
-    ctx.say(words.referral(ctx, flags), buttons(ctx))
+    ctx.say(words.referral(ctx, flags), referral_buttons(ctx))
 
 
 async def clear(ctx: Ctx, stage: int, intro: str | None = None) -> None:
@@ -66,8 +45,9 @@ async def clear(ctx: Ctx, stage: int, intro: str | None = None) -> None:
     decision = decide(history, ctx.today)
     await remember(ctx, decision)
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    plan = await after(ctx, decision, history)
     ctx.say(
         (intro or ctx._("Thank you, and good to hear. Your plan restarts gently."))
         + "\n\n"
-        + words.decision(ctx, decision)
+        + decision_text(ctx, plan, headline_shown=False, where=True)
     )

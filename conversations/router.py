@@ -6,7 +6,7 @@ invitation, to the referral's state or to a welcome back.
 
 from __future__ import annotations
 
-from conversations import basics, careteam, engine, newcomer, onboarding, referral
+from conversations import basics, careteam, engine, newcomer, onboarding, view
 from conversations.actions import ACTIONS, COMMAND_ACTIONS, command
 from conversations.context import Ctx
 
@@ -25,7 +25,7 @@ async def start_command(ctx: Ctx) -> None:
     elif runner.status == "referred":
         # Answering "no" to the safety questions again is not a clearance: only the runner's
         # confirmation that a clinician examined them ends a referral.
-        ctx.say(referral.stopped_text(ctx), referral.buttons(ctx))
+        ctx.say(view.referral_stopped_text(ctx), view.referral_buttons(ctx))
     else:
         await basics.welcome_back(ctx)
         await engine.reask(ctx, "\n")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from conversations import uploads
@@ -294,6 +294,15 @@ class Sender:
         timeout: dict[str, Any] = {}
         if self.read_timeout is not None:
             timeout["read_timeout"] = self.read_timeout
+        if row.method == "menu":  # this chat's command menu (a care-team member's)
+            scope = BotCommandScopeChat(row.chat_id)
+            if p.get("commands"):
+                await self.bot.set_my_commands(
+                    [BotCommand(name, text) for name, text in p["commands"]], scope=scope
+                )
+            else:
+                await self.bot.delete_my_commands(scope=scope)
+            return None
         if row.method == "send":
             sent = await self.bot.send_message(
                 row.chat_id, p["text"], reply_markup=keyboard, **timeout

@@ -23,6 +23,7 @@ from locales.timezones import zone_label
 from storage import careteam, schedule
 
 MAX_PAUSE_DAYS = 90
+PAUSE_CHOICES = (3, 7, 14, 28)
 
 
 def _clock(minute: int) -> str:
@@ -195,18 +196,42 @@ async def pause_command(ctx: Ctx) -> None:
         view.say_if_inactive(ctx)
         return
     args = ctx.extra.get("args") or []
-    days = 7
-    if args:
-        raw = str(args[0])
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAUSE_DAYS:
-            ctx.say(
-                ctx._("Please give the number of days from 1 to {max}, like /pause 7.").format(
-                    max=MAX_PAUSE_DAYS
-                )
+    if not args:  # how long: a choice, not a fixed week
+        ctx.say(
+            ctx._("Pause your plan for how long? No reminders meanwhile; /resume any time."),
+            [
+                [
+                    (ctx.n_("{n} day", "{n} days", n).format(n=n), data("pause", str(n)))
+                    for n in PAUSE_CHOICES[:2]
+                ],
+                [
+                    (ctx.n_("{n} day", "{n} days", n).format(n=n), data("pause", str(n)))
+                    for n in PAUSE_CHOICES[2:]
+                ],
+            ],
+        )
+        return
+    await pause_for(ctx, str(args[0]))
+
+
+@action("pause")
+async def pause_button(ctx: Ctx, argument: str) -> None:
+    if ctx.runner.status in ("new", "referred"):
+        view.say_if_inactive(ctx)
+        return
+    await pause_for(ctx, argument)
+
+
+async def pause_for(ctx: Ctx, raw: str) -> None:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAUSE_DAYS:
+        ctx.say(
+            ctx._("Please give the number of days from 1 to {max}, like /pause 7.").format(
+                max=MAX_PAUSE_DAYS
             )
-            return
-        days = int(raw)
-    await engine.leave(ctx)
+        )
+        return
+    days = int(raw)
+    await engine.leave(ctx)  # an open question (a morning check) closes with the pause
     ctx.runner.status = "paused"
     ctx.runner.paused_until = ctx.today + timedelta(days=days)
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
@@ -235,8 +260,10 @@ async def resume_command(ctx: Ctx) -> None:
     await schedule.claim(
         ctx.session, ctx.runner.id, [WELCOME_BACK], ctx.today, ctx.now, status=schedule.SENT
     )
-    text = await view.session_text(ctx)
+    plan = await view.current(ctx)
     ctx.say(
-        ctx._("Welcome back! Your plan picks up gently from here.") + "\n\n" + text,
-        view.daily_buttons(ctx),
+        ctx._("Welcome back! Your plan picks up gently from here.")
+        + "\n\n"
+        + view.session_text(ctx, plan),
+        view.daily_buttons(ctx, plan),
     )

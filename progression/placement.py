@@ -14,6 +14,8 @@ from .models import Decision, History, Profile, Reason, Reassessment
 from .reasons import _flags_value, _gate_reason, _r
 from .red_flags import is_urgent
 
+LOW_DAILY_PAIN = 2  # daily pain a pain-free 30-min brisk walk outweighs at placement
+
 
 def start(profile: Profile, red_flags: frozenset[RedFlag], tests: Reassessment | None,
           today: date) -> Decision:
@@ -31,7 +33,11 @@ def start(profile: Profile, red_flags: frozenset[RedFlag], tests: Reassessment |
             urgent=int(is_urgent(red_flags)), since=today.isoformat())])
     reasons: list[Reason] = []
     ok = ctx.rules.daily_pain_ok
-    if profile.rest_pain > ok or profile.walk_pain > ok:
+    # A pain-free 30-min brisk walk outweighs a low daily pain (at most 2/10): such a runner
+    # walks, not protects; only pain at rest, or more daily pain, protects first.
+    walked = tests is not None and tests.walk_pain is not None and tests.walk_pain <= ok
+    daily_too_high = profile.walk_pain > (max(ok, LOW_DAILY_PAIN) if walked else ok)
+    if profile.rest_pain > ok or daily_too_high:
         level = first_level_of_stage(0)
         reasons.append(_r(ReasonCode.REST_OR_DAILY_PAIN, rest_pain=profile.rest_pain,
                           walk_pain=profile.walk_pain))
@@ -44,7 +50,7 @@ def start(profile: Profile, red_flags: frozenset[RedFlag], tests: Reassessment |
                 level = first_level_of_stage(2)
                 reasons += [_gate_reason(ReasonCode.GATE_PASSED, g) for g in gates]
             else:
-                if tests.walk_pain is not None and tests.walk_pain <= ok:
+                if walked:
                     level = top_walk
                 reasons += [_gate_reason(ReasonCode.GATE_FAILED, g) for g in gates
                             if not g.passed]

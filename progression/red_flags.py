@@ -82,9 +82,16 @@ def restart_after_clearance(ctx: _Ctx) -> Decision | None:
 
 
 def rest_for_night_pain(ctx: _Ctx) -> Decision | None:
-    """Night pain: rest until a morning without it, then once one level lower."""
+    """Night pain: rest until a morning without it, then once one level lower. Night pain
+    reported before a clinician's clearance was the clinician's to judge: it no longer
+    rests the runner (the clearance's restart stands)."""
     today = ctx.today
     night_now, night_last, _ = _night_pain(ctx)
+    cleared = max((f.day for f in ctx.red_flags if f.cleared_to_stage is not None), default=None)
+    if cleared is not None and ctx.mornings and ctx.mornings[-1].day <= cleared:
+        night_now = False
+    if cleared is not None and night_last is not None and night_last <= cleared:
+        night_last = None
     if night_now:
         last_m = ctx.mornings[-1]
         return _decision(ctx, Action.REST, ctx.level,

@@ -15,17 +15,22 @@ from .ladder import (
     recovery_prescription,
     running_minutes_of,
 )
-from .models import DayPlan, History, Prescription
+from .models import DayPlan, Decision, History, Prescription
 from .scheduling import _needs_recovery_day, _place_run
 
 
-def plan_week(history: History, today: date) -> tuple[DayPlan, ...]:
+def plan_week(
+    history: History, today: date, decision: Decision | None = None
+) -> tuple[DayPlan, ...]:
     """The next 7 days from `today`: the decided session first, then the same level on the
     following valid days (runs never back to back in stages 2-3, at most 4 runs in any
     7 days, preferred days respected, weekly running cap applied); cross-training or
-    recovery on the other days, strength on strength days."""
+    recovery on the other days, strength on strength days.
+
+    `decision` is the decision for `history` on `today` when the caller has it already (the
+    week then follows that very decision; by default it is decided here)."""
     ctx = _Ctx(history, today)
-    d = apply_care_team(ctx, _decide(ctx))
+    d = decision if decision is not None else apply_care_team(ctx, _decide(ctx))
     profile = history.profile
     days = [today + timedelta(days=i) for i in range(7)]
     if d.action in (Action.REFER, Action.REST):  # no sessions until the next decision

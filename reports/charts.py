@@ -61,6 +61,7 @@ COLOR_GREEN_BAND = "#e5f5e0"
 COLOR_LIMIT_BAND = "#fdebd0"
 # Next-morning symbols that cannot be misread: plus = better, circle = same, cross = worse.
 MORNING_STYLE = {  # marker, colour
+    "good": ("o", "#2ca02c"),
     "better": ("P", "#2ca02c"),
     "same": ("o", "#7f7f7f"),
     "worse": ("X", "#d62728"),
@@ -85,7 +86,9 @@ class ChartCheckIn:
 @dataclass(frozen=True)
 class ChartMorning:
     day: date
-    pain: str  # better / same / worse, compared with the morning before the run
+    # as answered: good ("All good"), better, same or worse (pain or stiffness worse,
+    # swelling or night pain)
+    pain: str
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,20 @@ def _per_day(data: ChartData) -> list[_Day]:
     return days
 
 
+def broken(days: list[_Day], value: str) -> tuple[list[float], list[float]]:
+    """A series over the days with data, with a gap (NaN) wherever a day without data lies
+    between two points: a line never runs across days nothing was recorded."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for d in days:
+        if xs and d.x - xs[-1] > 1:
+            xs.append(xs[-1] + 0.5)
+            ys.append(math.nan)
+        xs.append(d.x)
+        ys.append(float(getattr(d, value)))
+    return xs, ys
+
+
 def _day_cadence(items: list[ChartCheckIn]) -> int | None:
     """The day's measured cadence, weighted by the minutes run."""
     known = [(c.cadence_spm, max(1, c.running_minutes)) for c in items if c.cadence_spm]
@@ -210,15 +227,13 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
 
     # --- the runner's pain limits, behind everything
     if data.green_pain_max is not None and data.pain_ceiling is not None:
+        # the pain rule exactly as the runner reads it: aim for the green limit or less,
+        # above the ceiling (the dash-dot line) we step back
         green, ceiling = data.green_pain_max, data.pain_ceiling
-        ax_pain.axhspan(-0.5, green + 0.5, color=COLOR_GREEN_BAND, zorder=0, gid=GREEN_BAND)
+        ax_pain.axhspan(-0.5, green, color=COLOR_GREEN_BAND, zorder=0, gid=GREEN_BAND)
         if ceiling > green:
-            ax_pain.axhspan(
-                green + 0.5, ceiling + 0.5, color=COLOR_LIMIT_BAND, zorder=0, gid=LIMIT_BAND
-            )
-        ax_pain.axhline(
-            ceiling + 0.5, color=COLOR_DURING, linewidth=1.2, linestyle="-.", gid=CEILING
-        )
+            ax_pain.axhspan(green, ceiling, color=COLOR_LIMIT_BAND, zorder=0, gid=LIMIT_BAND)
+        ax_pain.axhline(ceiling, color=COLOR_DURING, linewidth=1.2, linestyle="-.", gid=CEILING)
         handles += [
             Patch(facecolor=COLOR_GREEN_BAND, edgecolor="#a1d99b"),
             Patch(facecolor=COLOR_LIMIT_BAND, edgecolor=COLOR_DURING, linestyle="-.")
@@ -226,15 +241,14 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
             else Line2D([], [], color=COLOR_DURING, linewidth=1.2, linestyle="-."),
         ]
         labels += [
-            _("Green: pain up to {n}").format(n=green),
-            _("Limit: pain up to {n}").format(n=ceiling),
+            _("Aim for {n}/10 or less").format(n=green) if green else _("Aim for no pain"),
+            _("Above {n}/10: step back").format(n=ceiling),
         ]
 
-    # --- pain (NaN on skipped days: the lines break there)
+    # --- pain (NaN on skipped days and over days without data: the lines break there)
     xs = [d.x for d in days]
     ax_pain.plot(
-        xs,
-        [d.pain_during for d in days],
+        *broken(days, "pain_during"),
         marker="o",
         markersize=7,
         linewidth=2,
@@ -242,8 +256,7 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
         gid=PAIN_DURING,
     )
     ax_pain.plot(
-        xs,
-        [d.pain_after for d in days],
+        *broken(days, "pain_after"),
         marker="s",
         markersize=6,
         linewidth=2,
@@ -290,11 +303,12 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
         if data.first <= m.day <= data.last and m.pain in MORNING_STYLE:
             seen_mornings[m.pain].append((m.day - data.first).days)
     morning_names = {
+        "good": _("next morning all good"),
         "better": _("next morning better"),
         "same": _("next morning same"),
         "worse": _("next morning worse"),
     }
-    for key in ("better", "same", "worse"):
+    for key in ("good", "better", "same", "worse"):
         if key not in seen_mornings:
             continue
         marker, color = MORNING_STYLE[key]
@@ -349,8 +363,7 @@ def build_figure(data: ChartData, tr: Translator) -> Figure:
                 )
     felt = [d for d in days if not d.skipped]
     ax_load.plot(
-        [d.x for d in felt],
-        [d.load for d in felt],
+        *broken(felt, "load"),
         marker="D",
         markersize=5,
         linewidth=1.5,

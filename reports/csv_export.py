@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from locales import N_, Translator
+from reports.labels import OUTCOMES, SWELLING, label
 from reports.measures import is_skipped
 from storage.models import CheckInRow
 
@@ -15,6 +17,30 @@ CSV_EXCLUDED = ("id", "runner_id")
 CSV_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in CheckInRow.__table__.columns if c.name not in CSV_EXCLUDED
 )
+# The header row, in the runner's language (the columns keep the table's order).
+HEADERS = {
+    "day": N_("Date"),
+    "outcome": N_("Session"),
+    "minutes": N_("Minutes"),
+    "pain_during": N_("Pain during (0-10)"),
+    "pain_after": N_("Pain after (0-10)"),
+    "sharp_or_limp": N_("Sharp pain or limp"),
+    "stiffness": N_("Stiffness (0-10)"),
+    "swelling": N_("Swelling"),
+    "rpe": N_("Effort (0-10)"),
+    "mood": N_("Mood (1-5)"),
+    "sleep_hours": N_("Sleep (hours)"),
+    "note": N_("Note"),
+    "level": N_("Level"),
+    "running_minutes": N_("Running minutes"),
+    "measured_minutes": N_("Minutes measured by a watch"),
+    "distance_m": N_("Distance (m)"),
+    "cadence_spm": N_("Cadence (steps a minute)"),
+    "avg_hr": N_("Heart rate (average)"),
+    "created_at": N_("Recorded at (UTC)"),
+}
+# Coded values said in words (the same words as the report's).
+WORDS = {"outcome": OUTCOMES, "swelling": SWELLING}
 # What a skipped session did not measure: empty in the CSV, never 0.
 CSV_NOT_MEASURED_WHEN_SKIPPED = frozenset(
     {"pain_during", "pain_after", "rpe", "stiffness", "swelling", "sharp_or_limp", "mood"}
@@ -34,10 +60,12 @@ def restore(cell: str) -> str:
     return cell[1:] if cell.startswith("'") else cell
 
 
-def _csv_value(value: Any) -> str:
+def _csv_value(value: Any, tr: Translator | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
+        if tr is not None:
+            return tr.gettext("Yes") if value else tr.gettext("No")
         return "true" if value else "false"
     if isinstance(value, date | datetime):
         return value.isoformat()
@@ -46,22 +74,32 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def checkins_csv(checkins: Iterable[CheckInRow]) -> bytes:
-    """Every check-in, one row each: machine-readable English column names (the table's
-    own), ISO dates, booleans as true/false; a skipped session has outcome "skipped" and no
-    pain, effort or symptoms (empty cells, not 0). Text cells are neutralised against
-    formula injection. UTF-8 with a byte-order mark so spreadsheets open Cyrillic text
-    correctly."""
+def not_asked(row: CheckInRow, name: str) -> bool:
+    """A question the check-in did not ask: nothing of a skipped session, and sharp pain or a
+    limp when nothing hurt (it is asked only then)."""
+    if is_skipped(row):
+        return name in CSV_NOT_MEASURED_WHEN_SKIPPED
+    return name == "sharp_or_limp" and not (row.pain_during or row.pain_after or row.sharp_or_limp)
+
+
+def checkins_csv(checkins: Iterable[CheckInRow], tr: Translator) -> bytes:
+    """Every check-in, one row each, in the runner's language: the column names and coded
+    values (session, swelling, yes/no) in words; ISO dates and plain numbers; a question the
+    check-in did not ask is an empty cell, never 0 or "no". Text cells are neutralised
+    against formula injection. UTF-8 with a byte-order mark so spreadsheets open Cyrillic
+    text correctly."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([tr.gettext(HEADERS[n]) if n in HEADERS else n for n in CSV_COLUMNS])
     for row in checkins:
-        writer.writerow(
-            [
-                ""
-                if is_skipped(row) and name in CSV_NOT_MEASURED_WHEN_SKIPPED
-                else _csv_value(getattr(row, name))
-                for name in CSV_COLUMNS
-            ]
-        )
+        cells = []
+        for name in CSV_COLUMNS:
+            value = getattr(row, name)
+            if not_asked(row, name):
+                cells.append("")
+            elif name in WORDS and value is not None:
+                cells.append(neutralise(label(tr, WORDS[name], str(value))))
+            else:
+                cells.append(_csv_value(value, tr))
+        writer.writerow(cells)
     return buf.getvalue().encode("utf-8-sig")

@@ -155,6 +155,8 @@ STATUSES: Mapping[str, str] = {
     "active": N_("Active"),
     "paused": N_("Paused"),
     "referred": N_("Plan stopped: referred to a clinician"),
+    "held": N_("Held by the care team"),
+    "capped": N_("Stage capped by the care team"),
 }
 RED_FLAGS: Mapping[str, str] = {
     "clot_signs": N_("Signs of a blood clot in the leg"),
@@ -188,3 +190,31 @@ def label(tr: Translator, table: Mapping[str, str], code: str | None) -> str:
 
 def stage_name(tr: Translator, stage: int) -> str:
     return tr.gettext(STAGES[max(0, min(stage, len(STAGES) - 1))])
+
+
+# ---------------------------------------------------------------- a morning check, as answered
+MORNING_ALL_GOOD = N_("all good")
+MORNING_COMPARE: Mapping[str, str] = {
+    "better": N_("better"),
+    "same": N_("as usual"),
+    "worse": N_("worse"),
+}
+
+
+def morning_words(tr: Translator, m: object) -> str:
+    """A morning check as the runner answered it: "all good", or what changed."""
+    pain = str(getattr(m, "pain", ""))
+    stiffness = str(getattr(m, "stiffness", ""))
+    swelling = str(getattr(m, "swelling", "none"))
+    night = bool(getattr(m, "night_pain", False))
+    if pain == "same" and stiffness == "same" and swelling == "none" and not night:
+        return tr.gettext(MORNING_ALL_GOOD)
+    parts = [
+        tr.gettext("pain {how}").format(how=label(tr, MORNING_COMPARE, pain)),
+        tr.gettext("stiffness {how}").format(how=label(tr, MORNING_COMPARE, stiffness)),
+    ]
+    if swelling != "none":
+        parts.append(label(tr, SWELLING, swelling))
+    if night:
+        parts.append(tr.gettext("woke with pain at night"))
+    return ", ".join(parts)

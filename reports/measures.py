@@ -3,7 +3,6 @@ session load, worst pain, the tissue's pain limits, stages of levels."""
 
 from __future__ import annotations
 
-from progression import Injury, rules_for
 from progression.ladder import LADDER, clamp_level
 from progression.ladder import stage_of as ladder_stage_of
 from progression.load import running_minutes_done
@@ -56,12 +55,3 @@ def worst_pain(row: CheckInRow) -> int | None:
     if is_skipped(row):
         return None
     return max(row.pain_during, row.pain_after)
-
-
-def pain_limits(injury: str | None) -> tuple[int, int]:
-    """(green limit, ceiling) for the runner's tissue (progression.rules_for)."""
-    try:
-        rules = rules_for(Injury(injury or Injury.OTHER))
-    except ValueError:
-        rules = rules_for(Injury.OTHER)
-    return rules.green_pain_max, rules.pain_ceiling

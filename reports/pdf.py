@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from locales import Translator
 from reports.charts import render_progress_chart
-from reports.csv_export import checkins_csv
+from reports.csv_export import checkins_csv, not_asked
 from reports.dates import date_locale, format_day
 from reports.labels import (
     ACTIONS,
@@ -38,7 +38,8 @@ from reports.labels import (
     label,
     stage_name,
 )
-from reports.measures import is_skipped, pain_limits, running_minutes
+from reports.measures import is_skipped, running_minutes
+from reports.pain import pain_rule
 from reports.progress import milestone_text, milestones
 from reports.reasons import Voice, reasons
 from reports.reassessments import gate_results, result_lines
@@ -249,7 +250,7 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
             (_("Status"), label(tr, STATUSES, data.status)),
             (_("Days since injury"), since_text),
             (
-                _("Sessions this week"),
+                _("Sessions in the last 7 days"),
                 _("{done} done of {planned} planned").format(
                     done=g.done_this_week, planned=g.planned_this_week
                 ),
@@ -314,7 +315,8 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
         if pdf.get_y() + 25 + chart_height > pdf.h - pdf.b_margin:  # heading, note, chart
             pdf.add_page()
         heading(_("Pain and running"))
-        green, ceiling = pain_limits(data.injury)
+        rule = pain_rule(data.injury)
+        green, ceiling = rule.green, rule.ceiling
         line(
             _(
                 "Shaded band: this tissue's pain limits (green up to {green}/10, limit up to "
@@ -503,7 +505,7 @@ def checkin_cells(tr: Translator, c: CheckInRow, day: Any) -> list[str]:
         str(c.rpe),
         _(NOT_ASKED) if c.stiffness is None else str(c.stiffness),
         _(NOT_ASKED) if c.swelling is None else label(tr, SWELLING, c.swelling),
-        _("Yes") if c.sharp_or_limp else _("No"),
+        _(NOT_ASKED) if not_asked(c, "sharp_or_limp") else _("Yes") if c.sharp_or_limp else _("No"),
         c.note or "",
     ]
 
@@ -569,4 +571,4 @@ def documents(data: ReportInput, tr: Translator) -> tuple[bytes, bytes]:
     chart = data.chart(tr)
     if chart is not None:
         data.chart_png = render_progress_chart(chart, tr)
-    return build_pdf(data, tr), checkins_csv(data.records.checkins)
+    return build_pdf(data, tr), checkins_csv(data.records.checkins, tr)

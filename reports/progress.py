@@ -13,11 +13,11 @@ from reports.labels import stage_name
 from reports.measures import (
     continuous_minutes,
     is_skipped,
-    pain_limits,
     running_minutes,
     session_load,
 )
-from storage.models import CheckInRow, DecisionRow
+from reports.pain import pain_rule
+from storage.models import CheckInRow, DecisionRow, MorningCheckRow
 from storage.reports import Records
 
 CHART_MIN_DAYS = 14  # the chart starts at the first check-in, or 14 days back at least
@@ -55,7 +55,8 @@ def chart_data(
     audience: str = "runner",
     locale: str | None = None,
 ) -> ChartData:
-    green, ceiling = pain_limits(injury)
+    rule = pain_rule(injury)
+    green, ceiling = rule.green, rule.ceiling
     return ChartData(
         first=first,
         last=last,
@@ -75,7 +76,9 @@ def chart_data(
             if first <= c.day <= last
         ),
         mornings=tuple(
-            ChartMorning(day=m.day, pain=m.pain) for m in records.mornings if first <= m.day <= last
+            ChartMorning(day=m.day, pain=morning_state(m))
+            for m in records.mornings
+            if first <= m.day <= last
         ),
         stages=tuple(
             ChartStage(day=d.day, stage=d.stage)
@@ -87,6 +90,16 @@ def chart_data(
         audience=audience,
         locale=locale,
     )
+
+
+def morning_state(m: MorningCheckRow) -> str:
+    """A morning check for the chart: "good" (no worse, no swelling, no night pain: what All
+    good records), else "worse" when anything got worse, else the pain's comparison."""
+    if m.pain == "same" and m.stiffness == "same" and m.swelling == "none" and not m.night_pain:
+        return "good"
+    if "worse" in (m.pain, m.stiffness) or m.swelling != "none" or m.night_pain:
+        return "worse"
+    return m.pain
 
 
 # ---------------------------------------------------------------- milestones

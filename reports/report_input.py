@@ -38,13 +38,20 @@ class ReportInput:
 
     @classmethod
     def of(
-        cls, runner: Runner, today: date, records: Records, chart_png: bytes | None
+        cls,
+        runner: Runner,
+        today: date,
+        records: Records,
+        chart_png: bytes | None,
+        status: str | None = None,
     ) -> ReportInput:
+        """``status``: the plan's status as the runner is told it (held or capped by the care
+        team included; conversations/view.status); the runner's own status by default."""
         return cls(
             injury=runner.injury,
             side=runner.side,
             injury_date_stored=runner.injury_date,
-            status=runner.status,
+            status=status or runner.status,
             level=runner.level,
             joined=(runner.consent_at or runner.created_at or datetime.now(UTC)).date(),
             today=today,

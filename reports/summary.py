@@ -11,6 +11,7 @@ from progression import ReasonCode, weekly_cap
 from reports.measures import is_skipped, running_minutes, stage_of
 from reports.report_input import ReportInput
 from storage.models import CheckInRow, DecisionRow, RedFlagRow
+from storage.reports import Records
 
 TREND_DAYS = 14  # pain trend: the last 14 days against the 14 before
 TREND_SAME = 0.5  # a change of less than half a point is "about the same"
@@ -21,6 +22,15 @@ ESCALATION_DAYS = 28  # a clinician review advised in the last 4 weeks is shown 
 # ---------------------------------------------------------------- the one-glance summary
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def planned_sessions(records: Records) -> set[date]:
+    """The days the plan had a session, as the runner was told (the plan kept day by day;
+    before it was kept, each decision's session day)."""
+    kept = {p.day for p in records.plan if p.session}
+    since = min((p.day for p in records.plan), default=None)
+    told = {d for d in planned_days(records.decisions) if since is None or d < since}
+    return kept | told
 
 
 def planned_days(decisions: Iterable[DecisionRow]) -> set[date]:
@@ -44,7 +54,7 @@ class Glance:
     stage: int
     level: int
     days_since_injury: tuple[int, int | None] | None
-    done_this_week: int
+    done_this_week: int  # the last 7 days, today included
     planned_this_week: int
     pain_recent: float | None  # mean worst pain, last 14 days (skipped sessions not counted)
     pain_before: float | None  # the 14 days before
@@ -94,10 +104,9 @@ def glance(data: ReportInput) -> Glance:
         return mean(worst)
 
     recent_first = today - timedelta(days=TREND_DAYS - 1)
-    planned = {d for d in planned_days(records.decisions) if d >= data.start}
+    planned = {d for d in planned_sessions(records) if d >= data.start}
     done = done_days(c for c in records.checkins if c.day >= data.start)
-    monday = week_start(today)
-    this_week = {monday + timedelta(days=i) for i in range(7)}
+    this_week = {today - timedelta(days=i) for i in range(7)}  # the last 7 days
     planned_so_far = {d for d in planned if d <= today}
     adherence = (
         min(1.0, len({d for d in done if d <= today}) / len(planned_so_far))
@@ -138,7 +147,7 @@ def weeks(data: ReportInput) -> list[Week]:
     running: dict[date, int] = {}
     for c in records.checkins:
         running[week_start(c.day)] = running.get(week_start(c.day), 0) + running_minutes(c)
-    planned = planned_days(records.decisions)
+    planned = planned_sessions(records)
     done = done_days(records.checkins)
     skipped = [c.day for c in records.checkins if is_skipped(c)]
     last = week_start(data.today)

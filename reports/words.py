@@ -12,7 +12,6 @@ from typing import Protocol
 
 from locales import N_
 from progression import (
-    CheckAgain,
     Cue,
     Decision,
     Exercise,
@@ -26,7 +25,8 @@ from progression import (
 )
 from progression.gates import tested
 from reports.labels import ACTIVITIES, CUES, EXERCISES, GATES, KINDS, STAGES
-from reports.reasons import Voice, reasons
+from reports.pain import PainRule, pain_rule_text
+from reports.reasons import Voice
 
 
 class DatedVoice(Voice, Protocol):
@@ -117,8 +117,17 @@ def strength_item(ctx: DatedVoice, item: StrengthItem) -> str:
     return f"{name}: {side}, {dose}; {rest}" if side else f"{name}: {dose}; {rest}"
 
 
-def prescription(ctx: DatedVoice, p: Prescription, *, cues: bool = True) -> str:
-    lines = ["<b>" + ctx._(KINDS.get(p.kind, p.kind.value)) + "</b>"]
+def prescription(
+    ctx: DatedVoice,
+    p: Prescription,
+    *,
+    pain: PainRule | None,
+    cues: bool = True,
+    title: bool = True,
+) -> str:
+    """A session in the runner's words, with ``pain`` (the runner's pain rule) stated as on
+    every other screen; a rest day carries none."""
+    lines = ["<b>" + ctx._(KINDS.get(p.kind, p.kind.value)) + "</b>"] if title else []
     lines += [f"• {segment(ctx, s)}" for s in p.segments]
     if p.total_minutes and p.kind not in (SessionKind.REST,):
         total = ctx.n_("Total: {n} minute", "Total: {n} minutes", p.total_minutes).format(
@@ -131,14 +140,8 @@ def prescription(ctx: DatedVoice, p: Prescription, *, cues: bool = True) -> str:
         lines.append(total)
     if p.rpe_max and p.kind not in (SessionKind.REST,):
         lines.append(ctx._("Effort: no more than {rpe} out of 10.").format(rpe=p.rpe_max))
-    if p.kind not in (SessionKind.REST,) and p.pain_limit > 0:
-        lines.append(
-            ctx._(
-                "Keep pain at or below {n}/10 during, and settled by the next morning."
-            ).format(n=p.pain_limit)
-        )
-    elif p.kind not in (SessionKind.REST,):  # a limit of 0: pain-free only (shin pain)
-        lines.append(ctx._("Keep it pain-free during, and settled by the next morning."))
+    if p.kind is not SessionKind.REST and pain is not None:
+        lines.append(pain_rule_text(ctx, pain))
     if p.cadence_target and p.running_minutes:
         lo, hi = p.cadence_target
         runner = getattr(ctx, "runner", None)  # rendering without a runner: general cue
@@ -165,7 +168,8 @@ def prescription(ctx: DatedVoice, p: Prescription, *, cues: bool = True) -> str:
         lines += [f"• {strength_item(ctx, item)}" for item in p.strength]
     if cues and p.cues:
         lines.append("")
-        shown = [c for c in p.cues if c in CUES]
+        # the pain rule above says the limit: its cue would say it a second time
+        shown = [c for c in p.cues if c in CUES and not (pain and c is Cue.PAIN_CEILING)]
         if p.cadence_target and p.running_minutes:  # the runner's own cadence replaces it
             shown = [c for c in shown if c is not Cue.CADENCE]
         lines += ["<i>" + ctx._(CUES[c]) + "</i>" for c in shown]
@@ -179,51 +183,6 @@ def when(ctx: DatedVoice, day: date) -> str:
     if delta == 1:
         return ctx._("tomorrow")
     return ctx.tr.weekday(day) + ", " + ctx.tr.day_month(day)
-
-
-def decision(
-    ctx: DatedVoice, d: Decision, *, headline: bool = True, escalation: bool = False
-) -> str:
-    """The next session, when, and why, in plain words. The advice to see a clinician for a
-    review is said once, when it first appears (``escalation``); /today keeps a line."""
-    head = {
-        "progress": N_("Well done: you move up a level."),
-        "repeat": N_("Let's repeat this level."),
-        "step_back": N_("Let's take a step back for now."),
-        "rest": N_("Time to rest and let it settle."),
-        "refer": N_("Please stop the plan and see a clinician."),
-    }[d.action.value]
-    if d.action.value == "repeat" and d.prescription.reduced:
-        # the same level in its shorter version: not "repeat" next to "half a step back"
-        head = N_("Let's ease off a little at this level.")
-    lines = ["<b>" + ctx._(head) + "</b>"] if headline else []
-    if d.action.value == "refer":
-        lines.append(referral(ctx, flags_of(d)))
-        return "\n".join(lines)
-    lines += reasons(
-        ctx,
-        tuple(
-            r for r in d.reasons if escalation or r.code is not ReasonCode.CLINICIAN_REVIEW_ADVISED
-        ),
-    )
-    if d.action.value != "refer":
-        lines.append("")
-        lines.append(
-            ctx._("Next session ({when}), stage {stage}: {name}").format(
-                when=when(ctx, d.session_date), stage=d.stage, name=stage_name(ctx, d.stage)
-            )
-        )
-        lines.append(prescription(ctx, d.prescription))
-        if d.check_again is CheckAgain.H48 and d.check_again_date > ctx.today:
-            # said once, by date, after the next session's date (never "in 48 hours" after a
-            # session that is tomorrow)
-            lines.append("")
-            lines.append(
-                ctx._("Before any step up, I'll look again at how it has settled: {when}.").format(
-                    when=when(ctx, d.check_again_date)
-                )
-            )
-    return "\n".join(lines)
 
 
 def gate(ctx: DatedVoice, g: Gate) -> str:

@@ -244,6 +244,22 @@ class DecisionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PlanDayRow(Base):
+    """What the plan said for a day, as last shown to the runner (/history tells a missed
+    session from a rest day with it, and the care team counts sessions planned this week).
+    Days from today on are rewritten whenever the plan changes; past days stay as they were."""
+
+    __tablename__ = "plan_days"
+
+    runner_id: Mapped[int] = mapped_column(runner_fk(), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # progression's SessionKind
+    session: Mapped[bool] = mapped_column(Boolean)  # a session of the plan, not an easy day
+    total_minutes: Mapped[int] = mapped_column(Integer)
+    running_minutes: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
+
+
 class ConversationRow(Base):
     """The one conversation a chat is in: its step and partial answers, saved with each answer."""
 

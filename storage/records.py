@@ -37,6 +37,7 @@ from storage.models import (
     CheckInRow,
     DecisionRow,
     MorningCheckRow,
+    PlanDayRow,
     ReassessmentRow,
     RedFlagRow,
     Runner,
@@ -458,3 +459,49 @@ async def attach_activities(
     if checkin.outcome in MEASURED_OUTCOMES:
         checkin.minutes = checkin.measured_minutes
         checkin.running_minutes = min(checkin.minutes, round(running / 60))
+
+
+# ---------------------------------------------------------------- what the plan said (issue 22)
+PlannedDay = tuple[date, str, bool, int, int, int]  # day, kind, session, minutes, running, level
+
+
+async def save_plan(
+    session: AsyncSession, runner_id: int, today: date, days: Sequence[PlannedDay]
+) -> None:
+    """Record what the plan says from ``today`` on (rows that did not change are left
+    alone; days before today keep what they said then)."""
+    if not days:
+        return
+    wanted = {d[0]: d for d in days if d[0] >= today}
+    result = await session.execute(
+        select(PlanDayRow).where(
+            PlanDayRow.runner_id == runner_id, PlanDayRow.day.in_(list(wanted))
+        )
+    )
+    for row in result.scalars():
+        day, kind, is_session, total, running, level = wanted.pop(row.day)
+        row.kind, row.session, row.total_minutes = kind, is_session, total
+        row.running_minutes, row.level = running, level
+    for day, kind, is_session, total, running, level in wanted.values():
+        session.add(
+            PlanDayRow(
+                runner_id=runner_id,
+                day=day,
+                kind=kind,
+                session=is_session,
+                total_minutes=total,
+                running_minutes=running,
+                level=level,
+            )
+        )
+
+
+async def plan_between(
+    session: AsyncSession, runner_id: int, first: date, last: date
+) -> list[PlanDayRow]:
+    result = await session.execute(
+        select(PlanDayRow)
+        .where(PlanDayRow.runner_id == runner_id, PlanDayRow.day >= first, PlanDayRow.day <= last)
+        .order_by(PlanDayRow.day)
+    )
+    return list(result.scalars())

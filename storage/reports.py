@@ -18,6 +18,7 @@ from storage.models import (
     CheckInRow,
     DecisionRow,
     MorningCheckRow,
+    PlanDayRow,
     ReassessmentRow,
     RedFlagRow,
 )
@@ -34,6 +35,7 @@ class Records:
     reassessments: list[ReassessmentRow] = field(default_factory=list)
     red_flags: list[RedFlagRow] = field(default_factory=list)
     decisions: list[DecisionRow] = field(default_factory=list)
+    plan: list[PlanDayRow] = field(default_factory=list)  # what the plan said for each day
 
 
 async def _rows(session: AsyncSession, query: Select[Any]) -> list[Any]:
@@ -70,6 +72,12 @@ async def load_records(session: AsyncSession, runner_id: int, first: date | None
             select(DecisionRow)
             .where(DecisionRow.runner_id == runner_id)
             .order_by(DecisionRow.day, DecisionRow.id),
+        ),
+        plan=await _rows(
+            session,
+            select(PlanDayRow)
+            .where(PlanDayRow.runner_id == runner_id, *([PlanDayRow.day >= first] if first else []))
+            .order_by(PlanDayRow.day),
         ),
     )
 

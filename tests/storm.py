@@ -86,8 +86,8 @@ async def seed(db: Database, user_ids: list[int]) -> None:
 
 
 def _header(n: int) -> str:
-    """The counter of the n-th question (its total grows when a symptom adds questions)."""
-    return f"Check-in · {n}/"
+    """The counter of the n-th question ("Check-in · question 3")."""
+    return f"Check-in · question {n}<"
 
 
 def _gist(text: str | None) -> str:

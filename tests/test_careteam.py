@@ -360,7 +360,7 @@ async def test_hold_and_cap_change_what_the_runner_is_prescribed(double, db, clo
         assert after.level == first_level_of_stage(1) - 1  # stepped back to stage 0's top
         [why] = await runner.say("/why")
         assert "capped the plan at stage 0" in (why.text or "")
-        assert "stage 0 of 5" in (why.text or "")
+        assert "Stage 0 of 5" in (why.text or "")
 
         [card] = await physio.press(f"Open {runner.name}")
         await physio.press("Hold the plan")

@@ -180,6 +180,42 @@ def skipped_checkin(day: date) -> ChartCheckIn:
     )
 
 
+def segments_across_gaps(drawn) -> int:
+    """Line segments joining two points more than a day apart (a line across days with no
+    data)."""
+    xs, ys = list(drawn.get_xdata()), list(drawn.get_ydata())
+    return sum(
+        1
+        for (x0, y0), (x1, y1) in zip(
+            zip(xs, ys, strict=True), zip(xs[1:], ys[1:], strict=True), strict=False
+        )
+        if not (math.isnan(y0) or math.isnan(y1)) and x1 - x0 > 1
+    )
+
+
+def test_lines_break_over_days_without_data():
+    """Pain and load lines never run across days nothing was recorded (item 6 of issue 22:
+    pain 5 -> 0 drawn through a gap looked like a smooth recovery)."""
+    data = ChartData(
+        first=TODAY - timedelta(days=13),
+        last=TODAY,
+        checkins=(
+            checkin(TODAY - timedelta(days=10), pain=5),
+            checkin(TODAY - timedelta(days=9), pain=4),
+            checkin(TODAY - timedelta(days=2), pain=0),
+        ),
+    )
+    fig = build_figure(data, EN)
+    assert segments_across_gaps(line(fig, PAIN_DURING)) == 0
+    assert segments_across_gaps(line(fig, PAIN_AFTER)) == 0
+    load = next(a for ax in fig.axes for a in ax.lines if a.get_color() == "#2ca02c")
+    assert segments_across_gaps(load) == 0
+    during = line(fig, PAIN_DURING)
+    drawn = [x for x, y in zip(during.get_xdata(), during.get_ydata(), strict=True)
+             if not math.isnan(y)]
+    assert drawn == [3, 4, 11]  # the two neighbouring days still join
+
+
 def test_skipped_days_break_the_pain_line_and_are_never_drawn_as_zero():
     first = TODAY - timedelta(days=13)
     data = ChartData(
@@ -194,10 +230,10 @@ def test_skipped_days_break_the_pain_line_and_are_never_drawn_as_zero():
     fig = build_figure(data, EN)
     during = line(fig, PAIN_DURING)
     xs, ys = list(during.get_xdata()), list(during.get_ydata())
-    assert xs == [9, 11, 13]
-    assert ys[0] == 3 and ys[2] == 2
-    assert math.isnan(ys[1])  # a gap in the line, not 0
-    assert math.isnan(line(fig, PAIN_AFTER).get_ydata()[1])
+    drawn = [(x, y) for x, y in zip(xs, ys, strict=True) if not math.isnan(y)]
+    assert drawn == [(9, 3), (13, 2)]  # the skipped day is no point, never 0
+    assert all(math.isnan(y) for x, y in zip(xs, ys, strict=True) if 9 < x < 13)
+    assert not segments_across_gaps(during) and not segments_across_gaps(line(fig, PAIN_AFTER))
     marker = line(fig, SKIPPED)
     assert list(marker.get_xdata()) == [11]
     assert all(y > 10 for y in marker.get_ydata())  # a marker above the scale, not at 0
@@ -234,19 +270,22 @@ def test_the_limit_band_is_at_the_runners_limit(injury):
     data = reports.progress.chart_data(records, TODAY - timedelta(days=13), TODAY, injury)
     assert (data.green_pain_max, data.pain_ceiling) == (green, ceiling)
     fig = build_figure(data, EN)
+    # the band and the line stand exactly where the pain rule says: aim for the green limit
+    # or less, above the ceiling we step back (never a line at 3.5 for a rule of 3)
     band = patch(fig, GREEN_BAND)
     assert band is not None
-    assert band.get_y() + band.get_height() == pytest.approx(green + 0.5)
+    assert band.get_y() + band.get_height() == pytest.approx(green)
     amber = patch(fig, LIMIT_BAND)
     if ceiling > green:
         assert amber is not None
-        assert amber.get_y() == pytest.approx(green + 0.5)
-        assert amber.get_y() + amber.get_height() == pytest.approx(ceiling + 0.5)
+        assert amber.get_y() == pytest.approx(green)
+        assert amber.get_y() + amber.get_height() == pytest.approx(ceiling)
     else:
         assert amber is None
-    assert list(line(fig, CEILING).get_ydata()) == [ceiling + 0.5, ceiling + 0.5]
+    assert list(line(fig, CEILING).get_ydata()) == [ceiling, ceiling]
     texts = legend_texts(fig)
-    assert f"Green: pain up to {green}" in texts and f"Limit: pain up to {ceiling}" in texts
+    aim = f"Aim for {green}/10 or less" if green else "Aim for no pain"
+    assert aim in texts and f"Above {ceiling}/10: step back" in texts
 
 
 @pytest.mark.parametrize(("first_day", "start"), [(3, 13), (13, 13), (30, 30), (200, 55)])

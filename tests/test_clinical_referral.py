@@ -169,7 +169,8 @@ async def test_clearance_restarts_at_walking(double, db, clock):
         [today] = await chat.say("/today")
         assert STOPPED not in today.text and "Check in" in _labels(today)
     assert "A clinician has cleared you, so the plan restarts gently." in restart.text
-    assert "stage 1: Walk" in restart.text
+    assert "Stage 1 of 5, Walk" in restart.text
+    assert "Let's take a step back" not in restart.text  # a restart, not a step back
     runner = await _runner(db, 7204)
     assert runner.level == first_level_of_stage(1)
     async with db.session() as session:

@@ -15,6 +15,7 @@ from locales import SUPPORTED, translator
 from progression import Gate, GateCode, Prescription, ReasonCode, SessionKind
 from progression.gates import NOT_TESTED
 from reports import reasons, words
+from reports.pain import PainRule
 from storage.models import Runner
 from tests.conftest import Chat, choose, onboard, running_bot
 
@@ -50,14 +51,15 @@ def test_every_prescription_says_its_pain_limit_and_cadence(lang: str) -> None:
         kind=SessionKind.CONTINUOUS, level=20, stage=3, segments=(), total_minutes=25,
         running_minutes=20, rpe_max=4, cues=(), pain_limit=3, cadence_target=(168, 176),
     )
-    own = words.prescription(_ctx(lang, cadence=160), p)
+    own = words.prescription(_ctx(lang, cadence=160), p, pain=PainRule(3, 4))
     assert tr.gettext(
-        "Keep pain at or below {n}/10 during, and settled by the next morning."
-    ).format(n=3) in own
+        "Pain rule: aim for {green}/10 or less; above {ceiling}/10 we step back. Any pain "
+        "should settle by the next morning."
+    ).format(green=3, ceiling=4) in own
     assert tr.gettext(
         "Aim for {lo}-{hi} steps a minute, a little quicker than your usual {spm}."
     ).format(lo=168, hi=176, spm=160) in own
-    general = words.prescription(_ctx(lang), p)
+    general = words.prescription(_ctx(lang), p, pain=PainRule(3, 4))
     assert tr.gettext("Aim for {lo}-{hi} steps a minute.").format(lo=168, hi=176) in general
 
 

@@ -78,4 +78,4 @@ async def test_morning_check_in_russian(double, db, clock):
         await choose(chat, "same")
         await choose(chat, "none")
         [reply] = await choose(chat, "no")
-    assert tr.gettext("Thanks. Your body handled yesterday well.") in reply.text
+    assert tr.gettext("Thanks. Your body handled the session well.") in reply.text

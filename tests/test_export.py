@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 import reports.dates
 from locales import SUPPORTED, translator
-from reports import csv_export, measures
+from reports import csv_export, labels, measures
 from reports.pdf import CSV_NAME, PDF_NAME
 from storage.models import CheckInRow
 from tests.conftest import Chat, Clock, running_bot
@@ -28,14 +28,25 @@ def pdf_text(data: bytes) -> str:
 
 
 def csv_rows(data: bytes) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    """The rows keyed by the table's column names (the header row is in the runner's
+    language: it is checked apart)."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    return [dict(zip(csv_export.CSV_COLUMNS, row, strict=True)) for row in rows[1:]]
 
 
-def as_csv(value: Any) -> str:
+def csv_header(data: bytes) -> list[str]:
+    return next(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def as_csv(value: Any, name: str = "", lang: str = "en") -> str:
+    """A stored value as the CSV says it, in the runner's language."""
+    tr = translator(lang)
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return tr.gettext("Yes") if value else tr.gettext("No")
+    if name in csv_export.WORDS:
+        return labels.label(tr, csv_export.WORDS[name], str(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -82,15 +93,15 @@ async def test_export_sends_a_readable_pdf_and_a_csv_that_round_trips(double, db
 
     rows = csv_rows(sheet.document)
     assert len(rows) == seeded.checkins == len(records.checkins)
-    assert list(rows[0]) == list(csv_export.CSV_COLUMNS)
-    assert {"day", "outcome", "minutes", "pain_during", "pain_after", "rpe", "note"} <= set(rows[0])
+    header = csv_header(sheet.document)
+    assert header[:5] == ["Date", "Session", "Minutes", "Pain during (0-10)", "Pain after (0-10)"]
     for row, stored in zip(rows, records.checkins, strict=True):
-        unmeasured = csv_export.CSV_NOT_MEASURED_WHEN_SKIPPED if measures.is_skipped(stored) else ()
         assert row == {
-            name: "" if name in unmeasured else as_csv(getattr(stored, name))
+            name: "" if csv_export.not_asked(stored, name) else as_csv(getattr(stored, name), name)
             for name in csv_export.CSV_COLUMNS
         }
-    assert rows[2]["outcome"] == "skipped" and rows[2]["pain_during"] == rows[2]["rpe"] == ""
+    assert rows[2]["outcome"] == "Session skipped"
+    assert rows[2]["pain_during"] == rows[2]["rpe"] == ""
     assert rows[3]["note"] == NOTE
     assert rows[0]["day"] == seeded.checkin_days[0].isoformat()
 
@@ -118,8 +129,7 @@ async def test_export_with_no_checkins_still_sends_both(double, db, clock: Clock
     pdf, sheet = await export(double, db, clock, 2204)
     assert "No check-ins yet." in pdf_text(pdf.document)
     assert csv_rows(sheet.document) == []
-    header = sheet.document.decode("utf-8-sig").splitlines()[0]
-    assert header.split(",") == list(csv_export.CSV_COLUMNS)
+    assert len(csv_header(sheet.document)) == len(csv_export.CSV_COLUMNS)
 
 
 @pytest.mark.parametrize("lang", ["en", "ru", "es", "de"])
@@ -149,4 +159,6 @@ async def test_export_end_to_end_in_every_language(double, db, clock: Clock, lan
 
     rows = csv_rows(sheet.document)
     assert rows[5]["note"] == "'" + FORMULA and csv_export.restore(rows[5]["note"]) == FORMULA
-    assert rows[2]["outcome"] == "skipped" and rows[2]["pain_during"] == ""
+    assert rows[2]["outcome"] == tr.gettext("Session skipped") and rows[2]["pain_during"] == ""
+    # the CSV speaks the runner's language: the header and the coded values (issue 22)
+    assert csv_header(sheet.document)[1] == tr.gettext("Session")

@@ -36,12 +36,12 @@ async def test_a_checkin_by_buttons_is_one_message_edited_in_place(double, db, c
         await onboard(chat, tests="no")
         mark = len(double.sent(8301))
         [first] = await chat.say("/checkin")
-        assert "Check-in · 1/" in first.text
+        assert "Check-in · question 1" in first.text
         [reply] = await choose(chat, "done")
         # the same message now shows the answer as one line, and the next question below
         assert reply.edited and reply.message_id == first.message_id
         assert "✓ How did today's session go? <b>Done as planned</b>" in reply.text
-        assert "Check-in · 2/" in reply.text and "Worst pain" in reply.text
+        assert "Check-in · question 2" in reply.text and "Worst pain" in reply.text
         await answer_flow(chat, db, taps.SYMPTOM_FREE)
     new_messages = [m for m in double.sent(8301)[mark:] if not m.edited]
     assert len(new_messages) == 1  # the question message became the result
@@ -91,7 +91,7 @@ async def test_the_morning_prompt_is_the_living_message(double, db, clock):
         run = await taps.morning(chat, db, clock, app, taps.MORNING_ALL_WELL)
     assert run.messages == 1  # the prompt asked, and became the answer
     [prompt] = [m for m in double.screen(8303) if "Morning check" in (m.text or "")]
-    assert "handled yesterday well" in prompt.text and "✓" in prompt.text
+    assert "handled the session well" in prompt.text and "✓" in prompt.text
 
 
 async def _edit_row(db: Any, app: Any, chat_id: int, message_id: int, text: str) -> None:

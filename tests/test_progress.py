@@ -20,6 +20,7 @@ from storage.models import (
     InboxRow,
     MorningCheckRow,
     OutboxRow,
+    PlanDayRow,
     ReassessmentRow,
     RedFlagRow,
     Runner,
@@ -143,6 +144,17 @@ async def seed_runner(
         session.add(RedFlagRow(runner_id=rid, day=today - timedelta(days=34), flags=""))
         session.add(RedFlagRow(runner_id=rid, day=today - timedelta(days=20), flags="night_pain"))
         session.add(ConversationRow(runner_id=rid, name="", step="", answers={"x": 1}))
+        session.add(  # what the plan said for a day (issue 22)
+            PlanDayRow(
+                runner_id=rid,
+                day=today,
+                kind="continuous",
+                session=True,
+                total_minutes=30,
+                running_minutes=20,
+                level=13,
+            )
+        )
         session.add(InboxRow(runner_id=rid, key="msg:seed:1"))
         session.add(  # a run recording sent from a watch (issue 17)
             ActivityFileRow(
@@ -305,9 +317,12 @@ async def test_history_lists_the_last_14_days(double, db, clock: Clock):
     assert lines[0] == "The last 14 days"
     days = [line for line in lines[2:] if " — " in line]
     assert len(days) == 14
-    assert days[0].startswith("Mon, Mar 2 — no check-in")  # today: the planned session
-    assert days[1].startswith("Sun, Mar 1 — Session done, 36 min, pain 0 during / 0 after, RPE")
-    assert days[2].startswith("Sat, Feb 28 — rest")
+    # today: the session the plan has, still to come
+    assert days[0].startswith("Mon, Mar 2 — planned today: Continuous easy run, 30 min")
+    assert days[1].startswith(
+        "Sun, Mar 1 — Session done, 36 min, pain 0 during / 0 after, effort"
+    )
+    assert days[2].startswith("Sat, Feb 28 — rest day")
     assert days[-1].startswith("Tue, Feb 17")
 
 

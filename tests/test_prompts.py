@@ -46,7 +46,7 @@ async def test_reassessment_day_adds_a_button_that_starts_it(double, db, clock):
     async with running_bot(double, db, clock=clock) as app:
         await onboard(chat)
         outs = await _compose(db, clock, 6002, [prompts.DAILY, prompts.WEEKLY])
-        assert len(outs) == 1 and "reassessment day" in outs[0].text
+        assert len(outs) == 1 and "weekly reassessment" in outs[0].text
         await sender.deliver(app.bot, 6002, outs)
         [question] = await chat.press("Start reassessment")
     assert "safety check" in question.text  # every reassessment re-screens the red flags
@@ -64,19 +64,23 @@ async def test_nudge_and_welcome_back_come_in_one_message(double, db, clock):
 
 async def test_morning_kind_opens_the_morning_check(double, db, clock):
     chat = Chat(double, 6004)
-    async with running_bot(double, db, clock=clock):
+    async with running_bot(double, db, clock=clock) as app:
         await onboard(chat)
         await chat.say("/checkin")
         for value in ("shorter", "30", "2", "1", "no", "1", "none", "4", "4", "7", "skip"):
             await choose(chat, value)
-    clock.advance(days=1)
-    outs = await _compose(db, clock, 6004, [prompts.DAILY, prompts.MORNING, prompts.WEEKLY])
-    assert "reassessment day" in outs[0].text  # the weekly reminder is not lost that day
-    assert outs[0].keyboard == [[("Start reassessment", "a|reassess|")]]
-    assert "Good morning" in outs[-1].text
-    assert [label for row in outs[-1].keyboard or [] for label, _ in row][:4] == [
-        "All good: no worse, no swelling, no night pain",
-        "Better",
-        "Same as usual",
-        "Worse",
-    ]
+        clock.advance(days=1)
+        outs = await _compose(db, clock, 6004, [prompts.DAILY, prompts.MORNING, prompts.WEEKLY])
+        # one message at 07:00: the weekly reminder is said above the morning's question
+        assert len(outs) == 1
+        assert "weekly reassessment" in outs[0].text and "Good morning" in outs[0].text
+        assert [label for row in outs[0].keyboard or [] for label, _ in row][:4] == [
+            "All good: no worse, no swelling, no night pain",
+            "Better",
+            "Same as usual",
+            "Worse",
+        ]
+        await sender.deliver(app.bot, 6004, outs)
+        [result] = await chat.press("All good: no worse, no swelling, no night pain")
+        # the reassessment's button comes with the morning's result, not a second message
+        assert "Start reassessment" in [label for row in result.buttons() for label, _ in row]

@@ -13,6 +13,8 @@ from bench.simulation import random_history, random_runner, simulate
 from locales import SUPPORTED, translator
 from progression import Cue, Exercise, GateCode, Injury, ReasonCode, SessionKind, decide, plan_week
 from reports import labels, reasons, words
+from reports.pain import PainRule
+from reports.plan import PlanView, decision_text
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -70,11 +72,11 @@ def test_decisions_and_plans_render_in_every_language(lang: str) -> None:
     ctx = _ctx(lang)
     rng = random.Random(11)
     for decision in _decisions()[:200]:
-        text = words.decision(ctx, decision)
+        text = decision_text(ctx, PlanView.of(decision, ctx.today, PainRule(2, 3)))
         assert text.strip() and "{" not in text and "?" not in text.replace("?</", "")
     history, today = random_history(rng)
     for day in plan_week(history, today):
-        assert words.prescription(ctx, day.prescription)
+        assert words.prescription(ctx, day.prescription, pain=PainRule(2, 3))
 
 
 def test_russian_minutes_use_three_plural_forms() -> None:

@@ -81,7 +81,7 @@ async def test_morning_all_well_is_at_most_2_taps_and_records_a_settled_morning(
         run = await taps.morning(chat, db, clock, app, taps.MORNING_ALL_WELL)
     assert run.taps <= 2
     assert run.messages <= 2  # the prompt asks, then becomes the answer
-    assert "handled yesterday well" in run.final
+    assert "handled the session well" in run.final
     async with db.session() as session:
         row = (await session.execute(select(MorningCheckRow))).scalar_one()
     assert (row.pain, row.stiffness, row.swelling) == ("same", "same", "none")
@@ -96,7 +96,7 @@ async def test_morning_details_still_ask_night_pain(double, db, clock):
         clock.advance(days=1)
         run = await taps.morning(chat, db, clock, app, taps.MORNING_CHANGED)
     assert run.steps == ["pain", "stiffness", "swelling", "night_pain"]
-    assert "handled yesterday well" not in run.final
+    assert "handled the session well" not in run.final
 
 
 async def test_the_one_step_safety_screen_takes_several_signs_and_rescreens_after_clearance(

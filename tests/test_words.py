@@ -31,9 +31,10 @@ async def test_why_says_what_a_good_session_is_and_what_unlocks_the_next_stage(
         await onboard(chat, tests="no")
         [why] = await chat.say("/why")
         [plan] = await chat.say("/plan")
-    assert "A good session: pain during it at or below" in why.text
+    assert "Pain rule: aim for 2/10 or less; above 3/10 we step back." in why.text
+    assert "Stage 1 of 5, Walk: level 1 of" in why.text  # stages and levels explained
     assert "No running yet" in why.text and "What unlocks stage 2" in why.text
-    assert "Rest day" in plan.text or "Recovery day" in plan.text
+    assert "Easy day" in plan.text and "Pain rule: aim for 2/10 or less" in plan.text
 
 
 def test_the_day_buttons_never_pair_two_days_in_a_row() -> None:

@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from types import SimpleNamespace
 
+import reports.pain
+import reports.plan
 import reports.words
 from bench.simulation import profiles, simulate, store
 from locales import translator
@@ -59,7 +61,8 @@ def words(d: object, today: date, *, escalation: bool = False) -> str:
     tr = translator("en")
     ctx = SimpleNamespace(tr=tr, lang="en", _=tr.gettext, n_=tr.ngettext, today=today,
                           runner=None)
-    return reports.words.decision(ctx, d, escalation=escalation)  # type: ignore[arg-type]
+    plan = reports.plan.PlanView.of(d, today, reports.pain.PainRule(2, 3))  # type: ignore[arg-type]
+    return reports.plan.decision_text(ctx, plan, escalation=escalation)  # type: ignore[arg-type]
 
 
 def told_to_run_today(h: History, today: date) -> bool:
@@ -149,7 +152,7 @@ def test_pain_in_cross_training_steps_back_and_blocks_progress_for_48_hours() ->
     assert d.action is Action.STEP_BACK and d.reasons[0].code is ReasonCode.PAIN_DURING_OVER_CEILING
     said = words(d, day(3))
     assert "Pain during the session (8/10) went above 3/10" in said
-    assert "Next session (tomorrow)" in said
+    assert "Next session: tomorrow" in said
     assert not told_to_run_today(store(h, d, day(3)), day(3))
     h = store(h, d, day(3))
     for n in (4, 5):  # two green sessions at the lower level do not lift it within 48 h
@@ -169,12 +172,12 @@ def test_no_run_on_the_morning_of_worse_on_waking() -> None:
     assert ReasonCode.NO_RUN_ON_STEP_BACK_DAY in codes(d)
     said = words(d, day(5))
     assert "You woke up worse than before the session, so we drop one level." in said
-    assert "No run on the day of a step back" in said and "Next session (tomorrow)" in said
+    assert "No run on the day of a step back" in said and "Next session: tomorrow" in said
     h = store(h, d, day(5))
     # /today, /plan and the daily prompt decide again that morning: they agree
     again = decide(h, day(5))
     assert again.action is Action.REPEAT and again.session_date == day(6)
-    assert "Next session (tomorrow)" in words(again, day(5))
+    assert "Next session: tomorrow" in words(again, day(5))
     assert not told_to_run_today(h, day(5))
     assert plan_week(h, day(5))[1].is_run_day
 

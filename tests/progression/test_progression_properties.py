@@ -174,5 +174,7 @@ def test_start_always_gives_a_valid_first_step(seed: int) -> None:
     else:
         assert d.reasons[0].as_dict()["level"] == d.level <= first_level_of_stage(2)
         ok = rules_for(h.profile.injury).daily_pain_ok
-        if h.profile.rest_pain > ok or h.profile.walk_pain > ok:
+        # a pain-free 30-min brisk walk outweighs a daily pain of at most 2/10 (issue 22)
+        walked = tests is not None and tests.walk_pain is not None and tests.walk_pain <= ok
+        if h.profile.rest_pain > ok or h.profile.walk_pain > (max(ok, 2) if walked else ok):
             assert d.stage == 0
