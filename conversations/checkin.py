@@ -94,6 +94,7 @@ def _no_minutes_asked(answers: Answers) -> bool:
     return _measured(answers) or answers.get("outcome") in (
         Outcome.SKIPPED.value,
         Outcome.DONE.value,
+        RESTED,
     )
 
 

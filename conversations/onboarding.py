@@ -403,6 +403,13 @@ async def set_up(ctx: Ctx, answers: Answers) -> None:
     lines.append("")
     plan = await view.shown(ctx, view.build(runner, today, history, decision))
     lines.append(decision_text(ctx, plan, headline_shown=False))
+    if decision.stage <= 1:  # where the protocol needs other days than the chosen ones
+        lines.append(
+            ctx._(
+                "Until the running stages, a short session comes on most days (a recovery "
+                "day every fourth): your chosen days are for the runs."
+            )
+        )
     lines.append("")
     lines.append(
         ctx._(

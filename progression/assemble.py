@@ -53,8 +53,14 @@ def _decision(ctx: _Ctx, action: Action, level: int, reasons: list[Reason], *,
         rx = rest_prescription(level, ctx.profile)
         return Decision(action, level, stage, rx, today, CheckAgain.H24,
                         today + timedelta(days=1), tuple(reasons))
-    if earliest is None:
-        earliest = today + timedelta(days=1) if _session_logged_on(ctx, today) else today
+    logged = _session_logged_on(ctx, today)
+    if earliest is None or logged:
+        # a session done today: the next one is tomorrow at the earliest, whatever holds
+        earliest = max(earliest or today, today + timedelta(days=1) if logged else today)
+    if running_minutes_of(level) == 0 and (action is Action.STEP_BACK or ctx.stopped_today()):
+        # the day of a step back stays a day without the session, also when the plan is
+        # decided again that day (/today after the morning's result)
+        earliest = max(earliest, today + timedelta(days=1))
     if running_minutes_of(level) > 0:
         if (action is Action.STEP_BACK or ctx.stopped_today()
                 or any(r.event is not None for r in reasons)):

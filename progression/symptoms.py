@@ -165,7 +165,14 @@ def act_on_next_morning(ctx: _Ctx, holds: Holds) -> Decision | None:
     """The next morning: worse on waking steps back once; not settled holds for 48 h."""
     today = ctx.today
     for m in ctx.morning_by_run_day.values():
-        if (today - m.day).days > 1 or m.run_day in ctx.handled_run_days:
+        age = (today - m.day).days
+        # a morning that had not settled holds until the next session is done (its lighter
+        # version), not only for two days: a session planned after a weekend stays the
+        # lighter one the plan said it would be
+        waiting = age <= NOT_SETTLED_MAX_DAYS and not any(
+            c.day > m.day and c.outcome is not Outcome.SKIPPED for c in ctx.checkins
+        )
+        if (age > 1 and not waiting) or m.run_day in ctx.handled_run_days:
             continue
         if m.pain is Compare.WORSE or m.swelling is Swelling.VISIBLE:
             return _decision(ctx, Action.STEP_BACK, clamp_level(ctx.level - 1), [_ev(
@@ -179,6 +186,9 @@ def act_on_next_morning(ctx: _Ctx, holds: Holds) -> Decision | None:
             holds.check = CheckAgain.H48
             holds.earliest = holds.check_date = max(today, m.run_day + timedelta(days=2))
     return None
+
+
+NOT_SETTLED_MAX_DAYS = 7  # an unsettled morning holds the next session this long at most
 
 
 def _settled(m: MorningCheck) -> bool:
@@ -196,7 +206,9 @@ def hold_for_latest_session(ctx: _Ctx, latest: CheckIn | None, holds: Holds) -> 
                                 safe_max=green))
         holds.reduced = True
         holds.check = holds.check or CheckAgain.H24
-    elif latest.pain_during > green:
+    elif green < latest.pain_during <= ctx.rules.pain_ceiling:
+        # within the runner's rule: acceptable, not yet comfortable (above the ceiling the
+        # session was a warning, stepped back for once: never "acceptable")
         holds.reasons.append(_r(ReasonCode.PAIN_ACCEPTABLE_ZONE, pain=latest.pain_during,
                                 safe_max=green, ceiling=ctx.rules.pain_ceiling))
     if (latest.outcome is Outcome.SHORTER and latest.pain_during > 0

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from .care_team import apply_care_team
 from .decide import _decide
-from .enums import Action
-from .history_index import _Ctx, _rx
+from .enums import Action, ReasonCode
+from .history_index import _Ctx, _rx, _week_start
 from .ladder import (
     cross_prescription,
     is_strength_day,
@@ -50,9 +50,20 @@ def plan_week(
             if stage == 5 and d.prescription.stage == 5:
                 planned_hard.append(d.session_date)
     cursor = d.session_date + timedelta(days=1)
+
+    def reduced(day: date) -> bool:
+        """The shorter version lasts as long as what it is for: a lighter week to its end,
+        a hold until the day the plan looks again (the sessions after it are planned in
+        full; a new answer decides again)."""
+        if not d.prescription.reduced:
+            return False
+        if d.has(ReasonCode.DELOAD_WEEK):
+            return _week_start(day) == _week_start(d.session_date)
+        return day < d.check_again_date
+
     while cursor <= days[-1]:
         if running:
-            nd, rx, _, easy = _place_run(ctx, level, cursor, d.prescription.reduced,
+            nd, rx, _, easy = _place_run(ctx, level, cursor, reduced(cursor),
                                          planned_runs, planned_minutes, planned_hard)
             if nd > days[-1]:
                 break
@@ -65,7 +76,7 @@ def plan_week(
             cursor = nd + timedelta(days=1)
         else:
             if not (stage == 1 and _needs_recovery_day(ctx, cursor, list(plan))):
-                plan[cursor] = _rx(level, ctx.injury, d.prescription.reduced,
+                plan[cursor] = _rx(level, ctx.injury, reduced(cursor),
                                    is_strength_day(cursor, stage))
             cursor += timedelta(days=1)
     out: list[DayPlan] = []
