@@ -197,13 +197,15 @@ class Coherence:
             return
         today = self.clock().date()
         last = sim.last
-        if last is not None and not sim.changed and last.when >= today:
-            if (last.when, last.kind, last.minutes) != (said.when, said.kind, said.minutes):
-                self.disagree(
-                    sim,
-                    f"{last.source} said {last.when} {last.kind} {last.minutes}, "
-                    f"{said.source} says {said.when} {said.kind} {said.minutes}",
-                )
+        same = last is not None and (last.when, last.kind, last.minutes) == (
+            said.when, said.kind, said.minutes
+        )
+        if last is not None and not sim.changed and last.when >= today and not same:
+            self.disagree(
+                sim,
+                f"{last.source} said {last.when} {last.kind} {last.minutes}, "
+                f"{said.source} says {said.when} {said.kind} {said.minutes}",
+            )
         sim.last, sim.changed = said, False
 
     def pain(self, sim: Sim, text: str) -> None:
