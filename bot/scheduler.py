@@ -55,8 +55,8 @@ from conversations.prompts import (
 )
 from storage import careteam as care_store
 from storage import delivery as delivery_store
+from storage import outbox, schedule
 from storage import runners as runner_store
-from storage import schedule
 from storage.delivery import DROPPED, PENDING, UNCERTAIN
 from storage.models import CareEventRow, Runner
 
@@ -441,6 +441,12 @@ class Scheduler:
             await delivery_store.finish(
                 session, job.what, job.ids, status, self.now(), sent.message_id
             )
+            for out, message_id in zip(job.outs, sent.message_ids, strict=False):
+                if out.question_version is not None and job.what is PROMPTS:
+                    # the 07:00 message that opened a conversation carries its question
+                    await outbox.record_question(
+                        session, job.runner_id, out.question_version, message_id
+                    )
             if sent.result is Result.BLOCKED:
                 await schedule.block(session, job.runner_id)
 

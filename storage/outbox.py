@@ -173,17 +173,22 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[OutboxRow, int |
     conversation, when the conversation is still at that question."""
     for row, message_id in sent:
         if row.question_version is not None and row.runner_id is not None and message_id:
-            await session.execute(
-                update(ConversationRow)
-                .where(
-                    ConversationRow.runner_id == row.runner_id,
-                    ConversationRow.version == row.question_version,
-                )
-                .values(question_message_id=message_id)
-            )
+            await record_question(session, row.runner_id, row.question_version, message_id)
     ids = sorted({row.id for row, _ in sent})
     if ids:
         await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
+
+
+async def record_question(
+    session: AsyncSession, runner_id: int, version: int, message_id: int
+) -> None:
+    """The message that carries the conversation's question at ``version`` (a reply, or a
+    scheduled message that opened the conversation): its buttons are the live ones."""
+    await session.execute(
+        update(ConversationRow)
+        .where(ConversationRow.runner_id == runner_id, ConversationRow.version == version)
+        .values(question_message_id=message_id)
+    )
 
 
 QUESTION_METHODS = ("send", "edit_text")
