@@ -57,7 +57,11 @@ def _decision(ctx: _Ctx, action: Action, level: int, reasons: list[Reason], *,
     if earliest is None or logged:
         # a session done today: the next one is tomorrow at the earliest, whatever holds
         earliest = max(earliest or today, today + timedelta(days=1) if logged else today)
-    if running_minutes_of(level) == 0 and (action is Action.STEP_BACK or ctx.stopped_today()):
+    if running_minutes_of(level) == 0 and (
+        action is Action.STEP_BACK
+        or ctx.stopped_today()
+        or any(r.event is not None for r in reasons)
+    ):
         # the day of a step back stays a day without the session, also when the plan is
         # decided again that day (/today after the morning's result)
         earliest = max(earliest, today + timedelta(days=1))

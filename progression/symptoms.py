@@ -164,7 +164,10 @@ def _just_progressed(ctx: _Ctx) -> bool:
 def act_on_next_morning(ctx: _Ctx, holds: Holds) -> Decision | None:
     """The next morning: worse on waking steps back once; not settled holds for 48 h."""
     today = ctx.today
+    cleared = max((f.day for f in ctx.red_flags if f.cleared_to_stage is not None), default=None)
     for m in ctx.morning_by_run_day.values():
+        if cleared is not None and m.day <= cleared:
+            continue  # a clinician saw the runner since: their clearance's restart stands
         age = (today - m.day).days
         # a morning that had not settled holds until the next session is done (its lighter
         # version), not only for two days: a session planned after a weekend stays the

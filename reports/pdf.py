@@ -39,7 +39,7 @@ from reports.labels import (
     stage_name,
 )
 from reports.measures import is_skipped, running_minutes
-from reports.pain import pain_rule
+from reports.pain import pain_rule, pain_rule_text
 from reports.progress import milestone_text, milestones
 from reports.reasons import Voice, reasons
 from reports.reassessments import gate_results, result_lines
@@ -315,13 +315,14 @@ def build_pdf(data: ReportInput, tr: Translator) -> bytes:
         if pdf.get_y() + 25 + chart_height > pdf.h - pdf.b_margin:  # heading, note, chart
             pdf.add_page()
         heading(_("Pain and running"))
-        rule = pain_rule(data.injury)
-        green, ceiling = rule.green, rule.ceiling
+        # the runner's pain rule in the words every screen uses, then what the chart shows
         line(
-            _(
-                "Shaded band: this tissue's pain limits (green up to {green}/10, limit up to "
-                "{ceiling}/10). Open squares: skipped sessions (no pain recorded)."
-            ).format(green=green, ceiling=ceiling),
+            pain_rule_text(_Voice(tr), pain_rule(data.injury))
+            + " "
+            + _(
+                "The band and the dash-dot line show it. Open squares: skipped sessions (no "
+                "pain recorded)."
+            ),
             8.5,
             "I",
             4.4,

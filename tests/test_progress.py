@@ -364,7 +364,7 @@ async def test_history_starts_on_the_day_the_runner_signed_up(double, db, clock:
     assert len(days) == 5  # today and the four days since sign-up
     en = translator("en")
     assert days[-1].startswith(en.weekday_day_month(TODAY - timedelta(days=4)))
-    assert days[0].startswith(en.weekday_day_month(TODAY) + " — no check-in")  # planned today
+    assert days[0].startswith(en.weekday_day_month(TODAY) + " — planned today")
 
 
 async def test_history_shows_a_skipped_session_as_skipped(double, db, clock: Clock):
