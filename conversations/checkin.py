@@ -307,7 +307,7 @@ def session_day(ctx: Ctx, answers: Answers) -> date:
 async def finish(ctx: Ctx, answers: Answers) -> None:
     if answers.get("outcome") == RESTED:  # a day without a session, rested as planned
         plan = await view.current(ctx)
-        lines = [ctx._("Noted: a rest day, as planned. Rest is part of the plan.")]
+        lines = [ctx._("Noted: you rested today. Rest is part of the plan.")]
         nxt = plan.next_session
         if nxt is not None:
             lines.append(session_line(ctx, nxt))

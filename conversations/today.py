@@ -37,8 +37,9 @@ def why_plainly(ctx: Ctx, plan: PlanView) -> list[str]:
     lines = [
         where_text(ctx, plan),
         ctx._(
-            "The plan has 5 stages, from protecting the injury to running with intensity. Each "
-            "stage has a few levels; a level is a session you repeat until it goes well."
+            "The plan has six stages, from 0 (protecting the injury) to 5 (running with "
+            "intensity). Each stage has a few levels; a level is a session you repeat until it "
+            "goes well."
         ),
         pain_rule_text(ctx, plan.pain),
     ]

@@ -282,7 +282,7 @@ def check_line(ctx: DatedVoice, d: Decision) -> str | None:
     """When the plan looks again, said once (after a step back or a hold)."""
     if d.action in (Action.REFER, Action.REST):
         if d.action is Action.REST:
-            return ctx._("I'll ask how it feels each morning; the rest ends when it has settled.")
+            return ctx._("I'll ask how it feels each morning; the rest lasts until it has settled.")
         return None
     if d.check_again is CheckAgain.WEEKLY:
         return ctx._("Next check: the weekly reassessment, {when}.").format(

@@ -322,3 +322,27 @@ def test_the_weekly_cap_line_and_the_stage_cap_are_said_once() -> None:
     assert [r.code for r in ranked(reasons)] == [ReasonCode.MORE_GREEN_SESSIONS_NEEDED]
     assert ReasonCode.NO_BACK_TO_BACK in SESSION_NOTES
 
+
+
+@pytest.mark.parametrize(
+    ("lang", "formal", "informal"),
+    [("de", r"\b(Sie|Ihnen|Ihr)\b", r"\b(du|dein|deine|deinen|dir)\b"),
+     ("ru", r"\b(вы|вас|вам|ваш\w*)\b", r"\b(ты|тебя|тебе|твой|твоего|твоей|твоему)\b"),
+     ("es", r"\b(usted|su)\b", r"\b(tú|tu|te)\b")],
+)
+async def test_8_a_physio_is_addressed_formally_a_runner_informally(
+    double, db, clock, lang, formal, informal
+):
+    """In languages with a formal "you", the physiotherapist reads it; the runner reads the
+    informal one, and never both in one message."""
+    user = {"de": 9201, "ru": 9203, "es": 9205}[lang]
+    runner = Chat(double, user, language=lang)
+    physio = Chat(double, user + 1, language=lang)
+    async with running_bot(double, db, clock=clock):
+        await onboard(runner)
+        [team] = await runner.say("/careteam")
+        [nobody] = await physio.say("/patients")
+    assert re.search(formal, plain(nobody.text), re.IGNORECASE)
+    assert not re.search(informal, plain(nobody.text), re.IGNORECASE)
+    assert re.search(informal, plain(team.text), re.IGNORECASE)
+    assert not re.search(formal, plain(team.text)), plain(team.text)
