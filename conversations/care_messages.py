@@ -14,7 +14,7 @@ from conversations.actions import data
 from conversations.context import Ctx, Out
 from conversations.events import DecisionTaken, RedFlagsReported
 from conversations.view import plan_status
-from locales import N_
+from locales import N_, N_plural
 from progression import Action, ReasonCode, RedFlag
 from reports import labels, reasons
 from reports.charts import render_progress_chart
@@ -179,18 +179,74 @@ def alert_text(ctx: Ctx, link: CareLinkRow, kind: str, day: date, detail: dict[s
             "them; you can record your clearance from /patients."
         ).format(name=who, flags=flags or ctx._("a warning sign"))
     elif kind == STEP_BACK:
-        values = detail.get("values")
         head = ctx._("Step back: {name}, {date}").format(name=who, date=when)
-        body = reasons.reason(
-            ctx, str(detail.get("code")), values if isinstance(values, dict) else {}
-        )
+        body = member_words(ctx, who, detail)
     else:
-        values = detail.get("values")
         head = ctx._("Clinician review advised: {name}, {date}").format(name=who, date=when)
-        body = reasons.reason(
-            ctx, str(detail.get("code")), values if isinstance(values, dict) else {}
-        )
+        body = member_words(ctx, who, detail)
     return f"<b>{head}</b>\n{body}"
+
+
+# What a member reads about a runner's step back or escalation: the runner in the third
+# person, the numbers as the rule has them (the runner's own words address the runner).
+MEMBER_REASONS: dict[str, str | tuple[str, tuple[str, str]]] = {
+    "sharp_or_limp": N_(
+        "{name} reported sharp pain or a limp during the session: the next session is one "
+        "level lower."
+    ),
+    "pain_during_over_ceiling": N_(
+        "{name}'s pain during the session was {pain}/10, above their ceiling of {ceiling}/10: "
+        "the next session is one level lower."
+    ),
+    "pain_after_over_ceiling": N_(
+        "{name}'s pain after the session was {pain}/10, above their ceiling of {ceiling}/10: "
+        "the next session is one level lower."
+    ),
+    "step_backs": (
+        "step_backs",
+        N_plural(
+            "{name}'s plan stepped back {step_backs} time in {days} days. runcoach advised them "
+            "to have their injury reviewed by a doctor or physiotherapist.",
+            "{name}'s plan stepped back {step_backs} times in {days} days. runcoach advised them "
+            "to have their injury reviewed by a doctor or physiotherapist.",
+        ),
+    ),
+    "no_progress": (
+        "days",
+        N_plural(
+            "{name}'s plan has not moved up for {days} day. runcoach advised them to have their "
+            "injury reviewed by a doctor or physiotherapist.",
+            "{name}'s plan has not moved up for {days} days. runcoach advised them to have their "
+            "injury reviewed by a doctor or physiotherapist.",
+        ),
+    ),
+    "night_pain_again": N_(
+        "{name}'s night pain came back. runcoach advised them to have their injury reviewed by "
+        "a doctor before the plan goes further."
+    ),
+}
+
+
+def member_words(ctx: Ctx, who: str, detail: dict[str, object]) -> str:
+    """A step back or an escalation as the member reads it (the runner's reason text when
+    this version has no member's words for it)."""
+    values = detail.get("values")
+    given = values if isinstance(values, dict) else {}
+    code = str(detail.get("code"))
+    key = str(given.get("why")) if code == "clinician_review_advised" else code
+    msgid = MEMBER_REASONS.get(key)
+    if msgid is None:
+        return reasons.reason(ctx, code, given)
+    safe = {k: v for k, v in given.items() if isinstance(v, int | float | str)}
+    if isinstance(msgid, tuple):
+        count, (singular, plural) = msgid
+        text = ctx.n_(singular, plural, int(safe.get(count, 0) or 0))
+    else:
+        text = ctx._(msgid)
+    try:
+        return text.format(name=who, **safe)
+    except (KeyError, IndexError):
+        return reasons.reason(ctx, code, given)
 
 
 def alert_out(ctx: Ctx, link: CareLinkRow, kind: str, day: date, detail: dict[str, object]) -> None:
