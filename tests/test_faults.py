@@ -30,6 +30,20 @@ async def leftovers(db: Any) -> tuple[int, int]:
     return outbox, received
 
 
+async def drained(db: Any, timeout: float = 20.0) -> tuple[int, int]:
+    """The leftovers once the last replies are recorded as sent (a reply reaches the chat a
+    moment before its row is recorded: wait for that event, not a fixed time)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        left = await leftovers(db)
+        if left == (0, 0) or loop.time() > deadline:
+            return left
+        await asyncio.sleep(0.05)
+
+
 async def question_after_failures(double: Any, db: Any, user_id: int, status: int) -> None:
     chat = Chat(double, user_id)
     async with running_bot(double, db):
@@ -47,7 +61,7 @@ async def question_after_failures(double: Any, db: Any, user_id: int, status: in
         texts = [m.shown_text for m in double.sent(user_id)]
         assert texts.count(question.text) == 1
         await asyncio.sleep(0.1)
-    assert await leftovers(db) == (0, 0)
+    assert await drained(db) == (0, 0)
 
 
 async def test_a_reply_answered_with_502_is_sent_again(double, db):
@@ -120,7 +134,7 @@ async def test_the_database_away_leaves_updates_unconfirmed_then_handles_them(do
         # each update handled once: /help's text and /today's answer appear once each
         assert sum("Here is what I can do" in (t or "") for t in texts) == 1
         assert sum("haven't set up your plan" in (t or "") for t in texts) == 1
-    assert await leftovers(db) == (0, 0)
+    assert await drained(db) == (0, 0)
 
 
 async def test_replies_left_unsent_by_a_crash_go_out_on_start(double, db):
@@ -148,7 +162,7 @@ async def test_replies_left_unsent_by_a_crash_go_out_on_start(double, db):
         [reply] = await double.wait_for(8105, 1, since=mark, timeout=10)
         assert reply.text == "left behind"
         await asyncio.sleep(0.2)
-    assert await leftovers(db) == (0, 0)
+    assert await drained(db) == (0, 0)
 
 
 # ---------------------------------------------------------------- 429s and the fence
@@ -436,7 +450,7 @@ async def test_an_edit_in_the_outbox_edits_the_message_and_records_its_id(double
         edited = double.message(8603, question.message_id)
         assert edited.text == "edited in place"
         assert (await conversation(db, 8603)).question_message_id == question.message_id
-    assert await leftovers(db) == (0, 0)
+    assert await drained(db) == (0, 0)
 
 
 async def test_a_picture_that_cannot_be_rendered_or_was_lost_is_replaced_by_a_note(double, db):
@@ -469,7 +483,7 @@ async def test_a_picture_that_cannot_be_rendered_or_was_lost_is_replaced_by_a_no
         sender.hold({rows[0].id: Out(text="", photo=broken)})  # rows[1]: its process died
         assert await sender.flush(8604)
         assert [m.text for m in double.sent(8604)[-2:]] == ["ask again 0", "ask again 1"]
-    assert await leftovers(db) == (0, 0)
+    assert await drained(db) == (0, 0)
 
 
 async def test_a_reply_that_times_out_is_sent_again_once(double, db):
@@ -495,4 +509,4 @@ async def test_a_reply_that_times_out_is_sent_again_once(double, db):
         ]
         edits = [m for m in double.sent(8605) if m.method == "editMessageText"]
         assert len(calls) == len(edits) + 1  # one request hung and timed out, then again
-    assert await leftovers(db) == (0, 0)
+    assert await drained(db) == (0, 0)

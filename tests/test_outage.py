@@ -30,7 +30,7 @@ from tests.conftest import (
     running_bot,
 )
 from tests.dbproxy import CuttableProxy
-from tests.test_faults import leftovers
+from tests.test_faults import drained, leftovers
 
 
 def _press_without_waiting(chat: Chat, value: str) -> None:
@@ -84,7 +84,7 @@ async def _answer_during_outage(double, db, chat: Chat, start, end, outage_s: fl
     assert row.pain_during == 2  # the answer given during the outage, stored once
     texts = [m.text or "" for m in double.sent(chat.user_id)]
     assert not any("try again" in t.lower() or "went wrong" in t.lower() for t in texts)
-    assert await leftovers(db) == (0, 0)
+    assert await drained(db) == (0, 0)
 
 
 async def test_postgresql_cut_off_mid_checkin_loses_nothing(double, clock) -> None:
