@@ -223,7 +223,10 @@ class Session:
                 return button
         if not buttons:
             raise Failed(f"no button #{number}: the latest message has no buttons")
-        shown = " ".join(f"[{b.number}] {b.label}" for b in buttons)
+        shown = "  ".join(
+            f"[{b.number}]" if b.label.strip() == str(b.number) else f"[{b.number}] {b.label}"
+            for b in buttons
+        )
         raise Failed(f"no button #{number} here; the buttons are {shown}")
 
     def labelled(self, label: str) -> Button:
@@ -263,12 +266,16 @@ class Session:
             path = self.here / path if (self.here / path).exists() else Path.cwd() / path
         if not path.is_file():
             raise Failed(f"no file {name} (looked for {path})")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise Failed(f"cannot read {path} ({exc.strerror or exc})") from exc
         p = self.person
         mime, _ = mimetypes.guess_type(path.name)
         self.double.send_document_msg(
             PLAYGROUND_TOKEN,
             p.user_id,
-            path.read_bytes(),
+            data,
             path.name,
             mime_type=mime or "application/octet-stream",
             language_code=p.language,
