@@ -474,12 +474,13 @@ async def _replay(session: Session, script: Path, errors: _ErrorCount) -> int:
     lines = (await asyncio.to_thread(script.read_text, encoding="utf-8")).splitlines()
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
-        if not line:
+        if not line or _comment(line):
+            screen.write(line)  # the script's paragraphs and comments read in the transcript
             continue
-        if _comment(line):
-            screen.write(line)
-            continue
-        screen.write(f"{session.person.name}> {session.describe_line(line)}")
+        if line.split()[0] in ("/as", "/clock"):  # the playground's, not a message
+            screen.write(f"» {line}")
+        else:
+            screen.write(f"{session.person.name}> {session.describe_line(line)}")
         before = errors.count
         try:
             if not await session.do(line):
