@@ -138,26 +138,49 @@ def cmd_playground(args: argparse.Namespace) -> int:
         settings = load_settings(require_token=False)
     except SettingsError as exc:
         return _fail(str(exc))
+    import tempfile
     from pathlib import Path
 
     from bot.app import DatabaseUnavailable
-    from bot.playground import database_url, play
+    from bot.playground import DEFAULT_DATABASE, DEFAULT_FILES, clock_file, database_url, play
+    from bot.playground_screen import clear_saved
 
-    if "://" not in args.database:  # a plain file path: make its folder if need be
-        Path(args.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-    url = database_url(args.database)
-    try:
-        return asyncio.run(
-            play(
-                settings,
-                database_url=url,
-                language=args.language,
-                files=Path(args.files).expanduser().absolute(),
-            )
+    script: Path | None = None
+    if args.script is not None:
+        script = Path(args.script).expanduser().absolute()
+        if not script.is_file():
+            return _fail(f"playground: no script {args.script}")
+    if args.files is not None:
+        files = Path(args.files).expanduser().absolute()
+    elif script is not None:  # a script's charts and reports are saved beside it
+        files = script.with_name(f"{script.stem}-files")
+        clear_saved(files)  # the last replay's
+    else:
+        files = Path(DEFAULT_FILES).absolute()
+    with tempfile.TemporaryDirectory(prefix="runcoach-playground-") as scratch:
+        # a script replays from the start on a fresh database unless one is named
+        database = args.database or (
+            str(Path(scratch) / "playground.sqlite3") if script is not None else DEFAULT_DATABASE
         )
-    except DatabaseUnavailable as exc:
-        return _fail(f"cannot open the database {_safe_url(url)} ({exc}). " + _database_hint(url),
-                     NO_DATABASE)
+        if "://" not in database:  # a plain file path: make its folder if need be
+            Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        url = database_url(database)
+        try:
+            return asyncio.run(
+                play(
+                    settings,
+                    database_url=url,
+                    language=args.language,
+                    files=files,
+                    script=script,
+                    clock_path=clock_file(url),
+                )
+            )
+        except DatabaseUnavailable as exc:
+            return _fail(
+                f"cannot open the database {_safe_url(url)} ({exc}). " + _database_hint(url),
+                NO_DATABASE,
+            )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -189,14 +212,23 @@ def parser() -> argparse.ArgumentParser:
     )
     play.add_argument(
         "--database",
-        default="runcoach-playground.sqlite3",
-        help="a SQLite file path or a database URL (default: runcoach-playground.sqlite3 here)",
+        default=None,
+        help="a SQLite file path or a database URL (default: runcoach-playground.sqlite3 "
+        "here; with --script, a fresh one for the replay)",
     )
     play.add_argument(
         "--files",
-        default="runcoach-playground-files",
+        default=None,
         help="folder for the charts, reports and exports the bot sends "
-        "(default: runcoach-playground-files here)",
+        "(default: runcoach-playground-files here; with --script, FILE's name + -files "
+        "beside it)",
+    )
+    play.add_argument(
+        "--script",
+        metavar="FILE",
+        default=None,
+        help="replay FILE's lines as typed (text, #N or [label] presses, /as, /clock, "
+        "/send, /open), print the transcript, and exit 1 at a line that cannot be carried out",
     )
     play.add_argument(
         "--language", default="en", help="your Telegram language code (en, ru, es, de)"

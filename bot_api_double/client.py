@@ -235,6 +235,10 @@ class ClientMixin(DoubleState):
             items = [m for m in items if m.bot_id == bot_id]
         return items
 
+    def chats(self) -> list[int]:
+        """The chats the bot(s) sent or edited something in, in the order they began."""
+        return list(self._sent)
+
     def last(self, chat_id: int) -> SentMessage:
         items = self._sent.get(chat_id)
         if not items:

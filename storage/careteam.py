@@ -329,6 +329,14 @@ async def due_summaries(session: AsyncSession, now: datetime, limit: int) -> lis
     return list(result.scalars())
 
 
+async def next_summary_after(session: AsyncSession, after: datetime) -> datetime | None:
+    """The earliest Monday summary still ahead of ``after`` (see ``schedule.next_due_after``)."""
+    value: datetime | None = await session.scalar(
+        select(func.min(CareLinkRow.next_summary_at)).where(CareLinkRow.next_summary_at > after)
+    )
+    return value
+
+
 async def reschedule_member(session: AsyncSession, member: Runner, now: datetime) -> None:
     """The member's time zone or reminder time changed: move their Mondays."""
     await session.execute(

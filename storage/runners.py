@@ -30,6 +30,12 @@ async def get_runner(session: AsyncSession, telegram_user_id: int) -> Runner | N
     return result.scalar_one_or_none()
 
 
+async def anyone(session: AsyncSession) -> bool:
+    """Whether anybody has talked to the bot yet (the playground sets its start time only
+    before)."""
+    return await session.scalar(select(Runner.id).limit(1)) is not None
+
+
 async def get_or_create_runner(
     session: AsyncSession, telegram_user_id: int, chat_id: int, telegram_language: str | None
 ) -> Runner:

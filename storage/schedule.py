@@ -152,6 +152,15 @@ async def due_runners(
     return [Due(r.id, r.status, r.blocked, r.next_due_at) for r in rows]
 
 
+async def next_due_after(session: AsyncSession, after: datetime) -> datetime | None:
+    """The earliest ``next_due_at`` still ahead of ``after`` (the playground's clock steps
+    to it, so a moved clock delivers each prompt when it falls due)."""
+    value: datetime | None = await session.scalar(
+        select(func.min(Runner.next_due_at)).where(Runner.next_due_at > after)
+    )
+    return value
+
+
 async def unscheduled_runners(session: AsyncSession, limit: int) -> list[Runner]:
     """Scheduled-status runners never scheduled (``next_due_at`` NULL), by the partial index."""
     result = await session.execute(

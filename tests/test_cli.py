@@ -82,8 +82,9 @@ def test_playground_chats_in_the_terminal(tmp_path: Path) -> None:
 
 def test_the_playground_shows_the_living_message_as_it_is_edited(tmp_path: Path) -> None:
     """A pressed button edits the question in place: the playground prints the edited
-    message with its new buttons, and their numbers press the new question's buttons."""
-    result = runcoach("playground", stdin="/start\n#1\n#1\n/quit\n", cwd=tmp_path, timeout=120)
+    message with its new buttons, and their numbers press the new question's buttons (the
+    safety screen's "None of these" is #7: #1 to #6 are its questions 1 to 6)."""
+    result = runcoach("playground", stdin="/start\n#7\n#1\n/quit\n", cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "bot (edited)> ✓ Safety check: None of these: let's start" in out
