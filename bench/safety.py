@@ -1,15 +1,21 @@
-"""Safety invariants over random histories: the full count behind the suite's smaller one.
+"""Safety over random histories: the notes' rules, checked independently of the engine's code.
 
 Each history mixes same-day entries, gaps, out-of-order dates, red flags and clearances
-mid-way, and cross-training with pain; for each, `decide` and `plan_week` must hold every
-invariant of `bench.simulation.decision_violations`: no progress while a referral is open, no
-progress within 48 h of warning pain in any session, no run on the day of a step back, the
-run-day rules, a reason on every decision.
+mid-way, cross-training with pain, and a care-team hold or stage cap; for each, `decide` and
+`plan_week` are judged by `bench/rules.py`, which re-derives every rule from
+/work/shared/protocol-notes.md without calling the engine's helpers: referrals (night pain
+included), no progress within 48 h of warning pain, no run on a step-back day, run spacing,
+gaps (from the last run, once per tier), green sessions (the level's own session in full,
+settled, counted again after an unsettled morning), no progress before the latest morning
+check or within a day of an unsettled one, and escalation (symptom step-backs only, cleared
+by moving up, never "see a clinician" while a care-team member holds or caps the plan).
 
     .venv/bin/python bench/safety.py [--count 100000] [--seed 0]
 
-Prints `figure: safety_histories = N count` and `figure: safety_history_violations = N count`.
-The suite runs the same check on 3,000 histories (RUNCOACH_PROPERTY_COUNT raises it).
+Prints `figure: safety_histories`, `safety_violations` (every rule together), and one figure
+per rule: `gap_rule_violations`, `green_count_violations`,
+`escalation_while_care_team_holds`, `progress_after_unsettled_morning`, ... The suite runs the
+same check on 3,000 histories (RUNCOACH_PROPERTY_COUNT raises it).
 """
 
 from __future__ import annotations
@@ -24,7 +30,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench.simulation import decision_violations, random_history  # noqa: E402
+from bench.rules import RULES  # noqa: E402
+from bench.simulation import random_history, rule_violations  # noqa: E402
+
+# the figure each rule prints under (the issue's names where it names one)
+FIGURES = {rule: f"{rule}_violations" for rule in RULES}
+FIGURES["escalation_while_care_team_holds"] = "escalation_while_care_team_holds"
+FIGURES["progress_after_unsettled_morning"] = "progress_after_unsettled_morning"
+FIGURES["progress_before_morning_check"] = "progress_before_morning_check"
 
 
 def main() -> None:
@@ -34,16 +47,19 @@ def main() -> None:
     args = ap.parse_args()
     started = time.process_time()
     found: collections.Counter[str] = collections.Counter()
-    example: dict[str, int] = {}
+    example: dict[str, tuple[int, str]] = {}
     for seed in range(args.seed, args.seed + args.count):
         history, today = random_history(random.Random(seed))
-        for v in decision_violations(history, today):
-            found[v] += 1
-            example.setdefault(v, seed)
-    for v, n in found.most_common():
-        print(f"  {n} x {v} (first at seed {example[v]})", file=sys.stderr)
+        for rule, message in rule_violations(history, today):
+            found[rule] += 1
+            example.setdefault(rule, (seed, message))
+    for rule, n in found.most_common():
+        seed, message = example[rule]
+        print(f"  {n} x {rule}: {message} (first at seed {seed})", file=sys.stderr)
     print(f"figure: safety_histories = {args.count} count")
-    print(f"figure: safety_history_violations = {sum(found.values())} count")
+    print(f"figure: safety_violations = {sum(found.values())} count")
+    for rule in RULES:
+        print(f"figure: {FIGURES[rule]} = {found[rule]} count")
     print(f"figure: safety_cpu_seconds = {time.process_time() - started:.1f} s")
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from bench.rules import GREEN_MAX, violations
 from progression import decide, plan_week, weekly_limit
 from progression import start as place
 from progression.enums import (
@@ -27,8 +29,12 @@ from progression.enums import (
     Side,
     Swelling,
 )
-from progression.injuries import rules_for
-from progression.ladder import LADDER, MAX_LEVEL
+from progression.ladder import (
+    LADDER,
+    MAX_LEVEL,
+    running_minutes_table,
+    total_minutes_table,
+)
 from progression.load import running_minutes_done
 from progression.models import (
     CheckIn,
@@ -62,6 +68,12 @@ class Runner:
     onboarding_tests: Reassessment | None = None
     pain: PainModel = no_pain
     skip_every: int = 0  # skip every Nth planned session (0 = never)
+    # days away (day index, length): no sessions, no check-ins, no morning checks; the daily
+    # prompt still comes (and /today decides)
+    holidays: tuple[tuple[int, int], ...] = ()
+    # a care-team member holds the plan on these days (day index, length), or caps the stage
+    care_hold: tuple[int, int] | None = None
+    stage_cap: int | None = None
 
 
 @dataclass
@@ -74,6 +86,13 @@ class Trajectory:
     preinjury_week: date | None = None
     step_backs: int = 0
     violations: list[str] = field(default_factory=list)
+    found: Counter[str] = field(default_factory=Counter)  # violations by rule (bench/rules.py)
+    left_walking: date | None = None  # the first day on the walk/run ladder
+
+    def note(self, today: date, found: list[tuple[str, str]]) -> None:
+        for rule, message in found:
+            self.found[rule] += 1
+            self.violations.append(f"{today}: {message}")
 
     def weeks(self, until: date | None) -> float | None:
         if until is None or self.first_jog is None:
@@ -112,34 +131,61 @@ def simulate(runner: Runner, days: int = 7 * 26, start: date = D0,
     """Run `runner` for `days` days from onboarding on `start`."""
 
     first = place(runner.profile, frozenset(), runner.onboarding_tests, start)
-    h = History(runner.profile, first.level, start)
+    h = History(runner.profile, first.level, start, stage_cap=runner.stage_cap)
     h = store(h, first, start)
     h = replace(h, level_changes=(LevelChange(start, first.level, first.action),))
+    if runner.onboarding_tests is not None:  # the onboarding tests are the first reassessment
+        h = replace(h, reassessments=(runner.onboarding_tests,))
     t = Trajectory(runner, h)
     week_minutes: dict[date, int] = {}
     runs = 0
     sessions = 0
     pending_morning: CheckIn | None = None
     flag_days = flags or {}
-    last_reassess: date | None = None
+    last_reassess: date | None = start if runner.onboarding_tests is not None else None
+    away = {start + timedelta(days=d0 + k) for d0, n in runner.holidays for k in range(n)}
+    held = set()
+    if runner.care_hold is not None:
+        held = {start + timedelta(days=runner.care_hold[0] + k)
+                for k in range(runner.care_hold[1])}
+    green = GREEN_MAX[runner.profile.injury]
 
     def keep(h: History, today: date) -> History:
-        """A decision after new answers, stored; its safety is checked as it is made."""
+        """A decision after new answers, stored; its safety is checked as it is made, and
+        what /today then decides again from the stored history too."""
         d = decide(h, today)
-        if d.action is Action.PROGRESS and warning_within_48h(h, today):
-            t.violations.append(f"{today}: progress within 48 h of warning pain")
-        if d.action is not Action.REFER and referral_open(h, today):
-            t.violations.append(f"{today}: {d.action} while a referral is open")
-        return store(h, d, today)
+        t.note(today, violations(h, today, d, plan_week(h, today)))
+        h = store(h, d, today)
+        t.note(today, rule_violations(h, today))
+        return h
+
+    def current(h: History, today: date) -> tuple[History, Decision]:
+        """/today and the daily prompt, checked as they decide."""
+        d = decide(h, today)
+        t.note(today, violations(h, today, d, plan_week(h, today)))
+        h, d = _current(h, today)
+        t.note(today, rule_violations(h, today))
+        return h, d
     for i in range(days):
         today = start + timedelta(days=i)
         week = i // 7
-        # the morning check about yesterday's session
-        if pending_morning is not None:
-            worse = pending_morning.stiffness == 9  # the pain model's "worse" mark
-            m = MorningCheck(today, pending_morning.day,
-                             Compare.WORSE if worse else Compare.SAME, Compare.SAME,
-                             Swelling.NONE)
+        h = replace(h, care_hold=today in held)
+        if today in away:
+            pending_morning = None
+            h, d = current(h, today)  # the daily prompt still decides
+            t.log.append((today, d))
+            continue
+        # the morning check about yesterday's session, or the look again 48 h after an
+        # unsettled one (the bot asks both)
+        recheck = (h.mornings and not _settled(max(h.mornings, key=lambda m: m.day))
+                   and any(p.day == today - timedelta(days=1) for p in h.past)
+                   and max(h.mornings, key=lambda m: m.day).day == today - timedelta(days=1))
+        if pending_morning is not None or recheck:
+            about = pending_morning or max(h.mornings, key=lambda m: m.day)
+            run_day = about.day if pending_morning is not None else about.run_day
+            worse = pending_morning is not None and pending_morning.stiffness == 9
+            m = MorningCheck(today, run_day, Compare.WORSE if worse else Compare.SAME,
+                             Compare.SAME, Swelling.NONE)
             h = replace(h, mornings=(*h.mornings, m))
             h = keep(h, today)
             pending_morning = None
@@ -148,16 +194,19 @@ def simulate(runner: Runner, days: int = 7 * 26, start: date = D0,
             h = keep(h, today)
         if clear_after is not None and flag_days and i == min(flag_days) + clear_after:
             h = replace(h, red_flags=(*h.red_flags, RedFlagReport(today, frozenset(), 1)))
-        h, d = _current(h, today)
+        h, d = current(h, today)
         due = d.has(ReasonCode.REASSESSMENT_NEEDED) or today.weekday() == 6
-        if due and (last_reassess is None or (today - last_reassess).days >= 3):
+        if due and (last_reassess is None or (today - last_reassess).days >= 3
+                    or (d.has(ReasonCode.REASSESSMENT_NEEDED) and last_reassess < today
+                        and _gap_restart_since(h, last_reassess))):
             # the bot offers the reassessment as soon as the engine asks for one
             h = replace(h, reassessments=(*h.reassessments, passed_tests(today)))
             last_reassess = today
             h = keep(h, today)
-            h, d = _current(h, today)
+            h, d = current(h, today)
         t.log.append((today, d))
-        t.violations += [f"{today}: {v}" for v in decision_violations(h, today)]
+        if t.left_walking is None and d.stage >= 2:
+            t.left_walking = today
         plan = plan_week(h, today)[0]
         rx = plan.prescription
         if d.action in (Action.REFER, Action.REST) or rx.total_minutes <= 0:
@@ -184,7 +233,8 @@ def simulate(runner: Runner, days: int = 7 * 26, start: date = D0,
         if rx.running_minutes > 0:
             if t.first_jog is None:
                 t.first_jog = today
-            if t.continuous_30 is None and rx.level >= CONTINUOUS_30 and not rx.capped:
+            if (t.continuous_30 is None and rx.level >= CONTINUOUS_30 and not rx.capped
+                    and max(pd, pa) <= green):
                 t.continuous_30 = today
             ws = today - timedelta(days=today.weekday())
             week_minutes[ws] = week_minutes.get(ws, 0) + rx.running_minutes
@@ -194,60 +244,30 @@ def simulate(runner: Runner, days: int = 7 * 26, start: date = D0,
     t.history = h
     t.step_backs = sum(1 for p in h.past
                        if p.events and ReasonCode.RED_FLAG_CLEARED not in p.codes)
-    t.violations += trajectory_violations(t)
+    for v in trajectory_violations(t):
+        t.note(start, [("run_spacing", v)])
     return t
 
 
+def _settled(m: MorningCheck) -> bool:
+    return ("worse" not in (m.pain, m.stiffness) and m.swelling is Swelling.NONE
+            and not m.night_pain)
+
+
+def _gap_restart_since(h: History, day: date) -> bool:
+    """A 28-day gap's restart after `day`: the ready-to-run tests are asked again at once."""
+    return any(p.day >= day and ReasonCode.GAP_28_DAYS in p.codes for p in h.past)
+
+
 # ---------------------------------------------------------------- invariants
-def referral_open(h: History, today: date) -> bool:
-    """Independent of the engine: a red flag (or, for shin pain, night pain) reported after
-    the last clinician clearance."""
-    cleared: date | None = None
-    is_open = False
-    for f in sorted((f for f in h.red_flags if f.day <= today), key=lambda f: f.day):
-        if f.cleared_to_stage is not None:
-            is_open, cleared = False, f.day
-        elif f.flags:
-            is_open = True
-    if rules_for(h.profile.injury).night_pain_refers:
-        is_open = is_open or any(m.night_pain and m.day <= today and (cleared is None or
-                                                                  m.day > cleared)
-                             for m in h.mornings)
-    return is_open
-
-
-def warning_within_48h(h: History, today: date) -> bool:
-    ceiling = rules_for(h.profile.injury).pain_ceiling
-    return any(0 <= (today - c.day).days <= 2 and c.outcome is not Outcome.SKIPPED and (
-        c.sharp_or_limp or c.pain_during > ceiling or c.pain_after > ceiling)
-        for c in h.checkins)
+def rule_violations(h: History, today: date) -> list[tuple[str, str]]:
+    """The notes' rules (bench/rules.py) on one decision and the week planned from it."""
+    return violations(h, today, decide(h, today), plan_week(h, today))
 
 
 def decision_violations(h: History, today: date) -> list[str]:
     """The safety invariants of one decision and the week planned from it."""
-    out: list[str] = []
-    d = decide(h, today)
-    if not d.reasons:
-        out.append("decision without a reason")
-    if referral_open(h, today) and d.action is not Action.REFER:
-        out.append(f"{d.action} while a referral is open")
-    if d.action is Action.PROGRESS and warning_within_48h(h, today):
-        out.append("progress within 48 h of warning pain")
-    plan = plan_week(h, today)
-    stopped = d.action in (Action.STEP_BACK, Action.REST, Action.REFER) or any(
-        p.day == today and (p.action in (Action.STEP_BACK, Action.REST, Action.REFER)
-                            or p.events) for p in h.past)
-    if stopped and (plan[0].is_run_day or (d.session_date == today
-                                           and d.prescription.running_minutes > 0)):
-        out.append("a run prescribed on the day of a step back")
-    runs = [p.day for p in plan if p.is_run_day]
-    if len(runs) > 4:
-        out.append("more than 4 runs planned in 7 days")
-    if d.stage in (2, 3) and any((b - a).days < 2 for a, b in itertools.pairwise(runs)):
-        out.append("runs planned on back-to-back days in the walk/run stages")
-    if any((c - a).days < 3 for a, c in zip(runs, runs[2:], strict=False)):
-        out.append("runs planned on three days in a row")
-    return out
+    return [f"{rule}: {message}" for rule, message in rule_violations(h, today)]
 
 
 def t_stage(t: Trajectory, day: date) -> int:
@@ -364,7 +384,43 @@ def random_history(rng: random.Random, days: int = 84) -> tuple[History, date]:
     last_run = today - timedelta(days=rng.randint(1, 120)) if rng.random() < 0.3 else None
     h = History(prof, level, since, tuple(checkins), tuple(mornings), tuple(reassess),
                 tuple(changes), tuple(flags), tuple(past), last_run)
+    if rng.random() < 0.15:  # a care-team member holds or caps the plan
+        h = replace(h, care_hold=rng.random() < 0.5,
+                    stage_cap=rng.choice((None, 1, 2, 3, 4)))
+    if rng.random() < 0.5:  # sessions at the runner's own level since it started
+        h = _level_block(rng, h, today)
     return h, today
+
+
+def _level_block(rng: random.Random, h: History, today: date) -> History:
+    """Recent sessions at the runner's level, mostly green: some reduced or capped, some
+    with pain, some mornings unsettled, late or missing (the progress rules' inputs)."""
+    level = h.level
+    run, total = running_minutes_table()[level], total_minutes_table()[level]
+    since = today - timedelta(days=rng.randint(3, 12))
+    checkins: list[CheckIn] = []
+    mornings: list[MorningCheck] = []
+    day = since
+    while day <= today:
+        share = rng.choice((1.0, 1.0, 1.0, 1.0, 0.67, 0.75, 0.9))
+        pain = rng.choices((0, 1, 2, 3, 5), (0.6, 0.15, 0.1, 0.1, 0.05))[0]
+        outcome = rng.choices((Outcome.DONE, Outcome.SHORTER, Outcome.SKIPPED), (0.85, 0.1, 0.05))
+        checkins.append(CheckIn(
+            day, outcome[0],
+            round(total * share) if run == 0 else total, pain, rng.choice((0, 0, 0, 1, pain)),
+            rng.random() < 0.02, 0, rng.choices(list(Swelling), (0.94, 0.05, 0.01))[0], 4, 4, 7.0,
+            level if rng.random() < 0.9 else max(0, level - 1),
+            round(run * share) if run else 0))
+        if rng.random() < 0.85:
+            late = rng.choices((1, 2, 3), (0.85, 0.1, 0.05))[0]
+            worse = rng.random() < 0.15
+            mornings.append(MorningCheck(
+                day + timedelta(days=late), day, Compare.WORSE if worse and rng.random() < 0.5
+                else Compare.SAME, Compare.WORSE if worse else Compare.SAME,
+                rng.choices(list(Swelling), (0.95, 0.04, 0.01))[0]))
+        day += timedelta(days=rng.choice((1, 2, 2, 3)))
+    return replace(h, level_since=min(h.level_since, since),
+                   checkins=(*h.checkins, *checkins), mornings=(*h.mornings, *mornings))
 
 
 def profiles() -> dict[str, Runner]:
@@ -385,13 +441,29 @@ def profiles() -> dict[str, Runner]:
     def flare(run: int, week: int) -> tuple[int, int, bool]:
         return (6, 4, True) if week == 3 and run % 2 == 0 else (0, 0, False)
 
+    flared: list[int] = []
+
+    def flare_week4(run: int, week: int) -> tuple[int, int, bool]:
+        """The first two runs of the 4th week hurt (6/10 during, 4 after, worse on waking)."""
+        if week == 3 and (len(flared) < 2 or run in flared):
+            if run not in flared:
+                flared.append(run)
+            return 6, 4, True
+        return 0, 0, False
+
     tests = passed_tests(D0)
+    three = replace(calf_trained, run_days_per_week=3, runs_per_week_before=3)
     return {
         "trained": Runner("trained", calf_trained, tests),
         "novice": Runner("novice", novice, tests),
         "tendon": Runner("tendon", tendon, tests, tendon_pain),
         "muscle": Runner("muscle", hamstring, tests, muscle_pain),
         "flare": Runner("flare", calf_trained, tests, flare),
+        # issue 23: the walking stage with no tests at onboarding, a runner on 3 run days,
+        # a flare in the 4th week before 30 min continuous
+        "no_tests": Runner("no_tests", calf_trained),
+        "three_runs": Runner("three_runs", three, tests),
+        "flare_week4": Runner("flare_week4", calf_trained, tests, flare_week4),
     }
 
 
@@ -419,4 +491,12 @@ def random_runner(rng: random.Random) -> tuple[Runner, dict[int, frozenset[RedFl
     if rng.random() < 0.2:
         flags[rng.randint(5, 120)] = frozenset(rng.sample(list(RedFlag), 1))
         clear = rng.choice((None, 3, 10))
-    return Runner(f"random-{seed}", prof, tests, pain, rng.choice((0, 0, 5))), flags, clear
+    runner = Runner(f"random-{seed}", prof, tests, pain, rng.choice((0, 0, 5)))
+    if rng.random() < 0.4:  # holidays: days away without running or checking in
+        runner = replace(runner, holidays=tuple(
+            (rng.randint(10, 150), rng.choice((5, 8, 10, 15, 20, 30, 41)))
+            for _ in range(rng.randint(1, 2))))
+    if rng.random() < 0.2:  # a physio holds the plan for a while, or caps the stage
+        runner = replace(runner, care_hold=(rng.randint(5, 100), rng.randint(7, 50)),
+                         stage_cap=rng.choice((None, None, 2, 3, 4)))
+    return runner, flags, clear

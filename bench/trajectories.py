@@ -9,12 +9,18 @@ runners with pain, skipped sessions, red flags and clearances).
 
 Targets (issue 11): trained <= 4 weeks to 30 min continuous and <= 12 weeks to pre-injury
 volume; novice <= 9 weeks to 30 min; tendon at 4/10 settled <= 8 weeks to 30 min; back to the
-pre-flare level within 3 weeks of a week-4 flare; 0 safety violations.
+pre-flare level within 3 weeks of a week-4 flare; 0 safety violations. Issue 23: the walking
+stage in at most 7 days when no tests were done at onboarding (`walk_stage_days_no_tests`),
+a runner on 3 run days back to the pre-injury week in at most 14 weeks
+(`three_runs_weeks_to_preinjury_volume`), at most 5 weeks to 30 min continuous with a flare in
+the 4th week (`flare_week4_weeks_to_30min`). Safety: the notes' rules of bench/rules.py on
+every decision of every simulated runner (holidays, a physio's hold or cap included).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import random
 import sys
@@ -25,7 +31,9 @@ sys.path.insert(0, ROOT)
 
 from datetime import date  # noqa: E402
 
+from bench.rules import RULES  # noqa: E402
 from bench.simulation import (  # noqa: E402
+    D0,
     Trajectory,
     profiles,
     random_runner,
@@ -92,15 +100,26 @@ def main() -> None:
     figure("tendon_weeks_to_30min", weeks(runs["tendon"], runs["tendon"].continuous_30),
            "weeks")
     figure("flare_weeks_to_recover", flare_recovery(runs["flare"]), "weeks")
+    walked = runs["no_tests"].left_walking
+    figure("walk_stage_days_no_tests", "never" if walked is None else (walked - D0).days,
+           "days")
+    figure("three_runs_weeks_to_preinjury_volume",
+           weeks(runs["three_runs"], runs["three_runs"].preinjury_week), "weeks")
+    figure("flare_week4_weeks_to_30min",
+           weeks(runs["flare_week4"], runs["flare_week4"].continuous_30), "weeks")
+    found = sum((t.found for t in runs.values()), start=collections.Counter())
     rng = random.Random(20261125)
     for _ in range(args.random):
         runner, flags, clear = random_runner(rng)
         t = simulate(runner, days=days, flags=flags, clear_after=clear)
         violations += len(t.violations)
+        found += t.found
         for v in t.violations[:3]:
             print(f"  violation ({runner.name}): {v}", file=sys.stderr)
     figure("simulated_runners", len(runs) + args.random, "runners")
     figure("safety_violations", violations, "count")
+    for rule in RULES:
+        figure(f"simulated_{rule}_violations", found[rule], "count")
     figure("bench_cpu_seconds", time.process_time() - started, "s")
 
 

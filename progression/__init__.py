@@ -52,6 +52,7 @@ from .models import (
     Segment,
     StrengthItem,
 )
+from .overrun import OVER_MARGIN_MIN, OVER_MARGIN_PCT, over_plan
 from .placement import start
 from .red_flags import is_urgent
 from .volume import weekly_cap, weekly_limit
@@ -60,6 +61,8 @@ from .week import plan_week
 __all__ = [
     "LADDER",
     "MAX_LEVEL",
+    "OVER_MARGIN_MIN",
+    "OVER_MARGIN_PCT",
     "RULES",
     "STAGE_NAMES",
     "Action",
@@ -99,6 +102,7 @@ __all__ = [
     "first_level_of_stage",
     "is_strength_day",
     "is_urgent",
+    "over_plan",
     "plan_week",
     "prescription_for",
     "rules_for",

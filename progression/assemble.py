@@ -34,6 +34,12 @@ class Holds:
     check_date: date | None = None
     earliest: date | None = None
 
+    def weekly(self, day: date) -> None:
+        """The next reassessment is when to check again, unless a look again 48 h after an
+        unsettled session is due first (the reassessment is still asked for by its reason)."""
+        if self.check is not CheckAgain.H48:
+            self.check, self.check_date = CheckAgain.WEEKLY, day
+
 
 def _decision(ctx: _Ctx, action: Action, level: int, reasons: list[Reason], *,
               earliest: date | None = None, reduced: bool = False,

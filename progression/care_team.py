@@ -23,14 +23,14 @@ def apply_care_team(ctx: _Ctx, d: Decision) -> Decision:
     if cap is not None and 0 <= cap < stage_of(MAX_LEVEL) and d.stage > cap:
         top = first_level_of_stage(cap + 1) - 1
         reason = _r(ReasonCode.STAGE_CAP, stage=cap)
-        if d.action is Action.REST:  # a rest stays a rest (night pain, lasting swelling)
-            return _decision(ctx, Action.REST, min(ctx.level, top), [*d.reasons, reason])
-        if ctx.level > top:  # the events the decision acted on stay acted on
+        if d.action is Action.REST:  # a rest stays a rest (lasting swelling)
+            d = _decision(ctx, Action.REST, min(ctx.level, top), [*d.reasons, reason])
+        elif ctx.level > top:  # the events the decision acted on stay acted on
             events = [r for r in d.reasons if r.event is not None]
-            return _decision(ctx, Action.STEP_BACK, top, [*events, reason],
-                             check=CheckAgain.H48)
-        held = [r for r in d.reasons if d.action is not Action.PROGRESS]
-        d = _decision(ctx, Action.REPEAT, min(ctx.level, top), [*held, reason])
+            d = _decision(ctx, Action.STEP_BACK, top, [*events, reason], check=CheckAgain.H48)
+        else:
+            held = [r for r in d.reasons if d.action is not Action.PROGRESS]
+            d = _decision(ctx, Action.REPEAT, min(ctx.level, top), [*held, reason])
     elif cap is not None and d.stage == cap and not d.has(ReasonCode.STAGE_CAP):
         d = replace(d, reasons=(*d.reasons, _r(ReasonCode.STAGE_CAP, stage=cap)))
     if ctx.care_hold:

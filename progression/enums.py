@@ -37,6 +37,7 @@ class Outcome(StrEnum):
     SHORTER = "shorter"
     SKIPPED = "skipped"
     CROSS = "cross"
+    OVER = "over"  # measured well over the plan (overrun.py): its load counts, never green
 
 
 class Swelling(StrEnum):
@@ -83,11 +84,14 @@ class ReasonCode(StrEnum):
     # onboarding
     STARTING_LEVEL = "starting_level"
     REST_OR_DAILY_PAIN = "rest_or_daily_pain"
+    REST_PAIN_SETTLED = "rest_pain_settled"  # back from a protect spell, one level lower
     # red flags
     RED_FLAG = "red_flag"
     RED_FLAG_CLEARED = "red_flag_cleared"  # a clinician cleared the runner: restart lower
     BONE_STRESS_SUSPECTED = "bone_stress_suspected"
     CLINICIAN_REVIEW_ADVISED = "clinician_review_advised"  # escalation, not a referral
+    # escalation while a care-team member holds or caps the plan: the member is told instead
+    CARE_TEAM_REVIEW = "care_team_review"
     # session symptoms
     SHARP_OR_LIMP = "sharp_or_limp"
     PAIN_DURING_OVER_CEILING = "pain_during_over_ceiling"
@@ -99,8 +103,11 @@ class ReasonCode(StrEnum):
     SPLIT_SESSION = "split_session"
     # next morning
     NOT_SETTLED_NEXT_MORNING = "not_settled_next_morning"
-    WORSE_ON_WAKING = "worse_on_waking"
+    WORSE_ON_WAKING = "worse_on_waking"  # half a step back, checked again after 48 h
+    NOT_SETTLED_AFTER_48H = "not_settled_after_48h"  # still not settled: one level lower
     MORNING_CHECK_PENDING = "morning_check_pending"
+    MORNING_CHECK_MISSING = "morning_check_missing"  # overdue by more than a day: said so
+    SESSION_OVER_PLAN = "session_over_plan"  # no progress until the morning after is settled
     # longer-running symptoms
     SWELLING_72H = "swelling_72h"
     NIGHT_PAIN = "night_pain"

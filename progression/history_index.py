@@ -47,6 +47,8 @@ RUN_EVENTS = frozenset({
     ReasonCode.SWELLING_AFTER_SESSION,
     ReasonCode.SYMPTOMS_AFTER_PROGRESS,
     ReasonCode.WORSE_ON_WAKING,
+    ReasonCode.NOT_SETTLED_NEXT_MORNING,
+    ReasonCode.NOT_SETTLED_AFTER_48H,
 })
 _STOPS = (Action.STEP_BACK, Action.REST, Action.REFER)
 

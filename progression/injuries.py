@@ -23,7 +23,6 @@ class InjuryRules:
     knee_to_wall: bool  # knee-to-wall symmetry is a gate (when measured)
     cautions: tuple[tuple[int, Cue], ...]  # (last stage the caution applies to, cue)
     emphasis: tuple[Exercise, ...]  # injury-specific strength items, most important first
-    night_pain_refers: bool = False  # night pain suggests bone stress: refer, don't rest
     green_pain_max: int = SAFE_PAIN_MAX  # highest pain of a green (progress-worthy) session
     daily_pain_ok: int = 0  # stable daily/rest pain that does not stop running
 
@@ -77,7 +76,6 @@ RULES: dict[Injury, InjuryRules] = {
         Injury.SHIN_PAIN, "bone_risk", 1, 25, 0.9, False,
         ((_ALL, Cue.BONE_PAIN_STOP),),
         (Exercise.TIBIALIS_RAISE, Exercise.BENT_KNEE_CALF_RAISE, Exercise.CALF_RAISE_SINGLE),
-        night_pain_refers=True,
         green_pain_max=0, daily_pain_ok=0,
     ),
     Injury.OTHER: InjuryRules(

@@ -45,9 +45,10 @@ def _build_ladder() -> tuple[LevelSpec, ...]:
     # Stage 0 - protect: non-impact cardio (cycling, swimming, pool running) + isometrics.
     for m in (20, 30, 40):
         rows.append((0, f"s0_cross{m}", SessionKind.CROSS, (Segment("cross", m),), 4, 2))
-    # Stage 1 - brisk walk 10 -> 30 min, +5 min per level.
+    # Stage 1 - brisk walk 10 -> 30 min, +5 min per level: one good walk a level (notes §2:
+    # +5 min per day, a recovery day every 4th day).
     for m in (10, 15, 20, 25, 30):
-        rows.append((1, f"s1_walk{m}", SessionKind.WALK, (Segment("walk", m),), 3, 2))
+        rows.append((1, f"s1_walk{m}", SessionKind.WALK, (Segment("walk", m),), 3, 1))
     # Stage 2 - walk/run intervals, x6 after a 5-min walk warm-up (30 min of intervals).
     for run, walk in ((1, 4), (2, 3), (3, 2), (4, 1)):
         seg = Segment("run", run, repeats=6, recovery_minutes=walk, recovery_activity="walk")

@@ -7,16 +7,21 @@ from .ladder import first_level_of_stage
 
 # ---- progress
 MAX_UPS_PER_7_DAYS = 2
+RECLIMB_DAYS = 28  # a level moved up from within this many days is climbed again on 1 green
 WARNING_BLOCK_DAYS = 2  # no progress within 48 h of warning pain in any session
 REASSESSMENT_MAX_AGE_DAYS = 7
 RETEST_READY_DAYS = 3  # failed ready-to-run tests are retried after 3 days (other gates: 7)
 STAGE4_STABLE_DAYS = 14
+FULL_SHARE = 0.9  # a session counts as the level's own, done in full, from 90 % of its running
+MORNING_OVERDUE_DAYS = 2  # the morning check is due the day after; overdue by more than a day
 POOR_SLEEP_HOURS = 5.0
 POOR_MOOD = 1
 
 # ---- run days
 MAX_RUNS_PER_WEEK = 4
 STAGE5_EASY_LEVEL = first_level_of_stage(5) - 1  # the longest easy run, trimmed by the cap
+QUALITY_MIN_GAP_DAYS = 3  # stage 5: at most one intensity session in any 3 days
+QUALITY_EVERY_DAYS = 7  # ...and one in 7 days on 3 or fewer run days a week
 
 # ---- days without running
 GAP_ONE_LEVEL_DAYS = 7
@@ -25,6 +30,7 @@ GAP_RESTART_DAYS = 28  # back to the walk/run entry and a reassessment
 
 # ---- symptoms
 SWELLING_MAX_DAYS = 3  # > 72 h
+RECHECK_DAYS = 2  # an unsettled morning is looked at again 48 h after the session
 EVENT_MAX_AGE_DAYS = 7  # a resolved episode older than this is no longer acted on
 REST_PAIN_RESET = 3  # rest pain at or above this at a reassessment: back to stage 0
 TREND_WORSE_BY = 1.0  # mean weekly pain rising by >= 1 point

@@ -11,7 +11,13 @@ from datetime import date, timedelta
 from .enums import Outcome, ReasonCode
 from .history_index import _Ctx, _rx, _week_start
 from .ladder import is_strength_day, stage_of
-from .limits import MAX_RUNS_PER_WEEK, MIN_CAPPED_RUN_MIN, STAGE5_EASY_LEVEL
+from .limits import (
+    MAX_RUNS_PER_WEEK,
+    MIN_CAPPED_RUN_MIN,
+    QUALITY_EVERY_DAYS,
+    QUALITY_MIN_GAP_DAYS,
+    STAGE5_EASY_LEVEL,
+)
 from .models import Prescription, Reason
 from .reasons import _r
 from .volume import _cap_for, _capped_rx, _capped_stage
@@ -60,12 +66,21 @@ def _next_run_date(ctx: _Ctx, level: int, earliest: date, planned: list[date]) -
 
 
 def _base_level(ctx: _Ctx, level: int, d: date, planned: list[date]) -> int:
-    """Stage 5: an easy run unless the last intensity session is at least 3 days old."""
+    """Stage 5: an easy run unless the last intensity session is at least 3 days old, and,
+    for a runner on 3 or fewer run days a week, at least 7 days old (one quality session a
+    week, so the easy runs carry the volume back to the pre-injury week)."""
     if stage_of(level) != 5:
         return level
-    recent = any(c.day >= d - timedelta(days=2) and stage_of(c.level) == 5
-                 and c.outcome in (Outcome.DONE, Outcome.SHORTER) for c in ctx.checkins[-4:])
-    recent = recent or any(p >= d - timedelta(days=2) and p < d for p in planned)
+    days = QUALITY_EVERY_DAYS if _runs_cap(ctx) <= 3 else QUALITY_MIN_GAP_DAYS
+    first = d - timedelta(days=days - 1)
+    recent = False
+    for c in reversed(ctx.checkins):
+        if c.day < first:
+            break
+        if stage_of(c.level) == 5 and c.outcome in (Outcome.DONE, Outcome.SHORTER):
+            recent = True
+            break
+    recent = recent or any(first <= p < d for p in planned)
     return STAGE5_EASY_LEVEL if recent else level
 
 

@@ -12,11 +12,16 @@ from datetime import date, timedelta
 
 from .assemble import Holds, _decision
 from .enums import Action, CheckAgain, Compare, Outcome, ReasonCode, Swelling
+from .gaps import gap_target
+from .gates import evaluate_gates
 from .history_index import _Ctx, _latest_reassessment, _week_start
-from .ladder import clamp_level, first_level_of_stage, running_minutes_of
+from .ladder import clamp_level, first_level_of_stage, running_minutes_of, stage_of
 from .limits import (
+    GAP_RESTART_DAYS,
     REASSESSMENT_MAX_AGE_DAYS,
+    RECHECK_DAYS,
     REST_PAIN_RESET,
+    RETEST_READY_DAYS,
     SWELLING_MAX_DAYS,
     TREND_MIN_OVER_GREEN,
     TREND_MIN_SESSIONS,
@@ -97,6 +102,54 @@ def reset_for_rest_or_daily_pain(ctx: _Ctx, holds: Holds) -> Decision | None:
     return None
 
 
+def resume_after_protect(ctx: _Ctx, holds: Holds) -> Decision | None:
+    """A protect spell (rest pain or rising daily pain sent the runner from a higher level to
+    stage 0) ends when a reassessment after it passes the stage-0 gates (daily life and rest
+    within the tissue's tolerance, no swelling): back to the level held before, one level
+    lower, or lower still for the days without running (7+ one level, 14+ two, 28+ the top
+    of walking and the ready-to-run tests). Until then the retest is offered every 3 days."""
+    if ctx.stage != 0:
+        return None
+    spell = _protect_spell(ctx)
+    if spell is None:
+        return None
+    reset, before = spell
+    r = next((r for r in reversed(ctx.reassessments) if r.day > reset), None)
+    if r is not None and all(g.passed for g in evaluate_gates(ctx.profile, r, ctx.level)):
+        if (ReasonCode.REST_PAIN_SETTLED, r.day) in ctx.handled:
+            return None
+        target = max(first_level_of_stage(1), before - 1)
+        if stage_of(before) >= 2 and ctx.last_run_day is not None:
+            days = (ctx.today - ctx.last_run_day).days - 1
+            target = min(target, gap_target(before, days))
+            if days >= GAP_RESTART_DAYS:  # a long spell: walking, then the ready-to-run tests
+                target = first_level_of_stage(2) - 1
+        return _decision(ctx, Action.REPEAT, target,
+                         [_ev(ReasonCode.REST_PAIN_SETTLED, r.day, stage=stage_of(target))])
+    due = (r.day if r is not None else reset) + timedelta(days=RETEST_READY_DAYS)
+    if ctx.today >= due:
+        holds.reasons.append(_r(ReasonCode.REASSESSMENT_NEEDED,
+                                max_age_days=REASSESSMENT_MAX_AGE_DAYS))
+        holds.weekly(ctx.today)
+    return None
+
+
+def _protect_spell(ctx: _Ctx) -> tuple[date, int] | None:
+    """(the reset's day, the level held before it) of the protect spell the runner is in: the
+    latest step back to stage 0 for rest or daily pain from a higher stage, with no clearance
+    restart since."""
+    for i in range(len(ctx.past) - 1, -1, -1):
+        p = ctx.past[i]
+        if ReasonCode.RED_FLAG_CLEARED in p.codes or ReasonCode.REST_PAIN_SETTLED in p.codes:
+            return None
+        if ReasonCode.REST_OR_DAILY_PAIN in p.codes and p.events and stage_of(p.level) == 0:
+            before = ctx.past[i - 1].level if i > 0 else None
+            if before is None or stage_of(before) == 0:
+                return None
+            return p.day, before
+    return None
+
+
 def step_back_for_warning_signs(ctx: _Ctx, recent: list[CheckIn]) -> Decision | None:
     """Warning signs in any of the `recent` sessions (run, walk, cross-training, strength):
     one step back per session, acted on once."""
@@ -162,32 +215,74 @@ def _just_progressed(ctx: _Ctx) -> bool:
 
 
 def act_on_next_morning(ctx: _Ctx, holds: Holds) -> Decision | None:
-    """The next morning: worse on waking steps back once; not settled holds for 48 h."""
+    """The mornings after a session. The first unsettled or worse morning of a spell: half a
+    step back (a reduced session, no run that day) and a look again 48 h after the session;
+    visible swelling: one level lower at once. Still not settled at that look again (a later
+    morning, 48 h or more after the session): one level lower. Within a day of any unsettled
+    morning: no moving up (the green count restarts there too, greens.py)."""
     today = ctx.today
     cleared = max((f.day for f in ctx.red_flags if f.cleared_to_stage is not None), default=None)
-    for m in ctx.morning_by_run_day.values():
-        if cleared is not None and m.day <= cleared:
-            continue  # a clinician saw the runner since: their clearance's restart stands
-        age = (today - m.day).days
-        # a morning that had not settled holds until the next session is done (its lighter
-        # version), not only for two days: a session planned after a weekend stays the
-        # lighter one the plan said it would be
-        waiting = age <= NOT_SETTLED_MAX_DAYS and not any(
-            c.day > m.day and c.outcome is not Outcome.SKIPPED for c in ctx.checkins
-        )
-        if (age > 1 and not waiting) or m.run_day in ctx.handled_run_days:
-            continue
-        if m.pain is Compare.WORSE or m.swelling is Swelling.VISIBLE:
+    mornings = [m for m in ctx.mornings if cleared is None or m.day > cleared]  # a clinician
+    # saw the runner since the mornings before a clearance: the clearance's restart stands
+    spell: MorningCheck | None = None  # the first morning of the open unsettled spell
+    for m in mornings:
+        spell = None if _settled(m) else (spell or m)
+    latest = mornings[-1] if mornings else None
+    # an unsettled spell holds until the next session is done (its lighter version), at most
+    # a week, not only for a day: a session planned after a weekend stays the lighter one
+    # the result named (issue 22)
+    waiting = (
+        latest is not None
+        and (today - latest.day).days <= NOT_SETTLED_MAX_DAYS
+        and not any(c.day > latest.day and c.outcome is not Outcome.SKIPPED for c in ctx.checkins)
+    )
+    if spell is not None and latest is not None and ((today - latest.day).days <= 1 or waiting):
+        run = spell.run_day
+        values = {"pain": str(latest.pain), "stiffness": str(latest.stiffness),
+                  "swelling": str(latest.swelling)}
+        if latest.swelling is Swelling.VISIBLE and latest.run_day not in ctx.handled_run_days:
             return _decision(ctx, Action.STEP_BACK, clamp_level(ctx.level - 1), [_ev(
-                ReasonCode.WORSE_ON_WAKING, m.run_day, pain=str(m.pain),
-                stiffness=str(m.stiffness), swelling=str(m.swelling))], check=CheckAgain.H48,
-                earliest=today + timedelta(days=1))
+                ReasonCode.SWELLING_AFTER_SESSION, latest.run_day, swelling=str(latest.swelling))],
+                check=CheckAgain.H48, earliest=today + timedelta(days=1))
+        if latest.day > spell.day and (latest.day - run).days >= RECHECK_DAYS and (
+                (ReasonCode.NOT_SETTLED_AFTER_48H, run) not in ctx.handled):
+            return _decision(ctx, Action.STEP_BACK, clamp_level(ctx.level - 1),
+                             [_ev(ReasonCode.NOT_SETTLED_AFTER_48H, run, **values)],
+                             check=CheckAgain.H48, earliest=today + timedelta(days=1))
+        stepped = next((p for p in reversed(ctx.past) if {
+            (ReasonCode.NOT_SETTLED_AFTER_48H, run),
+            (ReasonCode.SWELLING_AFTER_SESSION, latest.run_day)} & p.events), None)
+        if stepped is not None:
+            # the spell was stepped back for already: the lower level is its answer, not a
+            # shorter session on top (decided again that day, the plan says the same); at
+            # the bottom level the shorter session stood for the step back, and stays
+            holds.reasons.append(_r(ReasonCode.NOT_SETTLED_AFTER_48H, **values))
+            holds.reduced = stepped.action is Action.REPEAT
+            holds.check = CheckAgain.H48
+            holds.check_date = max(stepped.day + timedelta(days=2), today)
+            holds.earliest = max(stepped.day + timedelta(days=1), today)
+            return None
+        recheck = max(run + timedelta(days=RECHECK_DAYS), spell.day + timedelta(days=1))
+        code = (ReasonCode.WORSE_ON_WAKING if spell.pain is Compare.WORSE
+                else ReasonCode.NOT_SETTLED_NEXT_MORNING)
+        if run not in ctx.handled_run_days and (today - spell.day).days <= 1:
+            holds.reasons.append(_ev(code, run, pain=str(spell.pain),
+                                     stiffness=str(spell.stiffness),
+                                     swelling=str(spell.swelling)))
+        else:
+            holds.reasons.append(_r(code, **values))
+        holds.reduced = True
+        holds.check = CheckAgain.H48
+        holds.check_date = max(recheck, today)
+        holds.earliest = max(recheck, today)
+        return None
+    for m in reversed(mornings):  # settled again, but within a day of an unsettled one
+        if (today - m.day).days > 1:
+            break
         if not _settled(m):
             holds.reasons.append(_r(ReasonCode.NOT_SETTLED_NEXT_MORNING, pain=str(m.pain),
                                     stiffness=str(m.stiffness), swelling=str(m.swelling)))
-            holds.reduced = True
-            holds.check = CheckAgain.H48
-            holds.earliest = holds.check_date = max(today, m.run_day + timedelta(days=2))
+            break
     return None
 
 
@@ -200,16 +295,18 @@ def _settled(m: MorningCheck) -> bool:
 
 
 def hold_for_latest_session(ctx: _Ctx, latest: CheckIn | None, holds: Holds) -> None:
-    """Symptoms of the latest session within the limits: hold (reduced after soreness)."""
+    """Symptoms of the latest session within the limits: hold (reduced after soreness). A
+    session already stepped back for is not held against the runner a second time."""
     if latest is None:
         return
     green = ctx.rules.green_pain_max
-    if latest.pain_after > green:
+    fresh = latest.day not in ctx.handled_run_days
+    if fresh and latest.pain_after > green:
         holds.reasons.append(_r(ReasonCode.SORENESS_AFTER, pain=latest.pain_after,
                                 safe_max=green))
         holds.reduced = True
         holds.check = holds.check or CheckAgain.H24
-    elif green < latest.pain_during <= ctx.rules.pain_ceiling:
+    elif fresh and green < latest.pain_during <= ctx.rules.pain_ceiling:
         # within the runner's rule: acceptable, not yet comfortable (above the ceiling the
         # session was a warning, stepped back for once: never "acceptable")
         holds.reasons.append(_r(ReasonCode.PAIN_ACCEPTABLE_ZONE, pain=latest.pain_during,

@@ -97,16 +97,18 @@ def _capped_stage(ctx: _Ctx, stage: int) -> bool:
 
 def _capped_rx(ctx: _Ctx, level: int, rx: Prescription, remaining: int) -> Prescription:
     """The session shortened to the running minutes left this week. From continuous running
-    on it is an easy continuous run of those minutes (whole 5 minutes); before that, the
-    longest lower walk/run level that fits."""
+    on it is an easy continuous run of those minutes; before that, the longest lower walk/run
+    level that fits."""
     stage = stage_of(level)
     if stage >= 3 and remaining >= MIN_CAPPED_RUN_MIN:
-        minutes = remaining - remaining % 5
+        minutes = remaining  # whole minutes: rounding down to 5 would compound week on week
         segs = (Segment("walk", WARM_UP_WALK_MIN), Segment("run", minutes))
         if stage == 5:  # no quality work in a shortened session: an easy run
             rx = _rx(STAGE5_EASY_LEVEL, ctx.injury, rx.reduced, bool(rx.strength))
+        # stored at the level it fits (a capped session is not the level's own, greens.py)
+        fits = _fit_level(level, minutes)
         return replace(rx, segments=segs, total_minutes=round(WARM_UP_WALK_MIN) + minutes,
-                       running_minutes=minutes, capped=True,
+                       running_minutes=minutes, capped=True, level=fits, stage=stage_of(fits),
                        cues=(*rx.cues, Cue.CAPPED_SESSION))
     fit = _rx(_fit_level(level, remaining), ctx.injury, rx.reduced, bool(rx.strength))
     return replace(fit, capped=True, cues=(*fit.cues, Cue.CAPPED_SESSION))

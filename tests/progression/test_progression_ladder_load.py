@@ -22,6 +22,7 @@ from progression import (
     ReasonCode,
     RedFlag,
     SessionKind,
+    Swelling,
     acwr,
     decide,
     evaluate_gates,
@@ -179,7 +180,13 @@ def test_plan_week_refer_and_rest() -> None:
                 mornings=(morning(D0, night_pain=True),))
     plan = plan_week(h, D0 + timedelta(days=1))
     assert plan[0].prescription.kind is SessionKind.REST
-    assert decide(h, D0 + timedelta(days=1)).action is Action.REST
+    assert not any(x.is_run_day for x in plan)
+    assert decide(h, D0 + timedelta(days=1)).action is Action.REFER  # night pain refers
+    swollen = tuple(morning(D0 + timedelta(days=i), swelling=Swelling.MILD,
+                            day=D0 + timedelta(days=i + 1)) for i in range(4))
+    h = History(profile(), 9, D0, checkins=(checkin(D0, 9),), mornings=swollen)
+    assert decide(h, D0 + timedelta(days=4)).action is Action.REST  # swelling over 72 h
+    assert plan_week(h, D0 + timedelta(days=4))[0].prescription.kind is SessionKind.REST
 
 
 def test_stage_1_recovery_day_every_fourth_day() -> None:
