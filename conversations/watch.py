@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from telegram import Document
@@ -27,16 +27,17 @@ from telegram.error import TelegramError
 
 from activities import reader
 from activities.reader import Activity, Unreadable
-from conversations import checkin, decisions, engine, newcomer, view
+from conversations import checkin, decisions, engine, newcomer, overrun, view, watch_guide
 from conversations.context import Ctx
 from locales import N_
-from progression import plan_week
+from progression import Outcome, Prescription, over_plan, plan_week
 from storage import records
 
 log = logging.getLogger(__name__)
 
-# "": no extension (the bytes tell); gz: a gzipped recording (run.fit.gz)
-EXTENSIONS = frozenset({"fit", "gpx", "tcx", "xml", "gz", ""})
+# "": no extension (the bytes tell); gz: a gzipped recording (run.fit.gz); zip: Garmin
+# Connect's "Export Original"
+EXTENSIONS = frozenset({"fit", "gpx", "tcx", "xml", "gz", "zip", ""})
 DOWNLOAD = "download"  # Telegram did not hand the file over
 TOO_OLD = "too_old"
 FUTURE = "future"
@@ -45,20 +46,26 @@ CADENCE_RANGE = (120, 220)  # steps a minute a running cadence can be
 
 PROBLEMS = {
     reader.FORMAT: N_(
-        "I can read runs recorded as .fit, .gpx or .tcx files (export them from your watch "
-        "or app). This file is none of these, so nothing was saved."
+        "I can read runs recorded as .fit, .gpx or .tcx files. This file is none of these, so "
+        "nothing was saved. The button below shows how to get the file from your app."
     ),
     reader.CORRUPT: N_(
-        "I could not read this file: it looks damaged or cut short. Nothing was saved. "
-        "Please export the run again and send the new file."
+        "This file is damaged before its first record, so there is nothing in it I can read. "
+        "Nothing was saved. If your app can export the run again in another format (.gpx or "
+        ".tcx), please send that."
     ),
-    reader.EMPTY: N_(
-        "This file has no timed movement in it, so there is nothing to count. Nothing was "
-        "saved."
+    reader.EMPTY: N_("This file is empty. Nothing was saved."),
+    reader.NO_TIMES: N_(
+        "This file has no times in it: it looks like a planned route, a workout or settings "
+        "rather than a recorded session, so there is nothing to count. Nothing was saved."
+    ),
+    reader.TOO_SHORT: N_(
+        "This recording holds less than a minute of movement, too short to count as a session. "
+        "Nothing was saved."
     ),
     reader.NOT_RUN: N_(
-        "This recording is not a run or a walk (it looks like cycling or another sport), so "
-        "it does not count towards your plan. Nothing was saved."
+        "This recording is not a run or a walk (it looks like cycling, swimming or another "
+        "sport), so it does not count towards your plan. Nothing was saved."
     ),
     reader.TOO_LARGE: N_(
         "This file is larger than 20 MB, more than Telegram lets me download. Nothing was "
@@ -66,6 +73,8 @@ PROBLEMS = {
     ),
     DOWNLOAD: N_("I could not download the file from Telegram just now. Please send it again."),
 }
+# the refusals after which the guide to getting a file helps
+GUIDE_AFTER = frozenset({reader.FORMAT, reader.CORRUPT, reader.NO_TIMES})
 
 
 @dataclass(frozen=True)
@@ -131,13 +140,17 @@ async def received(ctx: Ctx, upload: Upload) -> None:
     if upload.activity is None:
         # a message of its own, then the open question again: the question may be dropped
         # as answered (a button pressed meanwhile), what the runner is told may not
-        problem = PROBLEMS.get(upload.problem or "", PROBLEMS[reader.CORRUPT])
-        ctx.say(ctx._(problem))
+        problem = upload.problem if upload.problem in PROBLEMS else reader.CORRUPT
+        keyboard = watch_guide.button(ctx) if problem in GUIDE_AFTER else None
+        ctx.say(ctx._(PROBLEMS[problem]), keyboard)
         await engine.reask(ctx)
         return
     if view.say_if_inactive(ctx):
         return
     a = upload.activity
+    if not a.dated:
+        await _ask_the_day(ctx, upload)
+        return
     day = a.start.astimezone(ctx.zone).date()
     if a.start > ctx.now + FUTURE_SLACK:
         ctx.say(
@@ -184,6 +197,7 @@ async def received(ctx: Ctx, upload: Upload) -> None:
     lines = [ctx._("Your run of {date}: {summary}.").format(
         date=ctx.tr.date(day), summary=summary(ctx, a)
     )]
+    lines += _how_it_was_read(ctx, a)
     lo, hi = CADENCE_RANGE
     if a.cadence_spm and lo <= a.cadence_spm <= hi and a.cadence_spm != ctx.runner.cadence_spm:
         ctx.runner.cadence_spm = a.cadence_spm
@@ -192,10 +206,14 @@ async def received(ctx: Ctx, upload: Upload) -> None:
                 "Your cadence cues now start from your own cadence, {spm} steps a minute."
             ).format(spm=ctx.tr.number(a.cadence_spm))
         )
+    planned = await _planned(ctx, day)
     existing = await records.checkin_of_day(ctx.session, ctx.runner.id, day)
     if existing is not None:
-        await records.attach_activities(ctx.session, existing, [row])
-        if existing.outcome in records.MEASURED_OUTCOMES:
+        measured = await records.attach_activities(ctx.session, existing, [row])
+        if measured and over_plan(planned, measured[1]) and existing.outcome != Outcome.OVER:
+            records.mark_over(existing, *measured)
+            lines.append(await _over(ctx, day, planned, *measured, existing.distance_m or 0.0))
+        elif existing.outcome in records.MEASURED_OUTCOMES:
             lines.append(
                 ctx._(
                     "Added to your check-in of {date}: it now counts {minutes} min, "
@@ -212,6 +230,12 @@ async def received(ctx: Ctx, upload: Upload) -> None:
             )
         ctx.say("\n".join(lines))
         return
+    recordings = await records.unattached_activities(ctx.session, ctx.runner.id, day)
+    measured_now = checkin.measured_answers(recordings)
+    if checkin.measured_outcome(measured_now, planned) is Outcome.OVER:
+        distance = sum(r.distance_m for r in recordings)
+        minutes, running = measured_now["minutes"], measured_now["running_minutes"]
+        lines.append(await _over(ctx, day, planned, minutes, running, distance))
     state = await engine.current(ctx)
     if state is not None and state[0] is not checkin.FLOW:
         # Another conversation is open (a reassessment, the morning check, settings): the
@@ -227,16 +251,149 @@ async def received(ctx: Ctx, upload: Upload) -> None:
         return
     lines.append(ctx._("I have filled in the minutes. Now a few questions on how it felt."))
     ctx.say("\n".join(lines))
-    await engine.start(ctx, checkin.FLOW, await _prefilled(ctx, day))
+    await engine.start(ctx, checkin.FLOW, await _prefilled(ctx, day, planned))
 
 
-async def _prefilled(ctx: Ctx, day: Any) -> engine.Answers:
+# ---------------------------------------------------------------- a recording with no date
+DAYS_BACK = ("0", "1", "2")  # today, yesterday, 2 days ago: the check-in's own window
+
+
+async def _ask_the_day(ctx: Ctx, upload: Upload) -> None:
+    """A watch whose clock was never set: the file holds the session but not its day, so the
+    runner says which day it was (the recording waits in the question's answers)."""
+    assert upload.activity is not None
+    state = await engine.current(ctx)
+    if state is not None:
+        ctx.say(
+            ctx._(
+                "This recording does not say which day it was made. Let's finish these "
+                "questions first; then send the file again and tell me the day."
+            )
+        )
+        await engine.reask(ctx)
+        return
+    a = upload.activity
+    summary_line = ctx._("Your recording: {summary}.").format(summary=summary(ctx, a))
+    ctx.say(summary_line)
+    await engine.start(ctx, DAY_FLOW, {RECORDING: _as_answers(a), SHA: upload.sha256})
+
+
+def _as_answers(a: Activity) -> dict[str, Any]:
+    values = asdict(a)
+    values["start"] = a.start.isoformat()
+    values["left_out"] = list(a.left_out)
+    return values
+
+
+def _from_answers(values: dict[str, Any]) -> Activity:
+    return Activity(**{
+        **values,
+        "start": datetime.fromisoformat(values["start"]),
+        "left_out": tuple(values.get("left_out") or ()),
+    })
+
+
+async def _dated(ctx: Ctx, answers: engine.Answers) -> None:
+    """The runner said the day: the recording is read as if its file had said so (it ended
+    by noon that day, or by now today)."""
+    recording = answers.get(RECORDING)
+    if not isinstance(recording, dict):  # nothing to date (never so when asked by _ask_the_day)
+        ctx.say(ctx._("That question has closed."))
+        return
+    a = _from_answers(recording)
+    day = ctx.today - timedelta(days=int(answers["day"]))
+    noon = datetime.combine(day, time(12), tzinfo=ctx.zone).astimezone(UTC)
+    latest = ctx.now - timedelta(seconds=a.elapsed_s) - FUTURE_SLACK
+    start = min(noon, latest) if day == ctx.today else noon
+    upload = Upload(activity=replace(a, start=start, dated=True), sha256=str(answers[SHA]))
+    await received(ctx, upload)
+
+
+RECORDING, SHA = "_recording", "_sha256"
+DAY_FLOW = engine.register(
+    engine.Flow(
+        name="watchday",
+        title=N_("Your recording"),
+        steps=(
+            engine.Step(
+                "day",
+                N_(
+                    "This recording does not say which day it was made (the watch's clock was "
+                    "not set). Which day was it?"
+                ),
+                engine.choice(*DAYS_BACK),
+                [
+                    [
+                        engine.Option("0", N_("Today")),
+                        engine.Option("1", N_("Yesterday")),
+                        engine.Option("2", N_("2 days ago")),
+                    ]
+                ],
+            ),
+        ),
+        finish=_dated,
+    )
+)
+
+
+async def _planned(ctx: Ctx, day: date) -> Prescription:
+    """The session planned for ``day``, as it was before that day's check-ins (a check-in
+    moves the day's own plan on: the session is done)."""
+    _, history = await decisions.current(ctx)
+    before = replace(history, checkins=tuple(c for c in history.checkins if c.day < day))
+    return plan_week(before, day)[0].prescription
+
+
+def _how_it_was_read(ctx: Ctx, a: Activity) -> list[str]:
+    """What the runner should know about how the file was read: cut short, or only its legs
+    on foot counted."""
+    lines: list[str] = []
+    if a.cut and a.from_totals:
+        lines.append(
+            ctx._(
+                "The file is damaged after its first {kept} min, so the rest of the recording "
+                "cannot be read; the summary your watch or app saved at its start gives the "
+                "whole session, and that is what I counted."
+            ).format(kept=ctx.tr.number(round((a.kept_s or 0) / 60)))
+        )
+    elif a.cut:
+        lines.append(
+            ctx._(
+                "The file ends in damaged data (it was probably cut short while saving or "
+                "sending): I counted the {kept} min recorded before that."
+            ).format(kept=ctx.tr.number(round((a.kept_s or a.elapsed_s) / 60)))
+        )
+    if a.from_label:
+        lines.append(
+            ctx._(
+                "This recording has no distance, speed or steps in it (heart rate only), so I "
+                "counted it as your watch names it."
+            )
+        )
+    if a.left_out:
+        lines.append(
+            ctx._(
+                "This recording holds more than one sport: only the part on foot counts for "
+                "your plan."
+            )
+        )
+    return lines
+
+
+async def _over(
+    ctx: Ctx, day: date, planned: Prescription, minutes: int, running: int, distance: float
+) -> str:
+    """A session measured well over the plan: the runner's words and the care team's
+    alert."""
+    await overrun.publish(ctx, day, planned, minutes, running, distance)
+    return "\n" + await overrun.words(ctx, planned, minutes, running, distance) + "\n"
+
+
+async def _prefilled(ctx: Ctx, day: date, planned: Prescription) -> engine.Answers:
     """The check-in's answers as measured: outcome, minutes and running minutes of every
     recording of the day, kept with whatever was already answered about that session."""
     recordings = await records.unattached_activities(ctx.session, ctx.runner.id, day)
     measured = checkin.measured_answers(recordings)
-    _, history = await decisions.current(ctx)
-    planned = plan_week(history, day)[0].prescription
 
     answers: engine.Answers = {}
     state = await engine.current(ctx)

@@ -17,6 +17,7 @@ from tests.conftest import Chat, answer_flow, choose, onboard, running_bot
 from tests.watch_files import (
     START,
     WRITERS,
+    Part,
     continuous,
     cycling,
     fit_file,
@@ -31,6 +32,20 @@ FEELINGS = {
     "swelling": "none", "rpe": "4", "mood": "4", "sleep": "7", "note": "skip",
 }
 MINUTES_QUESTIONS = ("How did today's session go?", "How many minutes")
+
+
+RUN4_WALK1 = 11  # walk 5 + (run 4 / walk 1) x6: the session tests.watch_files.walk_run records
+
+
+async def onboard_at(chat: Chat, db: Any, level: int = RUN4_WALK1, **answers: str) -> None:
+    """Onboard, then stand at the level whose session the default recording matches (35
+    minutes, 24 of them running), so that it is the day's plan, not a run well over it."""
+    await onboard(chat, **answers)
+    async with db.session() as session:
+        runner = (
+            await session.execute(select(Runner).where(Runner.telegram_user_id == chat.user_id))
+        ).scalar_one()
+        runner.level = level
 
 
 async def send_file(
@@ -70,7 +85,7 @@ async def test_an_uploaded_run_fills_the_checkin_and_only_feelings_are_asked(
 ):
     chat = Chat(double, 7701)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         clock.advance(hours=3)  # 10:00 in Berlin; the run started at 07:00
         data = WRITERS[fmt](walk_run())
         mark = double.mark(7701)
@@ -118,7 +133,7 @@ def _same(stored: tuple[list[CheckInRow], list[ActivityFileRow]], c: Any, f: Any
 async def test_the_same_file_twice_before_answering_changes_nothing(double, db, clock):
     chat = Chat(double, 7702)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         data = fit_file(continuous(25))
         await send_file(chat, data, "run.fit", count=2)
         before = await _conversation(db, 7702)
@@ -132,24 +147,31 @@ async def test_the_same_file_twice_before_answering_changes_nothing(double, db, 
 async def test_a_file_for_a_day_already_checked_in_adds_its_minutes(double, db, clock):
     chat = Chat(double, 7703)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         await chat.say("/checkin")
         await answer_flow(chat, db, {"outcome": "shorter", "minutes": "20", **FEELINGS})
         [typed] = (await _stored(db))[0]
         assert typed.minutes == 20 and typed.measured_minutes is None
-        [reply] = await send_file(chat, gpx_file(continuous(30)), "activity.gpx")
+        [reply] = await send_file(chat, gpx_file(continuous(20)), "activity.gpx")
         assert "Added to your check-in of" in reply.text
-        assert "it now counts 30 min, 30 min of them running" in reply.text
+        assert "it now counts 20 min, 20 min of them running" in reply.text
         [c], [f] = await _stored(db)
-        assert c.id == typed.id and (c.minutes, c.running_minutes) == (30, 30)
-        assert c.measured_minutes == 30 and c.cadence_spm == 166 and f.checkin_id == c.id
+        assert c.id == typed.id and (c.minutes, c.running_minutes) == (20, 20)
+        assert c.measured_minutes == 20 and c.cadence_spm == 166 and f.checkin_id == c.id
         assert (c.pain_during, c.rpe) == (typed.pain_during, typed.rpe)  # as answered
         # A second recording of the same day (a run split in two) adds to it.
         later = START + timedelta(minutes=40)
         [reply] = await send_file(chat, tcx_file(continuous(10), start=later), "b.tcx")
-        assert "it now counts 40 min, 40 min of them running" in reply.text
+        assert "it now counts 30 min, 30 min of them running" in reply.text
         [c], files = await _stored(db)
-        assert c.minutes == 40 and len(files) == 2
+        assert c.minutes == 30 and c.outcome == "shorter" and len(files) == 2
+        # A third takes the day's running to 40 minutes on a 24-minute plan: well over it.
+        later = START + timedelta(minutes=60)
+        [reply] = await send_file(chat, fit_file(continuous(10), start=later), "c.fit")
+        assert "This was well over your plan" in reply.text
+        assert "Your watch measured 40 min of running in 40 min" in reply.text
+        [c], files = await _stored(db)
+        assert (c.outcome, c.minutes, c.running_minutes) == ("over", 40, 40)
 
 
 async def test_typed_minutes_give_way_to_what_the_watch_measured(double, db, clock):
@@ -157,7 +179,7 @@ async def test_typed_minutes_give_way_to_what_the_watch_measured(double, db, clo
     the session still counts for the 35 (24 running) the watch measured."""
     chat = Chat(double, 7715)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         await send_file(chat, fit_file(walk_run()), "run.fit", count=2)
         await chat.say("/checkin")
         replies = await answer_flow(chat, db, {"outcome": "shorter", "minutes": "10", **FEELINGS})
@@ -172,7 +194,7 @@ async def test_typed_minutes_give_way_to_what_the_watch_measured(double, db, clo
 async def test_a_cancelled_measured_checkin_resumes_with_its_minutes(double, db, clock):
     chat = Chat(double, 7716)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         await send_file(chat, tcx_file(continuous(30)), "run.tcx", count=2)
         await chat.say("/cancel")
         [resumed] = await chat.say("/checkin")
@@ -187,7 +209,7 @@ async def test_a_cancelled_measured_checkin_resumes_with_its_minutes(double, db,
 async def test_a_file_sent_mid_checkin_keeps_the_answers_given(double, db, clock):
     chat = Chat(double, 7704)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         await chat.say("/checkin")
         await choose(chat, "shorter")
         await choose(chat, "15")
@@ -205,8 +227,11 @@ def _no_change(before: Any, after: Any) -> None:
 
 
 BAD = [
-    ("corrupt", lambda: fit_file(continuous(20))[:-300], "run.fit", "looks damaged or cut short"),
-    ("empty", lambda: b"", "run.gpx", "no timed movement"),
+    ("corrupt", lambda: fit_file(continuous(20))[:60], "run.fit", "damaged before its first"),
+    ("empty", lambda: b"", "run.gpx", "This file is empty"),
+    ("route", lambda: gpx_file(continuous(20)).replace(b"<time>", b"<desc>").replace(
+        b"</time>", b"</desc>"), "route.gpx", "no times in it"),
+    ("short", lambda: fit_file([Part(40, 2.8, 166, 130)]), "short.fit", "less than a minute"),
     ("cycling", lambda: fit_file(cycling(), sport="cycling"), "ride.fit", "not a run or a walk"),
     ("unnamed ride", lambda: gpx_file(cycling(), kind=None), "ride.gpx", "not a run or a walk"),
     ("pdf", lambda: b"%PDF-1.7", "plan.pdf", "none of these"),
@@ -224,7 +249,7 @@ async def test_a_bad_file_gets_a_clear_reply_and_stores_nothing(
 ):
     chat = Chat(double, 7705)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         cadence = (await _runner(db, 7705)).cadence_spm
         before = await _stored(db)
         conversation = await _conversation(db, 7705)
@@ -239,7 +264,7 @@ async def test_a_bad_file_gets_a_clear_reply_and_stores_nothing(
 async def test_too_large_is_refused_before_downloading(double, db, clock):
     chat = Chat(double, 7706)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         [reply] = await send_file(
             chat, fit_file(continuous(10)), "big.fit", file_size=21 * 1024 * 1024
         )
@@ -252,7 +277,7 @@ async def test_telegram_refusing_a_big_file_is_too_large(double, db, clock):
     """The message reports no size; Telegram's getFile says the file is too big."""
     chat = Chat(double, 7707)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         data = b"<" + b" " * (20 * 1024 * 1024 + 1)
         [reply] = await send_file(chat, data, "huge.gpx", file_size=0)
         assert "larger than 20 MB" in reply.text
@@ -262,7 +287,7 @@ async def test_telegram_refusing_a_big_file_is_too_large(double, db, clock):
 async def test_a_download_that_fails_asks_to_send_again_and_stores_nothing(double, db, clock):
     chat = Chat(double, 7713)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         double.fail_next("getFile", status=500)
         [reply] = await send_file(chat, fit_file(continuous(20)), "run.fit")
         assert "could not download the file from Telegram" in reply.text
@@ -276,7 +301,7 @@ async def test_a_gzipped_export_is_read(double, db, clock):
 
     chat = Chat(double, 7714)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         data = gzip.compress(gpx_file(walk_run()))
         replies = await send_file(chat, data, "Morning_Run.gpx.gz", count=2)
         assert "35 min, 4.8 km, 24 min running, cadence 164" in replies[0].text
@@ -285,10 +310,10 @@ async def test_a_gzipped_export_is_read(double, db, clock):
 async def test_a_file_mid_question_is_refused_and_the_question_asked_again(double, db, clock):
     chat = Chat(double, 7708)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         await chat.say("/checkin")
         said, asked = await send_file(chat, b"", "run.fit", count=2)
-        assert "no timed movement" in (said.text or "")  # a message of its own
+        assert "This file is empty" in (said.text or "")  # a message of its own
         assert "How did today's session go?" in (asked.text or "")  # then the question again
 
 
@@ -303,7 +328,7 @@ async def test_a_newcomer_is_pointed_to_start(double, db, clock):
 async def test_the_summary_in_the_runners_language(double, db, clock):
     chat = Chat(double, 7710, language="de")
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         replies = await send_file(chat, gpx_file(walk_run()), "lauf.gpx", count=2)
         assert "4,8 km" in replies[0].text  # German decimal comma, through Babel
 
@@ -314,7 +339,7 @@ async def test_the_measured_cadence_replaces_the_generic_cue(double, db, clock):
 
     chat = Chat(double, 7711)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         await send_file(chat, fit_file(walk_run()), "run.fit", count=2)
         assert (await _runner(db, 7711)).cadence_spm == 164
         await _planned_run_day(db, clock, 7711)
@@ -381,7 +406,7 @@ async def test_migration_0008_down_and_up_keeps_every_checkin(db):
 async def test_delete_removes_the_recordings(double, db, clock):
     chat = Chat(double, 7712)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         await send_file(chat, fit_file(walk_run()), "run.fit", count=2)
         assert len((await _stored(db))[1]) == 1
         await chat.say("/delete")
@@ -394,7 +419,7 @@ async def test_a_file_sent_during_a_reassessment_keeps_it_and_waits_for_the_chec
 ):
     chat = Chat(double, 7711)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         clock.advance(hours=3)
         await chat.say("/reassess")
         before = await _conversation(db, 7711)
@@ -423,7 +448,7 @@ async def test_a_walk_uploaded_on_a_run_day_is_a_shorter_session_not_a_green_one
 
     chat = Chat(double, 7712)
     async with running_bot(double, db, clock=clock):
-        await onboard(chat)
+        await onboard_at(chat, db)
         async with db.session() as session:  # at the walk/run stage (as progression would be)
             query = select(Runner).where(Runner.telegram_user_id == 7712)
             runner = (await session.execute(query)).scalar_one()

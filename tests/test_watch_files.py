@@ -109,33 +109,49 @@ def test_empty_file(fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_cut_short_file_is_corrupt(fmt: str) -> None:
+def test_a_file_cut_short_keeps_what_came_before_the_cut(fmt: str) -> None:
+    """A download or an export stopped half-way: the first half of the run is read, and
+    the summary says the file was cut."""
     data = WRITERS[fmt](continuous(20))
-    with pytest.raises(af.Unreadable) as bad:
-        af.read(data[: len(data) // 2], f"x.{fmt}")
-    assert bad.value.reason == af.CORRUPT
-
-
-def test_a_fit_file_with_one_byte_changed_fails_its_crc() -> None:
-    data = bytearray(fit_file(continuous(20)))
-    data[len(data) // 2] ^= 0x55
-    with pytest.raises(af.Unreadable) as bad:
-        af.read(bytes(data), "x.fit")
-    assert bad.value.reason == af.CORRUPT
+    a = af.read(data[: len(data) // 2], f"x.{fmt}")
+    assert a.cut
+    assert 8 <= a.minutes <= 11 and a.running_minutes == a.minutes
+    assert a.start == START
+    assert not af.read(data, f"x.{fmt}").cut
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_a_recording_with_no_movement_is_empty(fmt: str) -> None:
+def test_a_file_cut_before_any_record_is_corrupt(fmt: str) -> None:
+    data = WRITERS[fmt](continuous(20))
+    point = {"fit": b"", "gpx": b"<trkpt", "tcx": b"Trackpoint>"}[fmt]
+    cut = data.index(point) + 20 if point else 60
+    with pytest.raises(af.Unreadable) as bad:
+        af.read(data[:cut], f"x.{fmt}")
+    assert bad.value.reason == af.CORRUPT
+
+
+def test_a_fit_file_with_one_byte_changed_keeps_its_records_and_says_so() -> None:
+    """The checksum fails at the end: every record before it was read, and the summary says
+    the file was damaged (never a silent half-read)."""
+    data = bytearray(fit_file(continuous(20)))
+    data[len(data) // 2] ^= 0x55
+    a = af.read(bytes(data), "x.fit")
+    assert a.cut
+    assert a.minutes == 20 and a.running_minutes == 20
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_recording_with_no_movement_is_too_short(fmt: str) -> None:
     with pytest.raises(af.Unreadable) as bad:
         af.read(WRITERS[fmt]([Part(600, 0.0)]), f"x.{fmt}")
-    assert bad.value.reason == af.EMPTY
+    assert bad.value.reason == af.TOO_SHORT
 
 
-def test_a_gpx_route_without_times_is_empty() -> None:
+def test_a_gpx_route_without_times_has_no_times() -> None:
     data = gpx_file(continuous(10)).replace(b"<time>", b"<!-- ").replace(b"</time>", b" -->")
     with pytest.raises(af.Unreadable) as bad:
         af.read(data, "route.gpx")
-    assert bad.value.reason == af.EMPTY
+    assert bad.value.reason == af.NO_TIMES
 
 
 @pytest.mark.parametrize(
