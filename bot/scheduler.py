@@ -49,6 +49,7 @@ from conversations.prompts import (
     NUDGE,
     WEEKLY,
     WELCOME_BACK,
+    missed_a_session,
 )
 from conversations.prompts import (
     compose as default_compose,
@@ -59,6 +60,7 @@ from storage import outbox, schedule
 from storage import runners as runner_store
 from storage.delivery import DROPPED, PENDING, UNCERTAIN
 from storage.models import CareEventRow, Runner
+from storage.records import MEASURED_OUTCOMES
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ JOB_NAME = "runcoach-scheduler-tick"
 Compose = Callable[[Ctx, list[str]], Awaitable[None]]
 
 NUDGE_AFTER_DAYS = 3  # no check-in for this many days → a nudge, at most one per this period
-RAN = ("done", "shorter")  # check-in outcomes that earn a morning-after check
+RAN = MEASURED_OUTCOMES  # check-in outcomes that earn a morning-after check (over too)
 MAX_ATTEMPTS = 5  # sends of one delivery that failed transiently before it counts as failed
 RETRY_DELAY = timedelta(minutes=5)  # a runner whose claim raised is looked at again then
 PROMPTS, CARE = schedule.PROMPTS, care_store.CARE  # what the scheduler delivers
@@ -338,8 +340,12 @@ class Scheduler:
             if day is not None:
                 quiet_since.append(day)
         quiet = today - max(quiet_since) >= timedelta(days=NUDGE_AFTER_DAYS)
-        if quiet and not await schedule.has_delivery(
-            session, runner.id, NUDGE, today - timedelta(days=NUDGE_AFTER_DAYS - 1), today
+        if (
+            quiet
+            and not await schedule.has_delivery(
+                session, runner.id, NUDGE, today - timedelta(days=NUDGE_AFTER_DAYS - 1), today
+            )
+            and await missed_a_session(session, runner, today, max(quiet_since))
         ):
             kinds.append(NUDGE)
         return kinds
@@ -441,12 +447,9 @@ class Scheduler:
             await delivery_store.finish(
                 session, job.what, job.ids, status, self.now(), sent.message_id
             )
-            for out, message_id in zip(job.outs, sent.message_ids, strict=False):
-                if out.question_version is not None and job.what is PROMPTS:
-                    # the 07:00 message that opened a conversation carries its question
-                    await outbox.record_question(
-                        session, job.runner_id, out.question_version, message_id
-                    )
+            for out, mid in zip(job.outs, sent.message_ids, strict=False):
+                if out.question_version is not None and job.what is PROMPTS:  # opened a flow
+                    await outbox.record_question(session, job.runner_id, out.question_version, mid)
             if sent.result is Result.BLOCKED:
                 await schedule.block(session, job.runner_id)
 

@@ -23,9 +23,11 @@ from conversations import (  # noqa: F401  (imported for what they register)
     router,
     settings,
     today,
+    watch_guide,
 )
 
 # What must happen after a flow acted, and who does it.
 events.subscribe(events.DecisionTaken, care_messages.note_decision)  # the care team's alert
 events.subscribe(events.RedFlagsReported, care_messages.alert_red_flags)
+events.subscribe(events.SessionOverPlan, care_messages.alert_overrun)  # a load spike
 events.subscribe(events.DataDeleting, careteam.forget)  # links both ways; the other side told

@@ -1,6 +1,7 @@
 """What a care-team member reads without asking: an alert when a runner they follow reports
-a red flag, steps back for pain or is advised a clinician review, and the Monday summary (the
-chart and the one-glance lines). The scheduler sends them (bot/scheduler.py); the alerts are
+a red flag, steps back for pain, is advised a clinician review or runs well over the plan
+(a watch measured it), and the Monday summary (the chart and the one-glance lines). The
+scheduler sends them (bot/scheduler.py); the alerts are
 recorded here, in the runner's transaction, as subscribers of the runner's events
 (conversations/bootstrap.py).
 """
@@ -12,10 +13,10 @@ from datetime import date, timedelta
 
 from conversations.actions import data
 from conversations.context import Ctx, Out
-from conversations.events import DecisionTaken, RedFlagsReported
+from conversations.events import DecisionTaken, RedFlagsReported, SessionOverPlan
 from conversations.view import plan_status
 from locales import N_, N_plural
-from progression import Action, ReasonCode, RedFlag
+from progression import Action, ReasonCode, RedFlag, SessionKind
 from reports import labels, reasons
 from reports.charts import render_progress_chart
 from reports.report_input import ReportInput
@@ -28,8 +29,10 @@ from storage.schedule import zone_of
 
 MEMBER = "cm"  # a member's buttons: a|cm|<op>.<runner id>[.<n>] (conversations/patients.py)
 
-# alert kinds (care_events.kind)
-RED_FLAG, STEP_BACK, ESCALATION = "red_flag", "step_back", "escalation"
+# alert kinds (care_events.kind); REVIEW: escalation while the member holds or caps the plan
+RED_FLAG, STEP_BACK, ESCALATION, REVIEW = "red_flag", "step_back", "escalation", "review"
+ESCALATIONS = {ReasonCode.CLINICIAN_REVIEW_ADVISED: ESCALATION, ReasonCode.CARE_TEAM_REVIEW: REVIEW}
+OVERRUN = "overrun"  # a session measured well over the plan
 PAIN_STEP_BACKS = frozenset(
     {
         ReasonCode.SHARP_OR_LIMP,
@@ -138,14 +141,12 @@ async def note_decision(ctx: Ctx, event: DecisionTaken) -> None:
                 )
                 break
     for r in decision.reasons:
-        if (
-            r.code is ReasonCode.CLINICIAN_REVIEW_ADVISED
-            and ReasonCode.CLINICIAN_REVIEW_ADVISED.value not in previous
-        ):
+        kind = ESCALATIONS.get(r.code)
+        if kind is not None and r.code.value not in previous:
             await store.add_event(
                 ctx.session,
                 ctx.runner.id,
-                ESCALATION,
+                kind,
                 ctx.today,
                 {"code": r.code.value, "values": r.as_dict()},
             )
@@ -154,6 +155,66 @@ async def note_decision(ctx: Ctx, event: DecisionTaken) -> None:
 async def alert_red_flags(ctx: Ctx, event: RedFlagsReported) -> None:
     """Queue a red-flag alert for the runner's care team."""
     await _red_flag_event(ctx, event.flags)
+
+
+async def alert_overrun(ctx: Ctx, event: SessionOverPlan) -> None:
+    """Queue an alert for the runner's care team: a session measured well over the plan
+    (once a day)."""
+    await store.add_event(
+        ctx.session,
+        ctx.runner.id,
+        OVERRUN,
+        event.day,
+        {
+            "planned_kind": event.planned_kind,
+            "planned_minutes": event.planned_minutes,
+            "planned_running": event.planned_running,
+            "minutes": event.minutes,
+            "running": event.running,
+            "distance_m": round(event.distance_m),
+        },
+    )
+
+
+def kind_name(ctx: Ctx, kind: str) -> str:
+    """A session kind's name ("Brisk walk"), or the code when it is not one."""
+    try:
+        return ctx._(labels.KINDS[SessionKind(kind)])
+    except (ValueError, KeyError):
+        return kind or "–"
+
+
+def overrun_text(ctx: Ctx, who: str, detail: dict[str, object]) -> str:
+    """What a member reads about a session well over the plan (``ctx`` is the member's)."""
+    tr = ctx.tr
+
+    def n(key: str) -> int:
+        value = detail.get(key)
+        return int(value) if isinstance(value, int | float) else 0
+
+    measured = ctx._(
+        "{name}'s watch measured {running} min of running in a {minutes}-minute session"
+    ).format(name=who, running=tr.number(n("running")), minutes=tr.number(n("minutes")))
+    if n("distance_m") >= 50:
+        km = ctx._("{km} km").format(km=tr.number(round(n("distance_m") / 1000, 1)))
+        measured += f" ({km})"
+    kind = kind_name(ctx, str(detail.get("planned_kind") or ""))
+    if n("planned_running"):
+        planned = ctx._("The plan for that day: {kind}, {running} min of running.").format(
+            kind=kind, running=tr.number(n("planned_running"))
+        )
+    else:
+        planned = ctx._("The plan for that day: {kind}, no running.").format(kind=kind)
+    return (
+        measured
+        + ". "
+        + planned
+        + " "
+        + ctx._(
+            "They have been told why it matters; the plan keeps their level until the morning "
+            "after is settled."
+        )
+    )
 
 
 async def _red_flag_event(ctx: Ctx, flags: frozenset[RedFlag]) -> None:
@@ -178,9 +239,16 @@ def alert_text(ctx: Ctx, link: CareLinkRow, kind: str, day: date, detail: dict[s
             "{name} reported: {flags}. Their plan is stopped until a clinician has examined "
             "them; you can record your clearance from /patients."
         ).format(name=who, flags=flags or ctx._("a warning sign"))
+    elif kind == OVERRUN:
+        head = ctx._("Well over the plan: {name}, {date}").format(name=who, date=when)
+        body = overrun_text(ctx, who, detail)
     elif kind == STEP_BACK:
         head = ctx._("Step back: {name}, {date}").format(name=who, date=when)
         body = member_words(ctx, who, detail)
+    elif kind == REVIEW:
+        values = detail.get("values")
+        head = ctx._("Please review: {name}, {date}").format(name=who, date=when)
+        body = review_text(ctx, who, values if isinstance(values, dict) else {})
     else:
         head = ctx._("Clinician review advised: {name}, {date}").format(name=who, date=when)
         body = member_words(ctx, who, detail)
@@ -247,6 +315,29 @@ def member_words(ctx: Ctx, who: str, detail: dict[str, object]) -> str:
         return text.format(name=who, **safe)
     except (KeyError, IndexError):
         return reasons.reason(ctx, code, given)
+
+
+def review_text(ctx: Ctx, who: str, values: dict[str, object]) -> str:
+    """Why a member who holds or caps the plan is asked to review it: the runner was not
+    sent to another clinician."""
+    days = int(str(values.get("days") or 0))
+    if values.get("why") == "step_backs":
+        n = int(str(values.get("step_backs") or 0))
+        what = ctx.n_(
+            "{name} had to step back {n} time in {days} days.",
+            "{name} had to step back {n} times in {days} days.",
+            n,
+        ).format(name=who, n=ctx.tr.number(n), days=ctx.tr.number(days))
+    else:
+        what = ctx.n_(
+            "{name} has not moved up for {days} day.",
+            "{name} has not moved up for {days} days.",
+            days,
+        ).format(name=who, days=ctx.tr.number(days))
+    return what + " " + ctx._(
+        "As you hold or cap their plan, I told them their care team would look at it rather "
+        "than sending them to another clinician."
+    )
 
 
 def alert_out(ctx: Ctx, link: CareLinkRow, kind: str, day: date, detail: dict[str, object]) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
-from conversations import decisions, engine, view
+from conversations import decisions, engine, overrun, view
 from conversations.actions import action, command
 from conversations.common import SKIP, SWELLING_OPTIONS, optional, optional_text, skip_row
 from conversations.context import Ctx
@@ -29,7 +29,16 @@ from conversations.engine import (
     yes_no,
 )
 from locales import N_
-from progression import CheckIn, Outcome, Prescription, SessionKind, Swelling, decide, plan_week
+from progression import (
+    CheckIn,
+    Outcome,
+    Prescription,
+    SessionKind,
+    Swelling,
+    decide,
+    over_plan,
+    plan_week,
+)
 from reports.plan import decision_text, session_line
 from storage import records
 from storage.models import ActivityFileRow
@@ -137,11 +146,14 @@ def _ask_minutes(ctx: Ctx, answers: Answers) -> str:
     return ctx._("How many minutes did the whole session take?")
 
 
+# what a runner can say about a session; "over" is only ever measured (a recording)
+TOLD = (Outcome.DONE, Outcome.SHORTER, Outcome.CROSS, Outcome.SKIPPED)
+
 STEPS: tuple[Step, ...] = (
     Step(
         "outcome",
         _ask_outcome,
-        choice(*Outcome, RESTED),
+        choice(*TOLD, RESTED),
         _outcome_options,
         skip_if=_measured,
     ),
@@ -279,10 +291,13 @@ DONE_SHARE = 0.9  # measured at least this share of the planned minutes (and run
 
 
 def measured_outcome(measured: Answers, planned: Prescription) -> Outcome:
-    """Done as planned only when the recordings measured the session: at least 90 % of its
-    minutes and of its running minutes (a walk or a cut-short run on a run day is a shorter
-    session, never a green one for progression)."""
+    """Well over the plan (progression.over_plan: its own outcome, never "done"); done as
+    planned only when the recordings measured the session: at least 90 % of its minutes and
+    of its running minutes (a walk or a cut-short run on a run day is a shorter session,
+    never a green one for progression)."""
     minutes, running = int(measured["minutes"]), int(measured["running_minutes"])
+    if over_plan(planned, running):
+        return Outcome.OVER
     enough = minutes >= DONE_SHARE * planned.total_minutes
     ran = planned.running_minutes == 0 or running >= DONE_SHARE * planned.running_minutes
     return Outcome.DONE if enough and ran else Outcome.SHORTER
@@ -323,6 +338,8 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
         answers = {**answers, **measured_answers(recordings)}
         if answers.get("outcome") == Outcome.DONE.value:  # "as planned", as measured
             answers["outcome"] = measured_outcome(answers, planned).value
+        elif over_plan(planned, int(answers["running_minutes"])):  # "did less", it says
+            answers["outcome"] = Outcome.OVER.value
     checkin = checkin_from(answers, ctx, planned)
     not_asked = [key for key in records.NOT_ASKABLE if answers.get(key) is None]
     row = await records.add_checkin(
@@ -335,7 +352,13 @@ async def finish(ctx: Ctx, answers: Answers) -> None:
     new_escalation = decisions.escalation_is_new(decision, before)
     await decisions.remember(ctx, decision)
     lines = [ctx._("Thanks, your check-in is saved.")]
-    if recordings and row.measured_minutes is not None and row.outcome in (
+    if checkin.outcome is Outcome.OVER:  # never "counted as measured" alone
+        distance = row.distance_m or 0.0
+        await overrun.publish(ctx, day, planned, row.minutes, row.running_minutes or 0, distance)
+        lines.append(
+            await overrun.words(ctx, planned, row.minutes, row.running_minutes or 0, distance)
+        )
+    elif recordings and row.measured_minutes is not None and row.outcome in (
         records.MEASURED_OUTCOMES
     ):
         lines.append(

@@ -258,6 +258,7 @@ def ask_language(ctx: Ctx) -> None:
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("today", N_("Today's session")),
     ("checkin", N_("Check in after a run")),
+    ("watch", N_("Send a run from your watch or phone")),
     ("plan", N_("The next 7 days")),
     ("why", N_("Why this session")),
     ("reassess", N_("Weekly reassessment")),

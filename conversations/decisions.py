@@ -26,10 +26,11 @@ def new_events(decision: Decision, history: History) -> frozenset[tuple[ReasonCo
 
 
 def escalation_is_new(decision: Decision, history: History) -> bool:
-    """Whether the decision advises a clinician review that the last stored one did not."""
-    if not decision.has(ReasonCode.CLINICIAN_REVIEW_ADVISED):
-        return False
-    return not history.past or ReasonCode.CLINICIAN_REVIEW_ADVISED not in history.past[-1].codes
+    """Whether the decision advises a review (a clinician's, or the care team's while a member
+    holds or caps the plan) that the last stored one did not."""
+    codes = (ReasonCode.CLINICIAN_REVIEW_ADVISED, ReasonCode.CARE_TEAM_REVIEW)
+    new = [c for c in codes if decision.has(c)]
+    return bool(new) and (not history.past or new[0] not in history.past[-1].codes)
 
 
 async def current(ctx: Ctx) -> tuple[Decision, History]:
@@ -46,23 +47,28 @@ async def current(ctx: Ctx) -> tuple[Decision, History]:
         or decision.action is Action.REFER
         or new_events(decision, history)
     ):
-        changed = decision.level != ctx.runner.level
         await remember(ctx, decision)
-        history = replace(
-            history,
-            level=decision.level,
-            level_since=ctx.today if changed else history.level_since,
-            level_changes=(
-                (*history.level_changes, LevelChange(ctx.today, decision.level, decision.action))
-                if changed
-                else history.level_changes
-            ),
-            past=(
-                *history.past,
-                PastDecision.of(ctx.today, decision.action, decision.level, decision.reasons),
-            ),
-        )
+        history = stored(history, decision, ctx.today)
     return decision, history
+
+
+def stored(history: History, decision: Decision, today: date) -> History:
+    """The history as it stands once ``decision`` is stored on ``today``."""
+    changed = decision.level != history.level
+    return replace(
+        history,
+        level=decision.level,
+        level_since=today if changed else history.level_since,
+        level_changes=(
+            (*history.level_changes, LevelChange(today, decision.level, decision.action))
+            if changed
+            else history.level_changes
+        ),
+        past=(
+            *history.past,
+            PastDecision.of(today, decision.action, decision.level, decision.reasons),
+        ),
+    )
 
 
 async def resting(ctx: Ctx) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 from conversations.context import Ctx
@@ -32,6 +33,20 @@ class RedFlagsReported:
     """The runner reported warning signs (onboarding's screen or the weekly re-screen)."""
 
     flags: frozenset[RedFlag]
+
+
+@dataclass(frozen=True)
+class SessionOverPlan:
+    """A session a recording measured well over the plan (progression.over_plan): the care
+    team is alerted. ``planned_kind`` is the session kind planned that day."""
+
+    day: date
+    planned_kind: str
+    planned_minutes: int
+    planned_running: int
+    minutes: int
+    running: int
+    distance_m: float
 
 
 @dataclass(frozen=True)

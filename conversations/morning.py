@@ -154,7 +154,7 @@ FLOW = engine.register(Flow(name="morning", title=N_("Morning check"), steps=STE
 async def last_run_day(session: AsyncSession, runner_id: int, before: date) -> date | None:
     """The most recent session day before ``before`` (within four weeks)."""
     rows = await records.checkins_between(session, runner_id, before - timedelta(days=28), before)
-    runs = [r.day for r in rows if r.outcome in ("done", "shorter") and r.day < before]
+    runs = [r.day for r in rows if r.outcome in records.MEASURED_OUTCOMES and r.day < before]
     return max(runs) if runs else None
 
 

@@ -19,6 +19,7 @@ from conversations import engine
 from conversations.actions import data
 from conversations.context import Ctx
 from conversations.decisions import current as current_decision
+from conversations.decisions import stored
 from locales import N_
 from progression import Action, Decision, History, ReasonCode, decide, plan_week
 from reports import plan as words_of_plan
@@ -32,6 +33,15 @@ from storage import records
 from storage.models import Runner
 
 Rows = list[list[tuple[str, str]]]
+# reasons today's session states above it: the care team's hold or cap while it stands, and
+# the step back a gap without running brought today
+STANDING = (
+    ReasonCode.CARE_TEAM_HOLD,
+    ReasonCode.STAGE_CAP,
+    ReasonCode.GAP_7_DAYS,
+    ReasonCode.GAP_14_DAYS,
+    ReasonCode.GAP_28_DAYS,
+)
 REASSESS_DUE = "reassess_due"  # ctx.extra: the plan waits for a reassessment: offer it now
 
 
@@ -62,6 +72,11 @@ def build(
     status = status_of(runner, history)
     running = decision is not None and history is not None and status in (ACTIVE, HELD, CAPPED)
     week = plan_week(history, today, decision) if running else ()  # type: ignore[arg-type]
+    ahead = None
+    if running and decision is not None and history is not None:
+        ahead = moves_up_by_then(history, today, decision, stored_already=previous_level is None)
+        if ahead is not None:
+            week = plan_week(stored(history, decision, today), today, ahead)
     return PlanView(
         today=today,
         status=status,
@@ -73,7 +88,23 @@ def build(
         paused_until=runner.paused_until,
         stage_cap=history.stage_cap if history is not None else None,
         new_escalation=new_escalation,
+        ahead=ahead,
     )
+
+
+def moves_up_by_then(
+    history: History, today: date, decision: Decision, *, stored_already: bool
+) -> Decision | None:
+    """A hold that ends before the next session (48 hours after warning pain, two level-ups
+    in a week): the decision that day will move up, so the plan says so now (and the day's
+    own screens then say the same). None when nothing changes by the session's day."""
+    if decision.action is not Action.REPEAT or decision.session_date <= today:
+        return None
+    then = history if stored_already else stored(history, decision, today)
+    ahead = decide(then, decision.session_date)
+    if ahead.action is Action.PROGRESS and ahead.session_date == decision.session_date:
+        return ahead
+    return None
 
 
 async def current(ctx: Ctx) -> PlanView:
@@ -241,8 +272,8 @@ def session_text(ctx: Ctx, view: PlanView) -> str:
         lines.append(
             "<i>" + reason(ctx, ReasonCode.CLINICIAN_REVIEW_ADVISED.value, {}) + "</i>"
         )
-    for r in decision.reasons:  # the care team's hold or stage cap, while it stands
-        if r.code in (ReasonCode.CARE_TEAM_HOLD, ReasonCode.STAGE_CAP):
+    for r in decision.reasons:  # the care team's hold or stage cap; a gap acted on today
+        if r.code in STANDING:
             lines.append("<i>" + reason(ctx, r.code.value, r.as_dict()) + "</i>")
     ctx.extra[REASSESS_DUE] = decision.has(ReasonCode.REASSESSMENT_NEEDED)
     if ctx.extra[REASSESS_DUE]:

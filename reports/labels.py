@@ -132,6 +132,7 @@ OUTCOMES: Mapping[str, str] = {
     "shorter": N_("Shorter session"),
     "skipped": N_("Session skipped"),
     "cross": N_("Cross-training"),
+    "over": N_("Well over the plan"),
 }
 SWELLING: Mapping[str, str] = {
     "none": N_("no swelling"),

@@ -68,6 +68,9 @@ class PlanView:
     paused_until: date | None = None
     stage_cap: int | None = None
     new_escalation: bool = False  # a clinician review is advised for the first time
+    # the decision the next session's day will take when a hold ends before it (the plan
+    # moves up then, and says so now)
+    ahead: Decision | None = None
 
     @classmethod
     def of(cls, decision: Decision, today: date, pain: PainRule, **more: object) -> PlanView:
@@ -87,7 +90,7 @@ class PlanView:
     def next_session(self) -> DayPlan | None:
         """The decision's session, as the week plans it (None: no session until the next
         decision, e.g. a rest)."""
-        d = self.decision
+        d = self.ahead or self.decision
         if d is None or d.action in (Action.REST, Action.REFER):
             return None
         for day in self.week:
@@ -167,6 +170,9 @@ SESSION_NOTES: tuple[ReasonCode, ...] = (
     ReasonCode.WEEKLY_MINUTES_CAP,
 )
 _RANK = {code: i for i, code in enumerate(PRECEDENCE)}
+# A clinician review advised (or, while the care team holds or caps, their review asked):
+# said apart, once, when it first appears.
+REVIEWS = (ReasonCode.CLINICIAN_REVIEW_ADVISED, ReasonCode.CARE_TEAM_REVIEW)
 
 NOT_TESTED_YET = N_(
     "The ready-to-run tests are not done yet: the weekly reassessment (/reassess) takes them."
@@ -180,7 +186,7 @@ def ranked(reasons: Sequence[Reason]) -> list[Reason]:
     seen: set[ReasonCode] = set()
     out: list[Reason] = []
     for r in sorted(reasons, key=lambda r: _RANK.get(r.code, len(_RANK))):
-        if r.code in SESSION_NOTES or r.code is ReasonCode.CLINICIAN_REVIEW_ADVISED:
+        if r.code in SESSION_NOTES or r.code in REVIEWS:
             continue
         if r.code in seen:
             continue
@@ -317,9 +323,10 @@ def decision_text(
     before = view.previous_level
     if where or (before is not None and LADDER[before].stage != d.stage):
         lines.append(where_text(ctx, view))
-    if escalation and d.has(ReasonCode.CLINICIAN_REVIEW_ADVISED):
-        r = next(r for r in d.reasons if r.code is ReasonCode.CLINICIAN_REVIEW_ADVISED)
-        lines.append("<i>" + reason(ctx, r.code.value, r.as_dict()) + "</i>")
+    for r in d.reasons:
+        if escalation and r.code in REVIEWS:
+            lines.append("<i>" + reason(ctx, r.code.value, r.as_dict()) + "</i>")
+            break
     nxt = view.next_session
     if nxt is None:  # a rest: no session until it settles
         rest = d.prescription
@@ -329,6 +336,8 @@ def decision_text(
         lines.append("")
         lines.append("<b>" + session_line(ctx, nxt) + "</b>")
         note = session_note(ctx, d)
+        if view.ahead is not None:
+            note = ctx._("By then the hold has passed: you move up a level.")
         if note:
             lines.append("<i>" + note + "</i>")
         lines.append(prescription(ctx, nxt.prescription, pain=view.pain, title=False))

@@ -29,6 +29,10 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
     ReasonCode.REST_OR_DAILY_PAIN: N_(
         "You still have pain at rest or in daily activities, so we protect the injury first."
     ),
+    ReasonCode.REST_PAIN_SETTLED: N_(
+        "The pain at rest and in daily life has settled, so you go back to your training, a "
+        "little lower than before."
+    ),
     ReasonCode.RED_FLAG: N_("You reported a warning sign that a clinician should check."),
     ReasonCode.RED_FLAG_CLEARED: N_("A clinician has cleared you, so the plan restarts gently."),
     ReasonCode.BONE_STRESS_SUSPECTED: N_(
@@ -63,10 +67,21 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
         "Pain or stiffness had not settled by the next morning, so we take half a step back."
     ),
     ReasonCode.WORSE_ON_WAKING: N_(
-        "You woke up worse than before the session, so we drop one level."
+        "You woke up worse than before the session, so we take half a step back."
+    ),
+    ReasonCode.NOT_SETTLED_AFTER_48H: N_(
+        "Two days after the session it still has not settled, so we drop one level."
+    ),
+    ReasonCode.SESSION_OVER_PLAN: N_(
+        "Your session of {day} went well over the plan ({running} min of running), so no "
+        "step up until the morning after it shows that it settled."
     ),
     ReasonCode.MORNING_CHECK_PENDING: N_(
         "I'm waiting for your morning check before deciding the next step."
+    ),
+    ReasonCode.MORNING_CHECK_MISSING: N_(
+        "No morning check came after your session on {day}, so this step up goes by the "
+        "sessions before it. Tell me if that one left you sore."
     ),
     ReasonCode.SWELLING_72H: (
         "days",
@@ -76,7 +91,8 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
         ),
     ),
     ReasonCode.NIGHT_PAIN: N_(
-        "Pain at night means full rest until it is gone; then we restart lower."
+        "Pain that wakes you at night can mean a bone stress injury, so a clinician needs to "
+        "check it before you run again."
     ),
     ReasonCode.NIGHT_PAIN_RESOLVED: N_("The night pain has gone, so we restart gently."),
     ReasonCode.WORSENING_TREND: N_(
@@ -177,6 +193,10 @@ REASONS: Mapping[ReasonCode, str | tuple[str, tuple[str, str]]] = {
     ),
     ReasonCode.STAGE_CAP: N_(
         "Your care team has capped the plan at stage {stage} for now."
+    ),
+    ReasonCode.CARE_TEAM_REVIEW: N_(
+        "Your care team follows your plan, so I've let them know how it is going: talk it "
+        "over with them."
     ),
 }
 

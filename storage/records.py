@@ -340,7 +340,7 @@ async def last_run_day(session: AsyncSession, runner_id: int) -> date | None:
     result = await session.execute(
         select(func.max(CheckInRow.day)).where(
             CheckInRow.runner_id == runner_id,
-            CheckInRow.outcome.in_((Outcome.DONE.value, Outcome.SHORTER.value)),
+            CheckInRow.outcome.in_(MEASURED_OUTCOMES),
             ran,
         )
     )
@@ -431,15 +431,17 @@ def _weighted(pairs: Sequence[tuple[int | None, int]]) -> int | None:
     return round(sum(value * weight for value, weight in known) / total) if total else None
 
 
-MEASURED_OUTCOMES = (Outcome.DONE.value, Outcome.SHORTER.value)
+# a session on foot: measured recordings replace its minutes; it earns a morning check
+MEASURED_OUTCOMES = (Outcome.DONE.value, Outcome.SHORTER.value, Outcome.OVER.value)
 
 
 async def attach_activities(
     session: AsyncSession, checkin: CheckInRow, files: Sequence[ActivityFileRow]
-) -> None:
+) -> tuple[int, int] | None:
     """Add recordings to a check-in: its measured minutes, distance, cadence and heart rate
     become those of all its recordings together. A session done or cut short then counts
-    for the minutes measured (the whole session and the running in it)."""
+    for the minutes measured (the whole session and the running in it). Returns the minutes
+    and running minutes all its recordings measured."""
     await session.flush()  # the check-in's id
     for f in files:
         f.checkin_id = checkin.id
@@ -449,16 +451,24 @@ async def attach_activities(
     )
     linked = list(result.scalars())
     if not linked:
-        return
+        return None
     elapsed = sum(f.elapsed_s for f in linked)
     running = sum(f.running_s for f in linked)
-    checkin.measured_minutes = max(1, round(elapsed / 60))
+    minutes = max(1, round(elapsed / 60))
+    checkin.measured_minutes = minutes
     checkin.distance_m = sum(f.distance_m for f in linked)
     checkin.cadence_spm = _weighted([(f.cadence_spm, f.running_s) for f in linked])
     checkin.avg_hr = _weighted([(f.avg_hr, f.moving_s) for f in linked])
+    measured = (minutes, min(minutes, round(running / 60)))
     if checkin.outcome in MEASURED_OUTCOMES:
-        checkin.minutes = checkin.measured_minutes
-        checkin.running_minutes = min(checkin.minutes, round(running / 60))
+        checkin.minutes, checkin.running_minutes = measured
+    return measured
+
+
+def mark_over(checkin: CheckInRow, minutes: int, running: int) -> None:
+    """The check-in's session was measured well over the plan: it counts as measured."""
+    checkin.outcome = Outcome.OVER.value
+    checkin.minutes, checkin.running_minutes = minutes, running
 
 
 # ---------------------------------------------------------------- what the plan said (issue 22)

@@ -59,6 +59,8 @@ _DOUBLE_STOP = re.compile(r"\w\.(?:</[a-z]+>)*\.(?!\.)")  # "2026 г.." (an elli
 # Names and units read the same in every language: they break a run of English words.
 NAMES_AND_UNITS = frozenset(
     {"runcoach", "rpe", "utc", "gmt", "csv", "pdf", "cm", "km", "min", "s", "h", "l", "r"}
+    # the watch apps, their web addresses and the file formats (the export guide)
+    | {"garmin", "polar", "suunto", "strava", "coros", "healthfit", "com", "fit", "gpx", "tcx"}
 )
 
 
@@ -284,6 +286,7 @@ async def watch_screens(r: Renderer, *, today_done: bool) -> None:
     if today_done:
         for problem in (*watch.PROBLEMS,):
             await send(f"file: {problem}", upload(problem=problem))
+        await watch_guide_and_overrun(r, start)
         await send("file: future", read(fit_file(continuous(20), start + timedelta(days=3)), "f"))
         await send("file: too old", read(fit_file(continuous(20), start - timedelta(days=9)), "o"))
         await send("file: added", read(fit_file(walk_run(), start), "a" * 64))
@@ -293,6 +296,46 @@ async def watch_screens(r: Renderer, *, today_done: bool) -> None:
     await send("file: a new check-in", yesterday)
     await r.walk("common")
     await send("file: again", yesterday)
+
+
+async def watch_guide_and_overrun(r: Renderer, start: Any) -> None:
+    """The guide to getting a file (each app), files read with a note (damaged, cut, more
+    than one sport), and a session well over the plan (issue 25)."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from activities import reader as activity_files
+    from conversations import watch, watch_guide
+    from tests.watch_files import continuous, fit_file
+
+    await r.say("/watch")
+    for key, _name, _steps in watch_guide.APPS:
+        await r.press(f"a|wg|{key}")
+    await r.press("a|wg|")
+    base = activity_files.read(fit_file(continuous(20), start - timedelta(days=2)), "run.fit")
+    notes = {
+        "damaged, counted from the summary": replace(base, cut=True, from_totals=True, kept_s=300),
+        "cut": replace(base, cut=True, kept_s=600, elapsed_s=600),
+        "more than one sport": replace(base, left_out=("swimming",)),
+    }
+    for i, (name, activity) in enumerate(notes.items()):
+        day_before = replace(activity, start=activity.start - timedelta(hours=i))
+        await r.act(f"file: {name}",
+                    lambda ctx, a=day_before, n=i: watch.received(
+                        ctx, watch.Upload(activity=a, sha256=f"n{n}" * 32)))
+        await r.say("/cancel")
+    undated = replace(base, dated=False, from_label=True)
+    await r.act("file: no date",
+                lambda ctx: watch.received(ctx, watch.Upload(activity=undated, sha256="u" * 64)))
+    await r.walk("common")  # the day: counted, then the check-in it opens
+    await r.say("/cancel")
+    await r.say("/checkin")
+    await r.act("file: no date, mid-question",
+                lambda ctx: watch.received(ctx, watch.Upload(activity=undated, sha256="v" * 64)))
+    await r.say("/cancel")
+    over = activity_files.read(fit_file(continuous(60), start - timedelta(hours=2)), "run.fit")
+    await r.act("file: well over the plan",
+                lambda ctx: watch.received(ctx, watch.Upload(activity=over, sha256="e" * 64)))
 
 
 async def watch_during_a_conversation(r: Renderer) -> None:
@@ -396,6 +439,16 @@ async def _alerts(ctx: Ctx) -> None:
         (
             careteam.ESCALATION,
             {"code": "clinician_review_advised", "values": {"why": "no_progress", "days": 42}},
+        ),
+        (
+            careteam.OVERRUN,
+            {"planned_kind": "walk", "planned_minutes": 30, "planned_running": 0,
+             "minutes": 47, "running": 44, "distance_m": 9008},
+        ),
+        (
+            careteam.OVERRUN,
+            {"planned_kind": "walk_run", "planned_minutes": 35, "planned_running": 6,
+             "minutes": 35, "running": 30, "distance_m": 5000},
         ),
     ):
         careteam.alert_out(ctx, link, kind, ctx.today, detail)
