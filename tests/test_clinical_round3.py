@@ -72,7 +72,9 @@ async def test_after_43_days_today_names_the_gap_and_offers_the_reassessment(
            "walk/run intervals and a reassessment." in text
     assert "send /reassess" in text
     assert "Start reassessment" in _labels(today)
-    assert "No running today." in text  # the day of a step back, then the walk/run entry
+    # the day of a step back is no session; the walk/run entry is the next session
+    assert "No session today" in text
+    assert "Next session: Friday, Apr 17: Walk/run intervals, 35 minutes" in text
     assert (await runner_row(db, 9301)).level == first_level_of_stage(2)
     async with running_bot(double, db, clock=clock):
         [plan] = await chat.say("/plan")
@@ -150,7 +152,8 @@ async def test_a_worse_morning_is_half_a_step_back_and_asked_again_48_hours_on(
         text = reply.text or ""
         assert "You woke up worse than before the session, so we take half a step back." in text
         assert "drop one level" not in text
-        assert "Before any step up, I'll look again at how it has settled: tomorrow." in text
+        assert ("Before any step up, I'll look again at how it has settled: "
+                "tomorrow (Wednesday, Mar 4).") in text
         clock.advance(days=1)  # 48 hours after the session: the morning check comes again
         outs = await _compose(db, clock, 9304, [prompts.DAILY])
         assert "Good morning" in outs[-1].text
