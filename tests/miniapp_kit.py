@@ -32,6 +32,7 @@ from conversations import Services
 from miniapp.auth import sign
 from storage import Database
 from storage.models import CheckInRow, DecisionRow, MorningCheckRow, ReassessmentRow, Runner
+from tests.conftest import IN_CI
 
 CHROMIUM = "/usr/bin/chromium"
 TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
@@ -176,7 +177,7 @@ def chromium_or_skip() -> str:
     found = shutil.which("chromium")
     if found:
         return found
-    if os.environ.get("CI", "").lower() == "true":
+    if IN_CI:
         pytest.fail(
             f"{CHROMIUM} is missing: the Mini App's browser tests need Debian's chromium "
             "(apt-get install -y chromium; .ci/run installs it)."

@@ -7,12 +7,15 @@ Never skipped in CI (CI=true): a missing Chromium fails with the reason."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 from sqlalchemy import select
 
+from locales import translator
+from miniapp.pages import TEXTS
 from storage.models import CareLinkRow
 from tests.conftest import TOKEN, Clock, onboard
 from tests.miniapp_kit import DARK, chromium, init_data, seed, serving_miniapp
@@ -198,6 +201,9 @@ async def test_forged_expired_or_another_members_init_data_gets_nothing(double, 
             assert status in (401, 404)
             status, headers, body = await call(good, "api/dashboard")
             assert status == 200 and "Ann Runner" in body
+            german = init_data(TOKEN, PHYSIO, signed_at=clock(), language="de")
+            status, _, body = await call(german, "api/dashboard")
+            assert "Läuferinnen und Läufer, die Sie begleiten" in json.loads(body)["texts"]["title"]
             assert headers["Cache-Control"] == "no-store"
             assert "default-src 'none'" in headers["Content-Security-Policy"]
 
@@ -213,3 +219,14 @@ async def test_forged_expired_or_another_members_init_data_gets_nothing(double, 
             assert status == 404
         assert not [m for m in texts(double, RUNNER, mark) if m == "hi" or "A note" in m]
         assert browser.outside == []
+
+
+def test_every_word_of_the_pages_is_translated_and_members_are_addressed_formally():
+    english = translator("en")
+    for lang in ("ru", "es", "de"):
+        tr = translator(lang)
+        same = [m for m in TEXTS.values() if tr.gettext(m) == english.gettext(m)]
+        assert same == [], (lang, same)
+    assert "Sie" in translator("de").gettext(TEXTS["reopen"])
+    assert "закройте" in translator("ru").gettext(TEXTS["reopen"])
+    assert "Toque" in translator("es").gettext(TEXTS["chart_hint"])

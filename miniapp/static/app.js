@@ -126,7 +126,7 @@
           el("div", {}, p.outcome),
           p.skipped ? el("div", { class: "muted" }, texts.skipped) : el("div", {},
             `${texts.pain_during}: ${p.during}/10 · ${texts.pain_after}: ${p.after}/10`),
-          el("div", {}, `${texts.load}: ${p.running} / ${p.minutes}`),
+          el("div", {}, `${texts.minutes}: ${p.minutes} · ${texts.running}: ${p.running}`),
           el("div", {}, `${texts.morning}: ${p.morning || "–"}`),
         );
       });
@@ -135,7 +135,7 @@
     return [s, el("div", { class: "legend" },
       el("span", { class: "l-during" }, "— " + texts.pain_during),
       el("span", { class: "l-after" }, "- - " + texts.pain_after),
-      el("span", {}, "▮ " + texts.load),
+      el("span", {}, "▮ " + texts.minutes),
       el("span", {}, "┈ " + c.ceiling_text)), detail];
   }
 
