@@ -64,7 +64,7 @@ async def main() -> None:
         clock = Clock(NOW)
         async with (
             BotApiDouble() as double,
-            serving_miniapp(double, db, TOKEN, clock) as url,
+            serving_miniapp(double, db, TOKEN, clock) as (url, _app),
             chromium() as browser,
         ):
             ann = Person(double, RUNNER, "Ann Runner")

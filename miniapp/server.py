@@ -30,6 +30,7 @@ from locales import pick_language, translator
 from miniapp import acts, pages
 from miniapp.auth import Opener, unsafe_language, validate
 from storage import runners
+from storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +135,13 @@ class MiniApp:
                 member.telegram_language = opener.language
             ctx = Ctx(self.services, session, member, now=self.services.clock())
             status, body = await work(ctx)
-            flushes = self._queue(ctx, body.pop("_to_chat", False))
-            await session.flush()
+            queued = self._queue(ctx, body.pop("_to_chat", False))
+            await session.flush()  # the rows get their ids
+            flushes = [(chat, {row.id: out for row, out in rows}) for chat, rows in queued]
         await self._deliver(flushes)
         return web.json_response(body, status=status)
 
-    def _queue(self, ctx: Ctx, to_chat: bool) -> list[tuple[int, dict[int, Out]]]:
+    def _queue(self, ctx: Ctx, to_chat: bool) -> list[tuple[int, list[tuple[OutboxRow, Out]]]]:
         """Write the messages this act sends (the runner's; the member's own only for the
         report) to the outbox in the request's transaction."""
         owner = self.sender.owner if self.sender is not None else None
@@ -150,8 +152,8 @@ class MiniApp:
             rows = queue_replies(
                 c, self.bot_id(), c.runner.chat_id, c.runner.id, outs, owner
             )
-            flushes.append((c.runner.chat_id, dict(zip(rows, outs, strict=True))))
-        return [(chat, {row.id: out for row, out in held.items()}) for chat, held in flushes]
+            flushes.append((c.runner.chat_id, list(zip(rows, outs, strict=True))))
+        return flushes
 
     async def _deliver(self, flushes: list[tuple[int, dict[int, Out]]]) -> None:
         if self.sender is None:

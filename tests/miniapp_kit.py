@@ -79,16 +79,16 @@ def init_data(
 @asynccontextmanager
 async def serving_miniapp(
     double: BotApiDouble, db: Database, token: str, clock: Any
-) -> AsyncIterator[str]:
+) -> AsyncIterator[tuple[str, Any]]:
     """The real bot, long polling the double, with the Mini App on a loopback port; yields
-    the Mini App's URL."""
+    the Mini App's URL and the application."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/app/"
     settings = Settings(token=token, api_url=double.base_url, database_url=db.url)
     services = Services(db=db, clock=clock, miniapp_url=url)
     app = build_application(settings, services=services, rate_limit=False)
     async with serving(app, poll_timeout=1, health=("127.0.0.1", port)):
-        yield url
+        yield url, app
 
 
 async def seed(db: Database, user_id: int, today: date, days: int = 40) -> None:

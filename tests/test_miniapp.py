@@ -14,12 +14,13 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
+from bot.scheduler import Scheduler
 from locales import translator
 from miniapp.pages import TEXTS
 from storage.models import CareLinkRow
 from tests.conftest import TOKEN, Clock, onboard
 from tests.miniapp_kit import DARK, chromium, init_data, seed, serving_miniapp
-from tests.test_careteam import PHYSIO, RUNNER, STRANGER, Person, join, texts
+from tests.test_careteam import PHYSIO, RUNNER, STRANGER, Person, checkin, join, texts
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 
@@ -48,7 +49,7 @@ async def link_row(db: Any) -> CareLinkRow:
 
 async def test_the_dashboard_and_a_runners_page_render_with_their_data(double, db):
     clock = Clock(NOW)
-    async with serving_miniapp(double, db, TOKEN, clock) as url, chromium() as browser:
+    async with serving_miniapp(double, db, TOKEN, clock) as (url, _app), chromium() as browser:
         _runner, physio = await physio_with_runner(double, db, clock)
         [listing] = await physio.say("/patients")
         opened = dashboard_url(listing)
@@ -105,7 +106,7 @@ async def test_an_act_from_the_page_reaches_the_runners_chat_and_a_stale_page_ch
     double, db
 ):
     clock = Clock(NOW)
-    async with serving_miniapp(double, db, TOKEN, clock) as url, chromium() as browser:
+    async with serving_miniapp(double, db, TOKEN, clock) as (url, _app), chromium() as browser:
         _runner, physio = await physio_with_runner(double, db, clock)
         init = init_data(TOKEN, PHYSIO, signed_at=clock())
         [_alert_card] = await physio.say("/patients")
@@ -152,12 +153,18 @@ async def test_an_act_from_the_page_reaches_the_runners_chat_and_a_stale_page_ch
         assert "A note from Dr Pia: Great work this week." in (note.text or "")
         assert [label for row in note.buttons() for label, _ in row] == ["Reply to Dr Pia"]
         assert len(double.sent(RUNNER)[mark:]) == 1  # the note only: the stale cap sent nothing
+
+        # the latest report reaches the member's own chat
+        mark = double.mark(PHYSIO)
+        await page.click("#pdf")
+        [report] = await double.wait_for(PHYSIO, 1, since=mark)
+        assert report.method == "sendDocument" and "Ann Runner's report" in (report.text or "")
         assert browser.outside == []
 
 
 async def test_forged_expired_or_another_members_init_data_gets_nothing(double, db):
     clock = Clock(NOW)
-    async with serving_miniapp(double, db, TOKEN, clock) as url, chromium() as browser:
+    async with serving_miniapp(double, db, TOKEN, clock) as (url, _app), chromium() as browser:
         runner, _physio = await physio_with_runner(double, db, clock)
         stranger = Person(double, STRANGER, "Sam Stranger")
         await stranger.say("/start")
@@ -230,3 +237,26 @@ def test_every_word_of_the_pages_is_translated_and_members_are_addressed_formall
     assert "Sie" in translator("de").gettext(TEXTS["reopen"])
     assert "закройте" in translator("ru").gettext(TEXTS["reopen"])
     assert "Toque" in translator("es").gettext(TEXTS["chart_hint"])
+
+
+async def test_an_alert_opens_the_runners_page(double, db):
+    clock = Clock(NOW)
+    async with serving_miniapp(double, db, TOKEN, clock) as (url, app), chromium() as browser:
+        runner, _physio = await physio_with_runner(double, db, clock)
+        scheduler = Scheduler(app.bot, app.bot_data["services"], rate=None)
+        await scheduler.tick()
+        mark = double.mark(PHYSIO)
+        await checkin(runner, db, sharp=True)
+        await scheduler.tick()
+        [alert] = await double.wait_for(PHYSIO, 1, since=mark)
+        assert "Step back: Ann Runner" in (alert.text or "")
+        opened = {label: target for row in alert.buttons() for label, target in row}
+        rid = (await link_row(db)).runner_id
+        assert opened["Open in the dashboard"] == f"{url}?runner={rid}"
+        assert "Open Ann Runner" in opened  # the chat's card as before
+        page = await browser.open(opened["Open in the dashboard"], init_data(
+            TOKEN, PHYSIO, signed_at=clock()
+        ))
+        await page.locator("#chart").wait_for()
+        assert "Ann Runner" in await page.locator("#glance").inner_text()
+        assert "Stepped back" in await page.locator("#timeline").inner_text()
