@@ -64,8 +64,9 @@ async def secure_headers(
 ) -> web.StreamResponse:
     try:
         response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
+    except web.HTTPException as exc:  # a 404 of this app says the same
+        exc.headers.update(HEADERS)
+        raise
     response.headers.update(HEADERS)
     return response
 
