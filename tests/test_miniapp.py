@@ -17,10 +17,19 @@ from sqlalchemy import select
 from bot.scheduler import Scheduler
 from locales import translator
 from miniapp.pages import TEXTS
-from storage.models import CareLinkRow
+from storage.models import CareLinkRow, Runner
 from tests.conftest import TOKEN, Clock, onboard
 from tests.miniapp_kit import DARK, chromium, init_data, seed, serving_miniapp
-from tests.test_careteam import PHYSIO, RUNNER, STRANGER, Person, checkin, join, texts
+from tests.test_careteam import (
+    PHYSIO,
+    RUNNER,
+    STRANGER,
+    Person,
+    checkin,
+    invite_link,
+    join,
+    texts,
+)
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
 
@@ -260,3 +269,33 @@ async def test_an_alert_opens_the_runners_page(double, db):
         await page.locator("#chart").wait_for()
         assert "Ann Runner" in await page.locator("#glance").inner_text()
         assert "Stepped back" in await page.locator("#timeline").inner_text()
+
+
+async def test_a_referred_runner_is_cleared_from_the_page_through_the_referrals_own_path(
+    double, db
+):
+    clock = Clock(NOW)
+    async with serving_miniapp(double, db, TOKEN, clock) as (url, _app), chromium() as browser:
+        runner = Person(double, RUNNER, "Ann Runner")
+        physio = Person(double, PHYSIO, "Dr Pia")
+        await onboard(runner, rf_bony_tenderness="yes")
+        token = await invite_link(runner)
+        [screen] = await physio.say(f"/start {token}")
+        await physio.press_data(screen.message_id, screen.buttons()[0][0][1])
+        rid = (await link_row(db)).runner_id
+        init = init_data(TOKEN, PHYSIO, signed_at=clock())
+        page = await browser.open(f"{url}?runner={rid}", init)
+        glance = page.locator("#glance")
+        await glance.wait_for()
+        assert "Pinpoint bone tenderness" in await glance.inner_text()
+        assert "referred to a clinician" in await glance.inner_text()
+        mark = double.mark(RUNNER)
+        await page.select_option("#clear-stage", "1")
+        await page.click("#clear")
+        told = await double.wait_for(RUNNER, 1, since=mark)
+        assert "Dr Pia examined you and cleared you to restart at stage 1" in (told[0].text or "")
+        await page.locator("#message:has-text('restarts at stage 1')").wait_for()
+        assert await page.locator("#clear").count() == 0  # nothing left to clear
+        async with db.session() as session:
+            row = await session.get(Runner, rid)
+            assert row is not None and row.status != "referred"  # the referral is closed
