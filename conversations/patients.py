@@ -114,7 +114,8 @@ async def _card(ctx: Ctx, link: CareLinkRow, runner: Runner) -> None:
 
 
 def _parse(argument: str) -> tuple[str, int, int | None, int | None] | None:
-    """``op.runner[.n[.version]]``: the version binds a keyboard to the runner's state."""
+    """``op.runner[.n[.version]]``: the version binds a button to the state it was shown for
+    (``care_acts.stamp``; a clearance's stage, to the referral's decision)."""
     parts = argument.split(".")
     if len(parts) not in (2, 3, 4) or not all(
         p.isascii() and p.isdigit() and len(p) < 12 for p in parts[1:]
