@@ -33,6 +33,7 @@ from conversations.common import RUNNER_MENU, menu
 from conversations.handlers import build_handlers
 from conversations.sender import Sender
 from locales import SUPPORTED, pick_language, translator
+from miniapp.server import MiniApp, mount_path
 from storage import Database
 from storage import runners as store
 
@@ -122,6 +123,8 @@ def build_application(
     install_redaction(settings.token)
     db = db or (services.db if services else Database(settings.database_url))
     services = services or Services(db=db, default_language=settings.default_language)
+    if settings.miniapp_url and not services.miniapp_url:
+        services.miniapp_url = settings.miniapp_url
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -247,6 +250,23 @@ async def _leave_webhook_mode(application: Application[Any, Any, Any, Any, Any, 
         log.warning("could not check for a webhook: %s", type(exc).__name__)
 
 
+def add_miniapp(
+    application: Application[Any, Any, Any, Any, Any, Any], web_app: web.Application
+) -> None:
+    """The care team's Mini App on this server, when its URL is set (docs/care-team.md)."""
+    services: Services = application.bot_data["services"]
+    if not services.miniapp_url:
+        return
+    sender = application.bot_data.get("sender")
+    MiniApp(
+        services,
+        bot_token=application.bot.token,
+        sender=sender if isinstance(sender, Sender) else None,
+        bot_id=lambda: application.bot.id,
+        path=mount_path(services.miniapp_url),
+    ).add_routes(web_app)
+
+
 @asynccontextmanager
 async def serving(
     application: Application[Any, Any, Any, Any, Any, Any],
@@ -264,7 +284,9 @@ async def serving(
             probes = Probes(services.db)
             web_app = web.Application()
             probes.add_routes(web_app)
+            add_miniapp(application, web_app)
             probes_runner = await start_site(web_app, *health)
+            application.bot_data["web_port"] = bound_port(probes_runner)
         await _leave_webhook_mode(application)
         await poller.start()
         try:
@@ -290,7 +312,9 @@ async def serving_webhook(
     services: Services = application.bot_data["services"]
     server = WebhookServer(application, services.db, url=url, secret=secret)
     async with _started(application):
-        runner = await start_site(server.web_app(), host, port)
+        web_app = server.web_app()
+        add_miniapp(application, web_app)
+        runner = await start_site(web_app, host, port)
         server.port = bound_port(runner)
         try:
             await server.set_webhook()

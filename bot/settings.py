@@ -42,6 +42,9 @@ class Settings:
     # messages per second this process sends (Telegram allows ~30 per bot: with N processes
     # set about 29 / N)
     send_rate: float = 29.0
+    # the care team's Mini App: its public https:// URL (served by this process: the webhook's
+    # port, or HEALTH_PORT when polling); empty, no Mini App
+    miniapp_url: str = ""
 
     @property
     def file_url(self) -> str:
@@ -95,6 +98,23 @@ def _webhook(env: dict[str, str], url: str) -> tuple[str, str]:
     return url, secret
 
 
+def _miniapp(url: str, webhook: bool, health_port: int | None) -> str:
+    url = url.strip()
+    if not url:
+        return ""
+    if not url.startswith("https://") or " " in url:
+        raise SettingsError(
+            f"MINIAPP_URL={url!r} must be the public https:// address of the Mini App "
+            "(Telegram opens Mini Apps over HTTPS only), e.g. https://coach.example.org/app/."
+        )
+    if not webhook and health_port is None:
+        raise SettingsError(
+            "MINIAPP_URL is set but nothing serves it: set WEBHOOK_URL (the Mini App shares "
+            "the webhook's port) or HEALTH_PORT (polling mode)."
+        )
+    return url
+
+
 def load_settings(
     env_file: Path | None = None, *, require_token: bool = True, webhook_url: str | None = None
 ) -> Settings:
@@ -134,6 +154,7 @@ def load_settings(
         raise SettingsError("SEND_RATE must be a number of messages per second.") from exc
     if send_rate <= 0:
         raise SettingsError("SEND_RATE must be above 0 (messages per second).")
+    miniapp_url = _miniapp(env.get("MINIAPP_URL", ""), bool(url), _port(env, "HEALTH_PORT", None))
     log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
     if log_format not in ("text", "json"):
         raise SettingsError(f"LOG_FORMAT={log_format!r} must be text or json.")
@@ -145,6 +166,7 @@ def load_settings(
         health_port=_port(env, "HEALTH_PORT", None),
         log_format=log_format,
         send_rate=send_rate,
+        miniapp_url=miniapp_url,
         token=token,
         api_url=api_url,
         database_url=normalize_url(env.get("DATABASE_URL", "").strip() or DEFAULT_URL),

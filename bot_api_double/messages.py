@@ -54,6 +54,11 @@ class MessagesMixin(DoubleState):
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
                 if not button.get("text"):
                     raise ApiError(400, "Bad Request: inline keyboard button text is empty")
+                web_app = button.get("web_app")
+                if web_app is not None and not _web_app_url(web_app):
+                    # Telegram opens Mini Apps over HTTPS only (the double also lets a test
+                    # serve one on the loopback over plain HTTP)
+                    raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
         return markup
 
     def _text_fields(
@@ -310,3 +315,10 @@ class MessagesMixin(DoubleState):
         key = params.string("language_code") or ""
         return {"short_description": state.short_descriptions.get(key, "")}
 
+
+
+def _web_app_url(web_app: object) -> bool:
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    return isinstance(url, str) and url.startswith(
+        ("https://", "http://127.0.0.1:", "http://localhost:")
+    )

@@ -68,12 +68,20 @@ class SentMessage:
         return self.mime_type
 
     def buttons(self) -> list[list[tuple[str, str | None]]]:
-        """Keyboard rows as ``(text, callback_data)``; url buttons give the url, reply
-        keyboards give ``None``."""
+        """Keyboard rows as ``(text, callback_data)``; url and web_app buttons give the url,
+        reply keyboards give ``None``."""
         markup = self.reply_markup or {}
         rows: list[list[tuple[str, str | None]]] = []
         for row in markup.get("inline_keyboard") or []:
-            rows.append([(b.get("text", ""), b.get("callback_data", b.get("url"))) for b in row])
+            rows.append(
+                [
+                    (
+                        b.get("text", ""),
+                        b.get("callback_data", b.get("url", (b.get("web_app") or {}).get("url"))),
+                    )
+                    for b in row
+                ]
+            )
         for row in markup.get("keyboard") or []:
             rows.append([(b if isinstance(b, str) else b.get("text", ""), None) for b in row])
         return rows

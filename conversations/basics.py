@@ -23,6 +23,9 @@ SHORT_DESCRIPTION = N_(
     "not a diagnosis."
 )
 
+CARE_FLOWS = "care_"  # the care team's questions (patients.py, careteam.py)
+
+
 def disclaimer(ctx: Ctx) -> str:
     return ctx._(DISCLAIMER)
 
@@ -64,7 +67,12 @@ async def choose_language(ctx: Ctx, code: str) -> None:
 
 @command("cancel")
 async def cancel_command(ctx: Ctx) -> None:
-    if await engine.cancel(ctx):
+    now = await engine.current(ctx)
+    if now is not None and now[0].name.startswith(CARE_FLOWS):
+        # a member's hold reason or note, or a runner's reply to one: nothing was sent
+        await engine.leave(ctx)
+        ctx.say(ctx._("Stopped: nothing was sent and nothing changed."))
+    elif await engine.cancel(ctx):
         ctx.say(
             ctx._(
                 "Stopped. What you already answered is kept; start the same questions again "

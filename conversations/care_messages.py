@@ -12,7 +12,7 @@ import html
 from datetime import date, timedelta
 
 from conversations.actions import data
-from conversations.context import Ctx, Out
+from conversations.context import WEB_APP, Ctx, Out
 from conversations.events import DecisionTaken, RedFlagsReported, SessionOverPlan
 from conversations.view import plan_status
 from locales import N_, N_plural
@@ -56,6 +56,22 @@ def open_button(ctx: Ctx, link: CareLinkRow) -> list[list[tuple[str, str]]]:
             )
         ]
     ]
+
+
+def dashboard_button(ctx: Ctx, runner_id: int | None = None) -> list[list[tuple[str, str]]]:
+    """The Mini App's button (a runner's page, or the dashboard), when the operator set its
+    URL (MINIAPP_URL); nothing otherwise."""
+    url = ctx.services.miniapp_url
+    if not url:
+        return []
+    if runner_id is None:
+        return [[(ctx._("Open the dashboard"), WEB_APP + url)]]
+    joiner = "&" if "?" in url else "?"
+    return [[(ctx._("Open in the dashboard"), f"{WEB_APP}{url}{joiner}runner={runner_id}")]]
+
+
+def alert_buttons(ctx: Ctx, link: CareLinkRow) -> list[list[tuple[str, str]]]:
+    return dashboard_button(ctx, link.runner_id) + open_button(ctx, link)
 
 
 def glance_text(ctx: Ctx, data_: ReportInput) -> str:
@@ -341,7 +357,7 @@ def review_text(ctx: Ctx, who: str, values: dict[str, object]) -> str:
 
 
 def alert_out(ctx: Ctx, link: CareLinkRow, kind: str, day: date, detail: dict[str, object]) -> None:
-    ctx.say(alert_text(ctx, link, kind, day, detail), open_button(ctx, link))
+    ctx.say(alert_text(ctx, link, kind, day, detail), alert_buttons(ctx, link))
 
 
 async def summary_out(ctx: Ctx, link: CareLinkRow) -> None:
@@ -365,7 +381,7 @@ async def summary_out(ctx: Ctx, link: CareLinkRow) -> None:
         + glance_text(ctx, data_)
     )
     chart = data_.chart(ctx.tr)
-    keyboard = open_button(ctx, link)
+    keyboard = alert_buttons(ctx, link)
     if chart is None:
         ctx.say(text + "\n" + ctx._("No check-ins yet, so no chart."), keyboard)
         return

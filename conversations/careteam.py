@@ -17,14 +17,16 @@ from datetime import timedelta
 
 from conversations import engine
 from conversations.actions import action, command, data
-from conversations.care_messages import name
+from conversations.care_acts import REPLY
+from conversations.care_messages import name, open_button
 from conversations.common import TIME_ZONE_STEP, member_menu
 from conversations.context import BOT_USERNAME, SENDER_NAME, Ctx, Out
-from conversations.engine import Answers, Flow
+from conversations.engine import Answers, Flow, Invalid, Step
 from conversations.events import DataDeleting
 from locales import N_
+from reports import words
 from storage import careteam as store
-from storage.models import Runner
+from storage.models import CareLinkRow, Runner
 
 INVITE = "ct"  # the runner's buttons: a|ct|invite, a|ct|rm.<link id>, a|ct|rmyes.<link id>
 ANSWER = "ci"  # the invitee's buttons: a|ci|a.<token> (accept), a|ci|d.<token> (decline)
@@ -82,7 +84,12 @@ async def careteam_command(ctx: Ctx) -> None:
                 )
             )
         if link.stage_cap is not None:
-            lines.append(ctx._("Stage capped at {n}.").format(n=link.stage_cap))
+            lines.append(
+                ctx._(
+                    "Capping your plan at stage {n} ({stage}): it does not go beyond that "
+                    "stage until they lift the cap."
+                ).format(n=link.stage_cap, stage=words.stage_name(ctx, link.stage_cap))
+            )
         rows.append(
             [
                 (
@@ -197,6 +204,72 @@ async def forget(ctx: Ctx, _event: DataDeleting) -> None:
                         name=name(link.member_name)
                     )
                 )
+
+
+# ------------------------------------------------ the runner answers a member's note
+
+REPLY_LIMIT = 600
+
+
+async def _link_of(ctx: Ctx, link_id: object) -> CareLinkRow | None:
+    """The runner's own link with this id (gone once either side removed it)."""
+    if not isinstance(link_id, int):
+        return None
+    links = await store.links_of_runner(ctx.session, ctx.runner.id)
+    return next((link for link in links if link.id == link_id), None)
+
+
+@action(REPLY)
+async def reply_button(ctx: Ctx, argument: str) -> None:
+    op, _, rest = argument.partition(".")
+    link_id = int(rest) if rest.isascii() and rest.isdigit() and len(rest) < 12 else None
+    link = await _link_of(ctx, link_id)
+    if op != "r" or link is None:
+        ctx.say(ctx._("That person is not on your care team."))
+        return
+    await engine.start(ctx, NOTE_REPLY, {"link": link.id})
+
+
+def _reply_text(ctx: Ctx, text: str, answers: Answers) -> str:
+    clean = " ".join(text.split())
+    if not clean:
+        raise Invalid(N_("Please write a few words."))
+    if len(clean) > REPLY_LIMIT:
+        raise Invalid(N_("Please keep it under {limit} characters."), limit=REPLY_LIMIT)
+    return clean
+
+
+async def _finish_reply(ctx: Ctx, answers: Answers) -> None:
+    link = await _link_of(ctx, answers.get("link"))
+    member = await runner_of(ctx, link.member_id) if link is not None else None
+    if link is None or member is None:
+        ctx.say(ctx._("That person is not on your care team."))
+        return
+    ctx.say(ctx._("Sent to {name}.").format(name=name(link.member_name)))
+    other = ctx.other(member)
+    other.say(
+        other._("{name} replied to your note: {reply}").format(
+            name=name(link.runner_name), reply=html.escape(str(answers["reply"]))
+        ),
+        open_button(other, link),
+    )
+
+
+NOTE_REPLY = engine.register(
+    Flow(
+        "care_reply",
+        N_("Care team"),
+        (
+            Step(
+                "reply",
+                N_("Type your reply. They receive it as you write it."),
+                _reply_text,
+                (),
+            ),
+        ),
+        _finish_reply,
+    )
+)
 
 
 # ---------------------------------------------------------------- the invitee's side

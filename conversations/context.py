@@ -19,6 +19,9 @@ from storage.models import Runner
 SENDER_NAME = "sender_name"
 BOT_USERNAME = "bot_username"
 OTHERS = "others"
+# a keyboard button's "callback data" that opens the Mini App at this URL instead
+# (conversations/sender.markup makes it a web_app button)
+WEB_APP = "webapp:"
 
 
 def system_clock() -> datetime:
@@ -32,6 +35,8 @@ class Services:
     db: Database
     default_language: str = "en"
     clock: Callable[[], datetime] = system_clock
+    # the care team's Mini App, its public https:// URL (MINIAPP_URL); empty: no Mini App
+    miniapp_url: str = ""
 
 
 # A picture or document, or a function that renders one. A function runs after the

@@ -4,8 +4,11 @@ examined them and cleared them to restart at stage N" (it closes a red-flag refe
 same way the runner's own confirmation does: conversations/referral.clear), send a note.
 
 Buttons carry a runner's id, so every press checks on the server that the presser follows
-that runner (storage.careteam.link); naming another runner's id gets nothing. The runner is
-told whenever a member acts, in the same transaction.
+that runner (storage.careteam.link); naming another runner's id gets nothing. A button that
+changes the plan carries the state it was shown for (care_acts.stamp): pressed after the
+plan changed, it changes nothing and says so. The acts themselves are
+conversations/care_acts.py, shared with the Mini App (miniapp/). The runner is told whenever
+a member acts, in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,33 +16,21 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from conversations import engine, referral, view
+from conversations import care_acts as acts
+from conversations import engine
 from conversations.actions import action, command, data
-from conversations.care_messages import MEMBER, name, open_button
+from conversations.care_messages import MEMBER, dashboard_button, name, open_button
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Invalid, Step
 from locales import N_
 from reports import labels, words
 from reports.measures import stage_of
-from reports.pdf import PDF_NAME, documents
-from reports.report_input import ReportInput
 from reports.summary import open_red_flags
 from storage import careteam as store
-from storage import records, reports, schedule
+from storage import records, schedule
 from storage.models import CareLinkRow, RedFlagRow, Runner
 
 NOTE_LIMIT = 600
-NOT_FOLLOWED = N_("You don't follow this runner, so there is nothing to show.")
-
-
-async def _followed(ctx: Ctx, runner_id: int) -> tuple[CareLinkRow, Runner] | None:
-    """The link and the runner, only when the presser follows that runner."""
-    link = await store.link(ctx.session, ctx.runner.id, runner_id)
-    runner = await ctx.session.get(Runner, runner_id) if link is not None else None
-    if link is None or runner is None:
-        ctx.say(ctx._(NOT_FOLLOWED))
-        return None
-    return link, runner
 
 
 async def _line(ctx: Ctx, link: CareLinkRow, runner: Runner) -> str:
@@ -86,7 +77,7 @@ async def patients_command(ctx: Ctx) -> None:
         )
         return
     lines = ["<b>" + ctx._("Runners you follow") + "</b>"]
-    rows = []
+    rows = dashboard_button(ctx)
     for link in links:
         runner = await ctx.session.get(Runner, link.runner_id)
         if runner is None:
@@ -97,15 +88,18 @@ async def patients_command(ctx: Ctx) -> None:
 
 
 def _card_buttons(ctx: Ctx, link: CareLinkRow, runner: Runner) -> list[list[tuple[str, str]]]:
-    rid = runner.id
-    rows = [[(ctx._("Latest report (PDF)"), data(MEMBER, f"pdf.{rid}"))]]
+    rid, state = runner.id, acts.stamp(link, runner)
+    rows = dashboard_button(ctx, runner.id)
+    rows.append([(ctx._("Latest report (PDF)"), data(MEMBER, f"pdf.{rid}"))])
     if link.hold_since is None:
-        rows.append([(ctx._("Hold the plan"), data(MEMBER, f"hold.{rid}"))])
+        rows.append([(ctx._("Hold the plan"), data(MEMBER, f"hold.{rid}.0.{state}"))])
     else:
         rows.append([(ctx._("Resume the plan"), data(MEMBER, f"resume.{rid}"))])
-    rows.append([(ctx._("Cap the stage"), data(MEMBER, f"cap.{rid}"))])
+    rows.append([(ctx._("Cap the stage"), data(MEMBER, f"cap.{rid}.0.{state}"))])
     if runner.status == "referred":
-        rows.append([(ctx._("I examined and cleared them"), data(MEMBER, f"clr.{rid}"))])
+        rows.append(
+            [(ctx._("I examined and cleared them"), data(MEMBER, f"clrq.{rid}.0.{state}"))]
+        )
     rows.append([(ctx._("Send a note"), data(MEMBER, f"note.{rid}"))])
     return rows
 
@@ -120,7 +114,8 @@ async def _card(ctx: Ctx, link: CareLinkRow, runner: Runner) -> None:
 
 
 def _parse(argument: str) -> tuple[str, int, int | None, int | None] | None:
-    """``op.runner[.n[.version]]``: the version binds a keyboard to the runner's state."""
+    """``op.runner[.n[.version]]``: the version binds a button to the state it was shown for
+    (``care_acts.stamp``; a clearance's stage, to the referral's decision)."""
     parts = argument.split(".")
     if len(parts) not in (2, 3, 4) or not all(
         p.isascii() and p.isdigit() and len(p) < 12 for p in parts[1:]
@@ -139,100 +134,60 @@ async def member_button(ctx: Ctx, argument: str) -> None:
         ctx.say(ctx._("That question has closed."))
         return
     op, runner_id, n, version = parsed
-    found = await _followed(ctx, runner_id)
+    found = await acts.followed(ctx, runner_id)
     if found is None:
         return
     link, runner = found
-    who = name(link.member_name)
     if op == "o":
         await _card(ctx, link, runner)
     elif op == "pdf":
-        await _pdf(ctx, link, runner)
-    elif op == "hold":
-        await engine.start(ctx, HOLD, {"rid": runner.id})
-    elif op == "resume":
-        if link.hold_since is None:
-            ctx.say(ctx._("The plan is not on hold."))
-            return
-        link.hold_since = None
-        link.hold_reason = None
-        ctx.say(
-            ctx._("Resumed. {name} has been told.").format(name=name(link.runner_name))
-        )
-        other = ctx.other(runner)
-        other.say(
-            other._(
-                "{name} resumed your plan: it moves up again as your sessions allow. Send "
-                "/today for today's session."
-            ).format(name=who)
-        )
-    elif op == "cap" and n is None:
-        options = [
-            [
-                (
-                    ctx._("Stage {n}: {name}").format(n=s, name=words.stage_name(ctx, s)),
-                    data(MEMBER, f"cap.{runner.id}.{s}"),
-                )
-            ]
-            for s in range(0, 5)
-        ]
-        options.append([(ctx._("No cap"), data(MEMBER, f"cap.{runner.id}.9"))])
-        ctx.say(
-            ctx._("Cap {name}'s plan at which stage?").format(name=name(link.runner_name)),
-            options,
-        )
-    elif op == "cap" and n is not None and (0 <= n <= 4 or n == 9):
-        link.stage_cap = None if n == 9 else n
-        ctx.say(ctx._("Saved. {name} has been told.").format(name=name(link.runner_name)))
-        other = ctx.other(runner)
-        if n == 9:
-            other.say(other._("{name} removed the stage cap on your plan.").format(name=who))
-        else:
-            other.say(
-                other._(
-                    "{name} capped your plan at stage {n} ({stage}) for now. Send /today for "
-                    "today's session."
-                ).format(name=who, n=n, stage=words.stage_name(other, n))
-            )
-    elif op == "clr" and n is None:
-        if runner.status != "referred":
-            ctx.say(
-                ctx._("{name}'s plan is running; there is nothing to clear.").format(
-                    name=name(link.runner_name)
-                )
-            )
-            return
-        top = max(1, stage_of(runner.level))
-        # the stage buttons clear this referral only: once the runner's state has moved (a
-        # new referral, a clearance) they are stale
-        current = await records.latest_decision_id(ctx.session, runner.id)
-        options = [
-            [
-                (
-                    ctx._("Stage {n}: {name}").format(n=s, name=words.stage_name(ctx, s)),
-                    data(MEMBER, f"clr.{runner.id}.{s}.{current}"),
-                )
-            ]
-            for s in range(0, top + 1)
-        ]
-        ctx.say(
-            ctx._("I have examined {name} and cleared them to restart at stage:").format(
-                name=name(link.runner_name)
-            ),
-            options,
-        )
-    elif op == "clr" and n is not None:
-        if version != await records.latest_decision_id(ctx.session, runner.id):
-            ctx.say(ctx._("That question has closed."))  # a keyboard from another referral
-            return
-        await _clear(ctx, link, runner, n)
+        await acts.report(ctx, link, runner)
     elif op == "note":
         await engine.start(ctx, NOTE, {"rid": runner.id})
+    elif op == "resume":
+        acts.resume(ctx, link, runner)
+    elif op == "clr" and n is not None:
+        if version != await acts.latest_decision(ctx, runner):
+            ctx.say(ctx._("That question has closed."))  # a keyboard from another referral
+            return
+        await acts.clear(ctx, link, runner, n)
+    elif op in ("hold", "cap", "capto", "clrq") and acts.stale(link, runner, version):
+        # pressed on a card or a question shown before the plan last changed
+        acts.say_stale(ctx, link)
+        await _card(ctx, link, runner)
+    elif op == "hold":
+        await engine.start(
+            ctx, HOLD, {"rid": runner.id, "stamp": acts.stamp(link, runner)}
+        )
+    elif op == "cap":
+        _cap_question(ctx, link, runner)
+    elif op == "capto" and n is not None:
+        acts.cap(ctx, link, runner, n)
+    elif op == "clrq":
+        _clear_question(ctx, link, runner, await acts.latest_decision(ctx, runner))
     else:
         ctx.say(ctx._("That question has closed."))
 
 
-async def _clear(ctx: Ctx, link: CareLinkRow, runner: Runner, stage: int) -> None:
+def _cap_question(ctx: Ctx, link: CareLinkRow, runner: Runner) -> None:
+    state = acts.stamp(link, runner)
+    options = [
+        [
+            (
+                ctx._("Stage {n}: {name}").format(n=s, name=words.stage_name(ctx, s)),
+                data(MEMBER, f"capto.{runner.id}.{s}.{state}"),
+            )
+        ]
+        for s in acts.CAP_STAGES
+    ]
+    options.append([(ctx._("No cap"), data(MEMBER, f"capto.{runner.id}.{acts.NO_CAP}.{state}"))])
+    ctx.say(
+        ctx._("Cap {name}'s plan at which stage?").format(name=name(link.runner_name)),
+        options,
+    )
+
+
+def _clear_question(ctx: Ctx, link: CareLinkRow, runner: Runner, current: int) -> None:
     if runner.status != "referred":
         ctx.say(
             ctx._("{name}'s plan is running; there is nothing to clear.").format(
@@ -240,39 +195,22 @@ async def _clear(ctx: Ctx, link: CareLinkRow, runner: Runner, stage: int) -> Non
             )
         )
         return
-    top = max(1, stage_of(runner.level))
-    if not 0 <= stage <= top:
-        ctx.say(ctx._("That question has closed."))
-        return
-    other = ctx.other(runner)
-    intro = other._(
-        "{name} examined you and cleared you to restart at stage {n}. Your plan restarts gently."
-    ).format(name=name(link.member_name), n=stage)
-    await referral.clear(other, stage, intro)
+    # the stage buttons clear this referral only: once the runner's state has moved (a
+    # new referral, a clearance) they are stale
+    options = [
+        [
+            (
+                ctx._("Stage {n}: {name}").format(n=s, name=words.stage_name(ctx, s)),
+                data(MEMBER, f"clr.{runner.id}.{s}.{current}"),
+            )
+        ]
+        for s in acts.clearance_stages(runner)
+    ]
     ctx.say(
-        ctx._("Recorded: {name} restarts at stage {n}. They have been told.").format(
-            name=name(link.runner_name), n=stage
-        )
-    )
-
-
-async def _pdf(ctx: Ctx, link: CareLinkRow, runner: Runner) -> None:
-    records_ = await reports.load_records(ctx.session, runner.id)
-    today = ctx.now.astimezone(schedule.zone_of(runner)).date()
-    data_ = ReportInput.of(
-        runner, today, records_, None, await view.plan_status(ctx.session, runner)
-    )
-    tr = ctx.tr
-
-    def pdf() -> bytes:
-        return documents(data_, tr)[0]
-
-    ctx.say(
-        ctx._("{name}'s report: what they told me, not a diagnosis.").format(
+        ctx._("I have examined {name} and cleared them to restart at stage:").format(
             name=name(link.runner_name)
         ),
-        document=pdf,
-        filename=PDF_NAME,
+        options,
     )
 
 
@@ -291,9 +229,9 @@ def _text(limit: int) -> Callable[[Ctx, str, Answers], str]:
 async def _member_flow_target(ctx: Ctx, answers: Answers) -> tuple[CareLinkRow, Runner] | None:
     rid = answers.get("rid")
     if not isinstance(rid, int):
-        ctx.say(ctx._(NOT_FOLLOWED))
+        ctx.say(ctx._(acts.NOT_FOLLOWED))
         return None
-    return await _followed(ctx, rid)
+    return await acts.followed(ctx, rid)
 
 
 async def _finish_hold(ctx: Ctx, answers: Answers) -> None:
@@ -301,17 +239,12 @@ async def _finish_hold(ctx: Ctx, answers: Answers) -> None:
     if found is None:
         return
     link, runner = found
-    reason = str(answers["reason"])
-    link.hold_since = ctx.now.astimezone(schedule.zone_of(runner)).date()
-    link.hold_reason = reason
-    ctx.say(ctx._("Held. {name} has been told.").format(name=name(link.runner_name)))
-    other = ctx.other(runner)
-    other.say(
-        other._(
-            "{name} has put your plan on hold: {reason}\nYou keep training at your current "
-            "level; it moves up again once they resume it."
-        ).format(name=name(link.member_name), reason=html.escape(reason))
-    )
+    shown = answers.get("stamp")
+    if acts.stale(link, runner, shown if isinstance(shown, int) else None):
+        acts.say_stale(ctx, link)  # held, capped or cleared while the reason was typed
+        await _card(ctx, link, runner)
+        return
+    acts.hold(ctx, link, runner, str(answers["reason"]))
 
 
 async def _finish_note(ctx: Ctx, answers: Answers) -> None:
@@ -319,13 +252,7 @@ async def _finish_note(ctx: Ctx, answers: Answers) -> None:
     if found is None:
         return
     link, runner = found
-    ctx.say(ctx._("Sent to {name}.").format(name=name(link.runner_name)))
-    other = ctx.other(runner)
-    other.say(
-        other._("A note from {name}: {note}").format(
-            name=name(link.member_name), note=html.escape(str(answers["note"]))
-        )
-    )
+    acts.note(ctx, link, runner, str(answers["note"]))
 
 
 HOLD = engine.register(

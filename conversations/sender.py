@@ -14,11 +14,17 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    WebAppInfo,
+)
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from conversations import uploads
-from conversations.context import Attachment, Out
+from conversations.context import WEB_APP, Attachment, Out
 from storage import Database
 from storage import outbox as box
 from storage.db import is_sqlite
@@ -31,9 +37,13 @@ LOST_ATTACHMENT = "lost"  # payload key: the text sent instead of an attachment 
 def markup(rows: list[list[tuple[str, str]]] | None) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
+    return InlineKeyboardMarkup([[button(label, data) for label, data in row] for row in rows])
+
+
+def button(label: str, data: str) -> InlineKeyboardButton:
+    if data.startswith(WEB_APP):
+        return InlineKeyboardButton(label, web_app=WebAppInfo(data[len(WEB_APP):]))
+    return InlineKeyboardButton(label, callback_data=data)
 
 
 class Sender:

@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = (
     "bot",
+    "miniapp",
     "conversations",
     "reports",
     "activities",
@@ -28,6 +29,7 @@ PACKAGES = (
 )
 ALLOWED = {
     "bot": {
+        "miniapp",
         "conversations",
         "reports",
         "activities",
@@ -36,6 +38,7 @@ ALLOWED = {
         "progression",
         "bot_api_double",
     },
+    "miniapp": {"conversations", "reports", "storage", "locales", "progression"},
     "conversations": {"reports", "activities", "storage", "locales", "progression"},
     "reports": {"storage", "locales", "progression"},
     "activities": set(),

@@ -363,21 +363,31 @@ async def render_care_team(r: Renderer, referral: Renderer, member: Renderer) ->
     await member.walk("common")  # the time zone, for Monday's summary
     await member.say(f"/start {token}", "/start <id>")  # spent
     await member.say("/patients")
-    await member.press(f"a|cm|o.{rid}", "a|cm|o.<id>")
-    await member.press(f"a|cm|cap.{rid}", "a|cm|cap.<id>")
-    await member.press(f"a|cm|cap.{rid}.2", "a|cm|cap.<id>.2")
-    await member.press(f"a|cm|cap.{rid}.9", "a|cm|cap.<id>.9")
-    await member.press(f"a|cm|hold.{rid}", "a|cm|hold.<id>")
+    card = await member.press(f"a|cm|o.{rid}", "a|cm|o.<id>")
+    question = await member.press(_button(card, f"a|cm|cap.{rid}."), "a|cm|cap.<id>")
+    await member.press(_button(question, f"a|cm|capto.{rid}.4."), "a|cm|capto.<id>.4")
+    await member.press(_button(question, f"a|cm|capto.{rid}.4."), "a|cm|capto: a stale one")
+    question = await member.press(f"a|cm|cap.{rid}.0.{await _stamp(member, rid)}", "cap again")
+    await member.press(_button(question, f"a|cm|capto.{rid}.4."), "a|cm|capto: the same cap")
+    await member.press(_button(question, f"a|cm|capto.{rid}.0."), "a|cm|capto.<id>.0")
+    question = await member.press(f"a|cm|cap.{rid}.0.{await _stamp(member, rid)}", "cap again")
+    await member.press(_button(question, f"a|cm|capto.{rid}.9."), "a|cm|capto.<id>.9")
+    card = await member.press(f"a|cm|o.{rid}", "a|cm|o.<id>")
+    await member.press(_button(card, f"a|cm|hold.{rid}."), "a|cm|hold.<id>")
+    await member.say("/cancel", "/cancel: a member's question")
+    await member.press(_button(card, f"a|cm|hold.{rid}."), "a|cm|hold.<id>")
     await member.walk("common")
-    await member.press(f"a|cm|o.{rid}", "a|cm|o.<id>")
+    await member.press(_button(card, f"a|cm|hold.{rid}."), "a|cm|hold: a stale one")
     await r.say("/careteam")
     await r.say("/why")
     await member.press(f"a|cm|resume.{rid}", "a|cm|resume.<id>")
     await member.press(f"a|cm|resume.{rid}", "a|cm|resume.<id>")
     await member.press(f"a|cm|note.{rid}", "a|cm|note.<id>")
     await member.walk("common")
+    await r.press(f"a|cr|r.{await _link_id(r, rid)}", "a|cr|r.<id>")
+    await r.walk("common")
     await member.press(f"a|cm|pdf.{rid}", "a|cm|pdf.<id>")
-    await member.press(f"a|cm|clr.{rid}", "a|cm|clr.<id>")
+    await member.press(f"a|cm|clrq.{rid}.0.{await _stamp(member, rid)}", "a|cm|clrq.<id>")
     await member.press(f"a|cm|o.{rid + 100_000}", "a|cm|o.<id>")  # not theirs
     await member.act("alerts and the Monday summary", _alerts)
     await referral.act("referred again", _refer)
@@ -385,7 +395,8 @@ async def render_care_team(r: Renderer, referral: Renderer, member: Renderer) ->
     await member.press(f"a|ci|d.{second}", "a|ci|d.<id>")
     third = _token(await referral.act("invite", _invite))
     await member.press(f"a|ci|a.{third}", "a|ci|a.<id>")
-    await member.press(f"a|cm|clr.{referred_id}", "a|cm|clr.<id>")
+    stamp = await _stamp(member, referred_id)
+    await member.press(f"a|cm|clrq.{referred_id}.0.{stamp}", "a|cm|clrq.<id>")
     version = await _decision_id(referral)
     await member.press(f"a|cm|clr.{referred_id}.1.{version}", "a|cm|clr.<id>.1.<v>")
     await r.say("/careteam")
@@ -395,6 +406,29 @@ async def render_care_team(r: Renderer, referral: Renderer, member: Renderer) ->
     await r.press(f"a|ct|rmyes.{link_id}", "a|ct|rmyes.<id>")
     await r.press(f"a|ct|rmyes.{link_id}", "a|ct|rmyes.<id>")
     await r.say("/careteam")
+
+
+def _button(outs: list[Out], prefix: str) -> str:
+    for out in outs:
+        for row in out.keyboard or []:
+            for _, data in row:
+                if data.startswith(prefix):
+                    return data
+    raise AssertionError(f"no {prefix!r} button")
+
+
+async def _stamp(member: Renderer, rid: int) -> int:
+    """The state a member's button is shown for (conversations/care_acts.stamp)."""
+    from conversations import care_acts
+    from storage import careteam as care_store
+    from storage.models import Runner
+
+    async with member.db.session() as session:
+        me = await store.get_or_create_runner(session, member.user_id, member.user_id, "en")
+        link = await care_store.link(session, me.id, rid)
+        runner = await session.get(Runner, rid)
+        assert link is not None and runner is not None
+        return care_acts.stamp(link, runner)
 
 
 async def _runner_id(r: Renderer) -> int:
