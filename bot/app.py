@@ -20,6 +20,7 @@ from telegram.ext import (
     Defaults,
 )
 
+import locales
 from bot import metrics
 from bot.delivery import PacedRateLimiter
 from bot.health import Probes, bound_port, start_site
@@ -160,6 +161,7 @@ def build_application(
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = application.bot_data["services"]
+    locales.warm()  # the catalogs, parsed before the first update rather than during it
     try:
         await services.db.migrate()
     except Exception as exc:
