@@ -37,7 +37,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
-from bot.delivery import DEFAULT_RATE, InFlight, PacedRateLimiter, Pacer, Result, send_outs
+from bot.delivery import (
+    DEFAULT_RATE,
+    InFlight,
+    PacedRateLimiter,
+    Pacer,
+    Result,
+    Turn,
+    send_outs,
+)
 from bot.tick import TickStats, Work, pipeline
 from conversations import care_messages
 from conversations.context import Ctx, Out, Services
@@ -422,22 +430,17 @@ class Scheduler:
                 except Exception:  # the message still goes out, without its chart
                     log.exception("scheduler: a chart failed to render")
                     out.photo = None
-        async with self.window.turn() as turn:
-            await self._send_in_turn(job, stats, turn.released)
-
-    async def _send_in_turn(
-        self, job: Job, stats: TickStats, released: Callable[[], None]
-    ) -> None:
         db = self.services.db
         lost = False
+        turn: Turn | None = None
 
         async def fence() -> bool:
             nonlocal lost
             async with db.session() as session:
                 ok = await delivery_store.fence(session, job.what, job.ids, self.now())
             lost = not ok
-            if ok:
-                released()
+            if ok and turn is not None:
+                turn.released()  # the window's latency counts from here to the answer
             return ok
 
         async def unfence() -> None:
@@ -445,16 +448,17 @@ class Scheduler:
                 await delivery_store.finish(session, job.what, job.ids, PENDING, self.now())
 
         try:
-            sent = await send_outs(
-                self.bot,
-                job.chat_id,
-                job.outs,
-                pacer=self.pacer,
-                before_send=fence,
-                release=unfence,
-                backoff=self.backoff,
-                paid=self.paid,
-            )
+            async with self.window.turn() as turn:  # from its turn to Telegram's answer
+                sent = await send_outs(
+                    self.bot,
+                    job.chat_id,
+                    job.outs,
+                    pacer=self.pacer,
+                    before_send=fence,
+                    release=unfence,
+                    backoff=self.backoff,
+                    paid=self.paid,
+                )
         except Exception:
             # We cannot tell whether Telegram got it: the rows stay ``sending`` and become
             # ``uncertain``; never sent twice.
