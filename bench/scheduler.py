@@ -270,13 +270,39 @@ async def double_child(rate: float | None) -> None:
                 return
 
 
+class Burners:
+    """``count`` processes spinning on the CPU beside the bot for the whole fan-out, as on a
+    busy machine: the bot is starved of CPU now and then, and must still keep its rate."""
+
+    def __init__(self, count: int) -> None:
+        code = "while True: pass"
+        self.processes = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(count)]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.kill()
+            process.wait(10)
+
+
 async def fan_out(
-    db: Database, double: RemoteDouble, count: int, *, paced: bool, skip: int = 0, days: int = 1
+    db: Database,
+    double: RemoteDouble,
+    count: int,
+    *,
+    paced: bool,
+    skip: int = 0,
+    days: int = 1,
+    paid: bool = False,
+    burners: int = 0,
+    label: str | None = None,
 ) -> None:
     """``count`` runners due at the same minute, sent by the scheduler through the bot that
     bot/app.py builds for ``runcoach run`` (``PacedRateLimiter`` under every request, the heap
     settled as after start-up). ``paced=False``: PTB's ``AIORateLimiter(29/s)`` instead, with
-    the scheduler's own ``Pacer`` on top: the set-up bot/app.py had first, for comparison."""
+    the scheduler's own ``Pacer`` on top: the set-up bot/app.py had first, for comparison.
+    ``paid``: with paid broadcasts on (``PAID_BROADCAST``). ``burners``: that many processes
+    spinning on the CPU beside the bot for the whole run. Lateness: when each prompt
+    reached the double, counted from the minute all of them fell due."""
     from telegram.ext import AIORateLimiter, ExtBot
 
     from bot.app import build_application, settle_heap
@@ -305,13 +331,17 @@ async def fan_out(
             .values(time_zone="UTC", reminder_minute=8 * 60, next_due_at=due)
         )
     base = time.monotonic()
+    wall_due = time.time()  # the double stamps arrivals with time.time()
 
     def clock() -> datetime:
         return due + timedelta(seconds=time.monotonic() - base)
 
     services = Services(db=db, clock=clock)
     if paced:  # bot/app.py as ``runcoach run`` builds it
-        settings = Settings(token=TOKEN, api_url=double.base_url, database_url=db.url)
+        paid_option = {"paid_broadcast": True} if paid else {}
+        settings = Settings(
+            token=TOKEN, api_url=double.base_url, database_url=db.url, **paid_option
+        )
         app = build_application(settings, services=services, rate_limit=True)
         await app.initialize()
         settle_heap()  # as ``runcoach run`` does in post_init (not run here: no polling)
@@ -322,12 +352,13 @@ async def fan_out(
         bot = ExtBot(TOKEN, base_url=double.base_url, rate_limiter=limiter)
         await bot.initialize()
         closing = bot.shutdown
-    scheduler = Scheduler(
-        bot, services, rate=DEFAULT_RATE, concurrency=int(os.environ.get("BENCH_CONCURRENCY", "16"))
-    )
+    workers = int(os.environ.get("BENCH_CONCURRENCY", "64" if paid else "16"))
+    paid_rate = {"paid_rate": Settings(token=TOKEN).paid_broadcast_rate} if paid else {}
+    scheduler = Scheduler(bot, services, rate=DEFAULT_RATE, concurrency=workers, **paid_rate)
     before = double.ask("times")["stats"]
     started = time.perf_counter()
     sent = 0
+    burning = Burners(burners)
     try:
         while sent < len(ids):
             stats = await scheduler.tick()
@@ -335,17 +366,34 @@ async def fan_out(
             if stats.looked_at == 0 and stats.reclaimed == 0:
                 break
     finally:
+        burning.stop()
         await closing()
     elapsed = time.perf_counter() - started
     answer = double.ask("times")
     stamps = answer["times"]
     limited = answer["stats"].get("too_many_requests", 0) - before.get("too_many_requests", 0)
     window = stamps[-1] - stamps[0] if len(stamps) > 1 else elapsed
-    label = "fanout" if paced else "fanout_aioratelimiter"
+    label = label or ("fanout" if paced else "fanout_aioratelimiter")
     figure(f"{label}_messages", sent, "messages")
     figure(f"{label}_rate", (len(stamps) - 1) / window if window else 0.0, "messages/s")
     figure(f"{label}_429_answers", limited, "answers")
     figure(f"{label}_seconds", elapsed, "s")
+    window = getattr(scheduler, "window", None)  # (absent before issue 26: 16 workers)
+    if window is not None:
+        figure(f"{label}_in_flight_peak", window.peak, "deliveries")
+    late = sorted(t - wall_due for t in stamps)
+    p99 = late[min(len(late) - 1, int(0.99 * len(late)))] if late else 0.0
+    if label == "fanout":
+        figure("prompt_lateness_p99_s_free", p99, "s")
+    elif label == "fanout_cpu_starved":
+        figure("fanout_429_answers_cpu_starved", limited, "answers")
+    elif label == "fanout_paid":
+        figure("prompt_lateness_p99_s_paid", p99, "s")
+        figure(
+            "fanout_paid_broadcasts",
+            answer["stats"].get("paid_broadcasts", 0) - before.get("paid_broadcasts", 0),
+            "messages",
+        )
     # the fastest any one-second window was, as the double counts it
     peak = 0
     j = 0
@@ -461,13 +509,37 @@ async def main(args: argparse.Namespace) -> None:
             await bench_due_query(db, args.runners, args.batch)
     if args.fanout:
         async with database(url) as db:
-            await populate(db, int((args.fanout + args.current) * 1.15) + 100, NOW)
+            most = max(args.fanout, args.starved_fanout, args.paid_fanout)
+            await populate(db, int((most + args.current) * 1.15) + 100, NOW)
             double = RemoteDouble(rate=30)
             try:
                 if args.current:
                     await fan_out(db, double, args.current, paced=False)
                     await asyncio.sleep(2)
                 await fan_out(db, double, args.fanout, paced=True, skip=args.current, days=2)
+                if args.starved_fanout:
+                    note(f"fan-out beside {args.burners} CPU-burning processes")
+                    await fan_out(
+                        db,
+                        double,
+                        args.starved_fanout,
+                        paced=True,
+                        skip=args.current,
+                        days=3,
+                        burners=args.burners,
+                        label="fanout_cpu_starved",
+                    )
+                if args.paid_fanout:
+                    await fan_out(
+                        db,
+                        double,
+                        args.paid_fanout,
+                        paced=True,
+                        skip=args.current,
+                        days=4,
+                        paid=True,
+                        label="fanout_paid",
+                    )
             finally:
                 double.close()
     sizes = [int(s) for s in args.rss_runners.split(",") if s]
@@ -481,6 +553,19 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--runners", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=200, help="the tick's page size")
     parser.add_argument("--fanout", type=int, default=10_000, help="prompts in the fan-out")
+    parser.add_argument(
+        "--starved-fanout",
+        type=int,
+        default=10_000,
+        help="then a fan-out of this many beside CPU-burning processes (0: none)",
+    )
+    parser.add_argument("--burners", type=int, default=3, help="CPU-burning processes")
+    parser.add_argument(
+        "--paid-fanout",
+        type=int,
+        default=10_000,
+        help="then a fan-out of this many with paid broadcasts on (0: none)",
+    )
     parser.add_argument(
         "--current",
         type=int,

@@ -1,6 +1,6 @@
 """Webhook mode with 1, 2 and 4 ``runcoach run --webhook`` processes on one PostgreSQL.
 
-    python bench/webhook.py [--database postgresql://…] [--runners 200] [--seconds 20]
+    python bench/webhook.py [--database postgresql://…] [--runners 200] [--seconds 60]
                             [--think 1.0] [--processes 1,2,4]
 
 ``--runners`` seeded runners (onboarded, active) talk at a human pace: each sends a command
@@ -172,7 +172,8 @@ async def main() -> int:
         or "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
     )
     p.add_argument("--runners", type=int, default=200)
-    p.add_argument("--seconds", type=float, default=20.0)
+    # long enough for a steady figure: a few thousand updates even on a busy machine
+    p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--think", type=float, default=1.0)
     p.add_argument("--processes", default="1,2,4")
     p.add_argument(

@@ -20,6 +20,7 @@ from telegram.ext import (
     Defaults,
 )
 
+import locales
 from bot import metrics
 from bot.delivery import PacedRateLimiter
 from bot.health import Probes, bound_port, start_site
@@ -141,7 +142,11 @@ def build_application(
         # earns the next 429 (measured in bench/scheduler.py; see docs/performance.md).
         # SEND_RATE: with several processes, Telegram's limit per bot is shared among them
         builder = builder.rate_limiter(
-            PacedRateLimiter(rate=settings.send_rate, max_retries=3)  # type: ignore[arg-type]
+            PacedRateLimiter(  # type: ignore[arg-type]
+                rate=settings.send_rate,
+                max_retries=3,
+                paid_rate=settings.paid_broadcast_rate if settings.paid_broadcast else None,
+            )
         )
     application = builder.build()
     application.bot_data["services"] = services
@@ -159,6 +164,7 @@ def build_application(
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     services: Services = application.bot_data["services"]
+    locales.warm()  # the catalogs, parsed before the first update rather than during it
     try:
         await services.db.migrate()
     except Exception as exc:
@@ -178,7 +184,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     except Exception:
         log.warning("could not publish the bot's description", exc_info=True)
     if application.bot_data.get("with_scheduler"):
-        from bot.scheduler import install
+        from bot.scheduler_job import install
 
         install(application)
     if application.bot_data.get("freeze_heap"):

@@ -23,12 +23,14 @@ Errors, and what they mean for "exactly once":
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import enum
 import logging
+import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,24 +61,55 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class Pacer:
-    """Send slots for every sender of the process: evenly spaced (``1/rate`` apart, on a
-    fixed grid so wake-up latency does not add up) and never more than ``rate * per``
-    requests released in any ``per`` seconds, counting the moments they really went out.
-    ``rate`` None: no waiting at all."""
+    """Send slots for every sender of the process. The promise, kept on the moments requests
+    are really released (:meth:`stamp`), whatever the event loop or the CPU did meanwhile:
+    no two requests closer than ``GAP`` x ``1/rate``, and never more than ``rate * per`` in
+    any ``per`` seconds. Slots follow a grid ``1/rate`` apart (a slightly late wake-up does
+    not slow the rate down), but a process that was late by more than a fraction of an
+    interval (starved of CPU, a long garbage collection) does not catch up: the grid moves
+    on from now, so a stall is never followed by a burst. ``rate`` None: no waiting at all.
+
+    Waiting is FIFO (``asyncio.Lock``): requests go in the order they asked for a slot."""
+
+    GAP = 0.75  # the closest two releases may be, in intervals (the grid's slack)
 
     def __init__(
         self,
         rate: float | None = DEFAULT_RATE,
         per: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.rate = rate
         self.per = per
         self._clock = clock
-        self._lock = asyncio.Lock()
-        self._next = 0.0
+        self._sleep = sleep
+        self._lock = asyncio.Lock()  # who waits for the next slot
+        self._stamp_lock = asyncio.Lock()  # who is released next
+        self._next = 0.0  # the next slot on the grid, or the end of a 429 pause
+        self._paused = 0.0  # the end of a 429 pause
         self.interval = 1.0 / rate if rate else 0.0
         self._released: deque[float] = deque(maxlen=max(1, int((rate or 1) * per)))
+
+    def _bound(self) -> float:
+        """The earliest moment the next request may be released, by the releases so far."""
+        released = self._released
+        bound = self._paused
+        if released:
+            bound = max(bound, released[-1] + self.GAP * self.interval)
+            if len(released) == released.maxlen:
+                bound = max(bound, released[0] + self.per)
+        return bound
+
+    async def _until(self, slot: Callable[[], float]) -> float:
+        """Sleep until ``slot()`` (read again after every sleep, since others may have been
+        released meanwhile); the moment it was reached."""
+        while True:
+            now = self._clock()
+            left = slot() - now
+            if left <= 0:
+                return now
+            await self._sleep(left)
 
     async def wait(self, *, stamp: bool = True) -> None:
         """Wait for the next slot. ``stamp=False``: the caller has more to do before its
@@ -84,44 +117,130 @@ class Pacer:
         if not self.rate:
             return
         async with self._lock:
-            now = self._clock()
-            if self._next < now - self.interval:  # idle for a while: no catching up in a burst
-                self._next = now
-            slot = self._next
-            self._next = slot + self.interval  # the grid; a late release does not shift it
-            released = self._released
-            if released:  # after a stall, no two requests back to back
-                slot = max(slot, released[-1] + 0.9 * self.interval)
-            if len(released) == released.maxlen:  # and never more than rate*per per ``per``
-                slot = max(slot, released[0] + self.per)
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if stamp:
-                released.append(self._clock())
+            slot = max(self._next, self._bound())
+            now = await self._until(lambda: max(slot, self._bound()))
+            # the grid: one interval on; late by more than the slack, one interval from now
+            slack = (1.0 - self.GAP) * self.interval
+            self._next = max(slot, now - slack) + self.interval
+        if stamp:
+            await self.stamp()
 
     async def stamp(self) -> None:
-        """Record a request about to be written after ``wait(stamp=False)`` and some work
-        (the scheduler's fence, a short transaction): the work may have delayed it, so the
-        spacing (no two back to back, never more than ``rate`` per ``per``) is checked
-        again against the moments requests were really written."""
+        """Release a request about to be written, after ``wait(stamp=False)`` and some work
+        (the scheduler's fence, a short transaction): the work may have taken long, so the
+        promise is checked again against the moments requests were really released, one
+        request at a time."""
         if not self.rate:
             return
-        # Not under the lock: the lock is held by requests sleeping until their slot, and
-        # this one has had its slot already.
-        now = self._clock()
-        released = self._released
-        slot = now
-        if released:
-            slot = max(slot, released[-1] + 0.9 * self.interval)
-        if len(released) == released.maxlen:
-            slot = max(slot, released[0] + self.per)
-        if slot > now:
-            await asyncio.sleep(slot - now)
-        released.append(self._clock())
+        async with self._stamp_lock:
+            await self._until(self._bound)
+            self._released.append(self._clock())
 
     def pause(self, seconds: float) -> None:
         """Telegram asked us to wait (429): nobody in this process sends before then."""
-        self._next = max(self._next, self._clock() + seconds)
+        until = self._clock() + seconds
+        self._paused = max(self._paused, until)
+        self._next = max(self._next, until)
+
+
+class Turn:
+    """A delivery's turn in :class:`InFlight`: when its request was released."""
+
+    at: float | None = None
+
+    def released(self) -> None:
+        if self.at is None:
+            self.at = time.monotonic()
+
+
+class InFlight:
+    """How many scheduled deliveries may be past their turn at once (waiting for their slot,
+    fenced, on the wire, or being recorded): enough to keep the promised rate busy — the
+    rate times the observed time from a request's release to its recorded answer, plus one
+    waiting for its slot (Little's law) — and no more, so a kill finds only the few requests
+    truly on the wire fenced. Deliveries take their turn in the order they were handed out
+    (tickets, :data:`TICKET`): the page order of the due query, oldest due first."""
+
+    def __init__(
+        self, rate: float | None, *, most: int = 64, latency: float = 0.05, weight: float = 0.2
+    ) -> None:
+        self.rate = rate
+        self.most = most
+        self.latency = latency  # seconds, a moving average
+        self.weight = weight
+        self.inside = 0
+        self.peak = 0  # the most ever inside at once
+        self.widest = 0  # the widest the window ever was
+        self._issued = 0
+        self._turn = 0  # the next ticket to go in
+        self._skipped: set[int] = set()
+        self._changed = asyncio.Event()
+
+    @property
+    def limit(self) -> int:
+        if not self.rate:
+            return self.most
+        return max(1, min(self.most, math.ceil(self.rate * self.latency) + 1))
+
+    def ticket(self) -> int:
+        self._issued += 1
+        return self._issued - 1
+
+    def _signal(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _may_enter(self, ticket: int | None) -> bool:
+        return (ticket is None or ticket == self._turn) and self.inside < self.limit
+
+    async def enter(self, ticket: int | None = None) -> None:
+        while True:
+            changed = self._changed
+            if self._may_enter(ticket):
+                break
+            await changed.wait()
+        self.inside += 1
+        self.peak = max(self.peak, self.inside)
+        self.widest = max(self.widest, self.limit)
+        if ticket is not None:
+            self._turn += 1
+            self._advance()
+        self._signal()
+
+    def leave(self, latency: float | None = None) -> None:
+        self.inside -= 1
+        if latency is not None and latency >= 0:
+            self.latency += self.weight * (latency - self.latency)
+        self._signal()
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[Turn]:
+        """Inside the window for the current task's ticket (:data:`TICKET`); the latency
+        counts from ``Turn.released`` (called when the request's slot came) to the end."""
+        await self.enter(TICKET.get())
+        turn = Turn()
+        try:
+            yield turn
+        finally:
+            self.leave(time.monotonic() - turn.at if turn.at is not None else None)
+
+    def skip(self, ticket: int) -> None:
+        """The ticket's work ended without a send (nothing due, an error): the next goes."""
+        if ticket >= self._turn:
+            self._skipped.add(ticket)
+            self._advance()
+            self._signal()
+
+    def _advance(self) -> None:
+        while self._turn in self._skipped:
+            self._skipped.discard(self._turn)
+            self._turn += 1
+
+
+# The ticket of the delivery this task works on (bot/tick.py hands them out in page order).
+TICKET: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "runcoach_ticket", default=None
+)
 
 
 class FenceLost(Exception):
@@ -183,11 +302,14 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         rate: float = DEFAULT_RATE,
         max_retries: int = 3,
         *,
+        paid_rate: float | None = None,
         global_after: int = 3,
         global_window: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pacer = Pacer(rate)
+        # paid broadcasts (``allow_paid_broadcast``): paced apart, up to ``paid_rate``
+        self.paid = Pacer(paid_rate) if paid_rate else None
         self.max_retries = max_retries
         self.global_after = global_after
         self.global_window = global_window
@@ -229,6 +351,8 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         if chat_id is None or len(chats) >= self.global_after:
             log.info("Telegram asked to wait %.1f s (429); every send waits", seconds)
             self.pacer.pause(seconds)
+            if self.paid is not None:
+                self.paid.pause(seconds)
         else:
             log.info("Telegram asked to wait %.1f s (429) for one chat; it waits", seconds)
             self._chat_until[chat_id] = max(self._chat_until.get(chat_id, 0.0), now + seconds)
@@ -246,6 +370,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         retries = self.max_retries if rate_limit_args is None else rate_limit_args
         chat_id = data.get("chat_id")
         paced = chat_id is not None  # what Telegram counts: messages to chats
+        pacer = self.pacer
+        if self.paid is not None and data.get("allow_paid_broadcast"):
+            pacer = self.paid
         fence = BEFORE_WRITE.get()
         attempt = 0
         while True:
@@ -253,12 +380,12 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                 left = self.chat_paused_for(chat_id)
                 if left > 0:
                     await asyncio.sleep(left)
-                await self.pacer.wait(stamp=fence is None)
+                await pacer.wait(stamp=fence is None)
             if fence is not None:
                 if not await fence.take():
                     raise FenceLost()
                 if paced:
-                    await self.pacer.stamp()
+                    await pacer.stamp()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -311,17 +438,28 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return float(wait if isinstance(wait, int | float) else wait.total_seconds())
 
 
-async def send_one(bot: Any, chat_id: int, out: Out) -> int:
+async def send_one(bot: Any, chat_id: int, out: Out, *, paid: bool = False) -> int:
+    """One message; ``paid``: a paid broadcast (``allow_paid_broadcast``, billed per message
+    by Telegram, up to 1000 messages per second)."""
+    extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
     if out.photo is not None:
         msg = await bot.send_photo(
-            chat_id, photo=out.photo, caption=out.text or None, reply_markup=markup(out.keyboard)
+            chat_id,
+            photo=out.photo,
+            caption=out.text or None,
+            reply_markup=markup(out.keyboard),
+            **extra,
         )
     elif out.document is not None:
         msg = await bot.send_document(
-            chat_id, document=out.document, filename=out.filename, caption=out.text or None
+            chat_id,
+            document=out.document,
+            filename=out.filename,
+            caption=out.text or None,
+            **extra,
         )
     else:
-        msg = await bot.send_message(chat_id, out.text, reply_markup=markup(out.keyboard))
+        msg = await bot.send_message(chat_id, out.text, reply_markup=markup(out.keyboard), **extra)
     return int(msg.message_id)
 
 
@@ -337,6 +475,7 @@ async def send_outs(
     before_send: Callable[[], Awaitable[bool]] | None = None,
     release: Callable[[], Awaitable[None]] | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    paid: bool = False,
 ) -> Sent:
     """Send ``outs`` in order to one chat. Transient failures are retried (``tries`` times per
     message, back-off doubling from ``backoff`` seconds); 429 waits as long as Telegram says.
@@ -363,7 +502,7 @@ async def send_outs(
                     await pacer.stamp()
             token = BEFORE_WRITE.set(fence)
             try:
-                ids.append(await send_one(bot, chat_id, out))
+                ids.append(await send_one(bot, chat_id, out, paid=paid))
                 break
             except FenceLost:
                 return Sent(Result.FAILED, ids, "fence lost")

@@ -37,7 +37,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
-from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_outs
+from bot.delivery import (
+    DEFAULT_RATE,
+    InFlight,
+    PacedRateLimiter,
+    Pacer,
+    Result,
+    Turn,
+    send_outs,
+)
 from bot.tick import TickStats, Work, pipeline
 from conversations import care_messages
 from conversations.context import Ctx, Out, Services
@@ -105,6 +113,7 @@ class Scheduler:
         rate: float | None = DEFAULT_RATE,
         batch: int = 200,
         concurrency: int = 16,
+        paid_rate: float | None = None,
         lease: timedelta = timedelta(minutes=2),
         grace: timedelta = timedelta(minutes=30),
         prune_every: timedelta = timedelta(hours=1),
@@ -116,9 +125,20 @@ class Scheduler:
         self.bot = bot
         self.services = services
         self.cutoff = time(min(max(cutoff_hour, 0), 23))
-        if isinstance(getattr(bot, "rate_limiter", None), PacedRateLimiter):
+        # paid broadcasts (``paid_rate``, an operator's choice): prompts and care messages go
+        # with ``allow_paid_broadcast`` at up to that rate
+        self.paid = bool(paid_rate)
+        if paid_rate:
+            rate = paid_rate
+        limiter = getattr(bot, "rate_limiter", None)
+        window_rate = rate
+        if isinstance(limiter, PacedRateLimiter):
             rate = None  # the bot paces every request already
+            pacer = limiter.paid if self.paid and limiter.paid is not None else limiter.pacer
+            window_rate = pacer.rate
         self.pacer = Pacer(rate)
+        # how many deliveries are past their turn at once: rate x observed latency, plus one
+        self.window = InFlight(window_rate, most=concurrency)
         self.batch = batch
         self.concurrency = concurrency
         self.lease = lease
@@ -221,7 +241,13 @@ class Scheduler:
 
     async def _pipeline(self, pages: AsyncIterator[list[Work]]) -> None:
         """The pages' work on ``concurrency`` workers (bot/tick.py)."""
-        await pipeline(pages, concurrency=self.concurrency, batch=self.batch, running=self.running)
+        await pipeline(
+            pages,
+            concurrency=self.concurrency,
+            batch=self.batch,
+            running=self.running,
+            window=self.window,
+        )
 
     # ------------------------------------------------------------------ one runner
 
@@ -394,8 +420,9 @@ class Scheduler:
 
     async def _send(self, job: Job, stats: TickStats) -> None:
         """Fence, pace and send one claimed message, then settle its rows: the one path of
-        prompts and care-team messages alike."""
-        db = self.services.db
+        prompts and care-team messages alike. It takes its turn in the in-flight window
+        (bot/delivery.InFlight): in the order the due query found it, and only while few
+        enough are under way."""
         for out in job.outs:  # a chart renders here, after the claim committed
             if callable(out.photo):
                 try:
@@ -403,13 +430,17 @@ class Scheduler:
                 except Exception:  # the message still goes out, without its chart
                     log.exception("scheduler: a chart failed to render")
                     out.photo = None
+        db = self.services.db
         lost = False
+        turn: Turn | None = None
 
         async def fence() -> bool:
             nonlocal lost
             async with db.session() as session:
                 ok = await delivery_store.fence(session, job.what, job.ids, self.now())
             lost = not ok
+            if ok and turn is not None:
+                turn.released()  # the window's latency counts from here to the answer
             return ok
 
         async def unfence() -> None:
@@ -417,15 +448,17 @@ class Scheduler:
                 await delivery_store.finish(session, job.what, job.ids, PENDING, self.now())
 
         try:
-            sent = await send_outs(
-                self.bot,
-                job.chat_id,
-                job.outs,
-                pacer=self.pacer,
-                before_send=fence,
-                release=unfence,
-                backoff=self.backoff,
-            )
+            async with self.window.turn() as turn:  # from its turn to Telegram's answer
+                sent = await send_outs(
+                    self.bot,
+                    job.chat_id,
+                    job.outs,
+                    pacer=self.pacer,
+                    before_send=fence,
+                    release=unfence,
+                    backoff=self.backoff,
+                    paid=self.paid,
+                )
         except Exception:
             # We cannot tell whether Telegram got it: the rows stay ``sending`` and become
             # ``uncertain``; never sent twice.
@@ -560,39 +593,3 @@ class Scheduler:
                     continue
                 chat_id = ctx.runner.chat_id
                 jobs.append(Job(CARE, [c.id], c.member_id, chat_id, ctx.out, c.attempts))
-
-
-# ---------------------------------------------------------------------- PTB wiring
-
-
-async def _tick_job(context: Any) -> None:
-    scheduler: Scheduler = context.application.bot_data["scheduler"]
-    try:
-        await scheduler.tick()
-    except Exception:
-        log.exception("scheduler tick failed; the next tick tries again")
-
-
-def install(application: Any) -> Any:
-    """Register the one repeating tick on the application's JobQueue (APScheduler)."""
-    settings = application.bot_data["settings"]
-    services: Services = application.bot_data["services"]
-    if application.job_queue is None:
-        raise RuntimeError("the JobQueue is missing: install python-telegram-bot[job-queue]")
-    scheduler = Scheduler(
-        application.bot,
-        services,
-        cutoff_hour=settings.catch_up_until_hour,
-        running=lambda: bool(application.running),
-    )
-    application.bot_data["scheduler"] = scheduler
-    for old in application.job_queue.get_jobs_by_name(JOB_NAME):
-        old.schedule_removal()
-    interval = float(settings.tick_seconds)
-    return application.job_queue.run_repeating(
-        _tick_job,
-        interval=interval,
-        first=min(5.0, interval),
-        name=JOB_NAME,
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
-    )

@@ -45,6 +45,12 @@ class Settings:
     # the care team's Mini App: its public https:// URL (served by this process: the webhook's
     # port, or HEALTH_PORT when polling); empty, no Mini App
     miniapp_url: str = ""
+    # paid broadcasts (PAID_BROADCAST=on; off by default): scheduled prompts and care-team
+    # messages go with allow_paid_broadcast at up to PAID_BROADCAST_RATE messages per second
+    # (Telegram's ceiling is 1000/s). Telegram bills 0.1 Stars per message above the free
+    # 30/s, from the bot's Stars balance: docs/operations.md.
+    paid_broadcast: bool = False
+    paid_broadcast_rate: float = 900.0
 
     @property
     def file_url(self) -> str:
@@ -155,6 +161,16 @@ def load_settings(
     if send_rate <= 0:
         raise SettingsError("SEND_RATE must be above 0 (messages per second).")
     miniapp_url = _miniapp(env.get("MINIAPP_URL", ""), bool(url), _port(env, "HEALTH_PORT", None))
+    paid_raw = env.get("PAID_BROADCAST", "").strip().lower()
+    if paid_raw not in ("", "0", "off", "false", "no", "1", "on", "true", "yes"):
+        raise SettingsError(f"PAID_BROADCAST={paid_raw!r} must be on or off.")
+    paid = paid_raw in ("1", "on", "true", "yes")
+    try:
+        paid_rate = float(env.get("PAID_BROADCAST_RATE", "900"))
+    except ValueError as exc:
+        raise SettingsError("PAID_BROADCAST_RATE must be a number of messages per second.") from exc
+    if not 0 < paid_rate <= 1000:
+        raise SettingsError("PAID_BROADCAST_RATE must be above 0 and at most 1000 (Telegram's).")
     log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
     if log_format not in ("text", "json"):
         raise SettingsError(f"LOG_FORMAT={log_format!r} must be text or json.")
@@ -167,6 +183,8 @@ def load_settings(
         log_format=log_format,
         send_rate=send_rate,
         miniapp_url=miniapp_url,
+        paid_broadcast=paid,
+        paid_broadcast_rate=paid_rate,
         token=token,
         api_url=api_url,
         database_url=normalize_url(env.get("DATABASE_URL", "").strip() or DEFAULT_URL),

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.delivery import Result
+from bot.delivery import TICKET, InFlight, Result
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,12 @@ async def pipeline(
     concurrency: int,
     batch: int,
     running: Callable[[], bool],
+    window: InFlight | None = None,
 ) -> None:
     """Run the work of every page on ``concurrency`` workers; the next page is read while
     the last one is still being sent (the queue holds at most one page of ``batch``: flat
-    memory).
+    memory). With a ``window``, each item gets a ticket in page order: its send takes its
+    turn in that order (bot/delivery.InFlight).
 
     A task group: if one worker dies (cancellation, a fatal error) the others stop with
     it, as in a dying process; a message they had claimed is retried after its lease."""
@@ -65,10 +67,16 @@ async def pipeline(
         while (item := await queue.get()) is not None:
             if not running():
                 continue
+            ticket = window.ticket() if window is not None else None
+            token = TICKET.set(ticket)
             try:
                 await item()
             except Exception:  # e.g. the database went away while recording a send
                 log.exception("scheduler: a delivery could not be completed")
+            finally:
+                TICKET.reset(token)
+                if window is not None and ticket is not None:
+                    window.skip(ticket)  # no send came of it: the next one's turn
 
     async with asyncio.TaskGroup() as group:
         workers = [group.create_task(worker()) for _ in range(concurrency)]

@@ -58,10 +58,14 @@ class FaultsMixin(DoubleState):
     def unblock_chat(self, chat_id: int) -> None:
         self._blocked.discard(chat_id)
 
-    def enforce_rate(self, per_second: float | None) -> None:
-        """Sends above ``per_second`` in any 1-second window get 429 (None: off)."""
+    def enforce_rate(self, per_second: float | None, paid_per_second: float = 1000.0) -> None:
+        """Sends above ``per_second`` in any 1-second window get 429 (None: off), as do
+        sends above ``paid_per_second`` counting paid broadcasts (``allow_paid_broadcast``,
+        which skip the free limit) and free sends together: Telegram's two limits."""
         self._rate = per_second
+        self._paid_rate = paid_per_second if per_second is not None else None
         self._rate_window.clear()
+        self._paid_window.clear()
 
     def revoke_token(self, token: str) -> None:
         """Every call with this token gets 401 from now on."""
@@ -98,15 +102,22 @@ class FaultsMixin(DoubleState):
                     description = DEFAULT_DESCRIPTIONS.get(inj.status, f"Error {inj.status}")
             raise ApiError(inj.status, description, inj.retry_after)
 
-    def _check_rate(self) -> None:
+    def _check_rate(self, params: Params) -> None:
         if self._rate is None:
             return
         now = time.monotonic()
-        window = self._rate_window
-        while window and now - window[0] >= 1.0:
-            window.popleft()
-        if len(window) >= self._rate:
-            wait = 1.0 - (now - window[0])
-            retry = max(1, int(wait + 0.999))
-            raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
-        window.append(now)
+        paid = params.flag("allow_paid_broadcast")
+        checks = [(self._paid_window, self._paid_rate)]
+        if not paid:
+            checks.append((self._rate_window, self._rate))
+        for window, rate in checks:
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if rate is not None and len(window) >= rate:
+                wait = 1.0 - (now - window[0])
+                retry = max(1, int(wait + 0.999))
+                raise ApiError(429, f"Too Many Requests: retry after {retry}", retry)
+        for window, _ in checks:
+            window.append(now)
+        if paid:
+            self.stats["paid_broadcasts"] += 1

@@ -150,7 +150,7 @@ class BotApiDouble(ClientMixin, FilesMixin, MessagesMixin, WebhooksMixin, Faults
             self._check_injection(state, method, params)
             self._check_blocked(method, params)
             if method in SEND_METHODS:
-                self._check_rate()
+                self._check_rate(params)
             result = self._handlers[method](state, params)
             if asyncio.iscoroutine(result):
                 result = await result

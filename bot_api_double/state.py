@@ -70,6 +70,8 @@ class DoubleState:
         self._injections: list[Injection] = []
         self._rate: float | None = None
         self._rate_window: deque[float] = deque()
+        self._paid_rate: float | None = None  # paid broadcasts (allow_paid_broadcast)
+        self._paid_window: deque[float] = deque()
         self._files: dict[str, Upload] = {}
         self._file_seq = itertools.count(1)
         self._callback_seq = itertools.count(first_id)

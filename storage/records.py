@@ -3,12 +3,13 @@ made from it, converted to and from progression's types."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from progression import (
     Action,
@@ -347,17 +348,79 @@ async def last_run_day(session: AsyncSession, runner_id: int) -> date | None:
     return result.scalar_one_or_none()
 
 
-async def load_history(session: AsyncSession, runner: Runner, today: date) -> History:
-    """Everything progression.decide needs, read in a handful of queries."""
-    first = today - timedelta(days=HISTORY_DAYS)
-    checkins = await checkins_between(session, runner.id, first, today)
-    mornings = await mornings_between(session, runner.id, first, today)
-    reassessments = [r for r in await all_reassessments(session, runner.id) if r.day >= first]
-    decisions = await all_decisions(session, runner.id, since=first)
-    flags = await all_red_flags(session, runner.id)
-    from storage.careteam import controls  # the care team's hold and stage cap
+_HISTORY_ROWS = "runcoach_history_rows"
 
-    held, cap = await controls(session, runner.id)
+
+# Tables a history is never read from: writing them leaves a history read before as it was
+# (the runner's own fields are taken from the runner object, never from the memo).
+_NOT_HISTORY = frozenset(
+    {
+        "runners",
+        "deliveries",
+        "plan_days",
+        "conversations",
+        "inbox",
+        "received_updates",
+        "outbox",
+        "care_invites",
+        "care_events",
+        "care_deliveries",
+        "activity_files",
+    }
+)
+
+
+def _touches_history(objects: Iterable[Any]) -> bool:
+    return any(getattr(o, "__tablename__", None) not in _NOT_HISTORY for o in objects)
+
+
+def _forget(session: Session, *_: Any) -> None:
+    session.info.pop(_HISTORY_ROWS, None)
+
+
+def _forget_on_flush(session: Session, *_: Any) -> None:
+    if _touches_history([*session.new, *session.dirty, *session.deleted]):
+        _forget(session)
+
+
+def _forget_on_write(state: ORMExecuteState) -> None:
+    if state.is_select:
+        return
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    if table not in _NOT_HISTORY:  # a history table, or a statement we cannot tell
+        _forget(state.session)
+
+
+# The rows a history is read from, kept for the rest of the transaction: one update or tick
+# reads the history several times (the decision, the plan, the prompt's questions) and it
+# cannot change unless the transaction writes to a history table, which forgets them (a
+# flush, an INSERT, UPDATE or DELETE statement), as does the transaction's end.
+for _name in ("after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _name, _forget)
+event.listen(Session, "after_flush", _forget_on_flush)
+event.listen(Session, "do_orm_execute", _forget_on_write)
+
+
+def _history_memo(session: AsyncSession) -> dict[tuple[int, date], Any] | None:
+    """The transaction's memo of history rows; None while it holds unflushed changes to a
+    history table (a read would flush them first)."""
+    sync = session.sync_session
+    if _touches_history([*sync.new, *sync.dirty, *sync.deleted]):
+        return None
+    memo: dict[tuple[int, date], Any] = session.info.setdefault(_HISTORY_ROWS, {})
+    return memo
+
+
+async def load_history(session: AsyncSession, runner: Runner, today: date) -> History:
+    """Everything progression.decide needs, read in a handful of queries (once per
+    transaction while it writes nothing)."""
+    memo = _history_memo(session)
+    rows = memo.get((runner.id, today)) if memo is not None else None
+    if rows is None:
+        rows = await _history_rows(session, runner.id, today)
+        if memo is not None:
+            memo[(runner.id, today)] = rows
+    checkins, mornings, reassessments, decisions, flags, (held, cap), last_run = rows
     return History(
         profile=profile_of(runner),
         level=runner.level,
@@ -368,10 +431,24 @@ async def load_history(session: AsyncSession, runner: Runner, today: date) -> Hi
         level_changes=level_changes(decisions),
         red_flags=tuple(red_flag_report(f) for f in flags),  # in the order recorded
         past=tuple(past_decision(d) for d in decisions),  # oldest first
-        last_run_day=await last_run_day(session, runner.id),
+        last_run_day=last_run,
         care_hold=held,
         stage_cap=cap,
     )
+
+
+async def _history_rows(session: AsyncSession, runner_id: int, today: date) -> tuple[Any, ...]:
+    first = today - timedelta(days=HISTORY_DAYS)
+    checkins = await checkins_between(session, runner_id, first, today)
+    mornings = await mornings_between(session, runner_id, first, today)
+    reassessments = [r for r in await all_reassessments(session, runner_id) if r.day >= first]
+    decisions = await all_decisions(session, runner_id, since=first)
+    flags = await all_red_flags(session, runner_id)
+    from storage.careteam import controls  # the care team's hold and stage cap
+
+    controlled = await controls(session, runner_id)
+    last_run = await last_run_day(session, runner_id)
+    return checkins, mornings, reassessments, decisions, flags, controlled, last_run
 
 
 def checkin_of(row: CheckInRow) -> CheckIn:
