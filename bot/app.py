@@ -35,6 +35,8 @@ from conversations.sender import Sender
 from locales import SUPPORTED, pick_language, translator
 from storage import Database
 from storage import runners as store
+from sync import job as sync_job
+from sync import web as sync_web
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,9 @@ def build_application(
     ``freeze_heap``: for the long-running bot process, :func:`settle_heap` once started."""
     install_redaction(settings.token)
     db = db or (services.db if services else Database(settings.database_url))
-    services = services or Services(db=db, default_language=settings.default_language)
+    services = services or Services(
+        db=db, default_language=settings.default_language, intervals=settings.intervals
+    )
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -178,6 +182,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         from bot.scheduler import install
 
         install(application)
+        sync_job.install(application)  # intervals.icu: runs in, sessions out (sync/job.py)
     if application.bot_data.get("freeze_heap"):
         settle_heap()
 
@@ -264,6 +269,7 @@ async def serving(
             probes = Probes(services.db)
             web_app = web.Application()
             probes.add_routes(web_app)
+            sync_web.add_routes(web_app, application)  # the intervals.icu OAuth redirect
             probes_runner = await start_site(web_app, *health)
         await _leave_webhook_mode(application)
         await poller.start()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from intervals.config import ConfigError, IntervalsConfig, load_config
 from locales import SUPPORTED
 from storage.db import DEFAULT_URL, normalize_url
 
@@ -42,6 +43,8 @@ class Settings:
     # messages per second this process sends (Telegram allows ~30 per bot: with N processes
     # set about 29 / N)
     send_rate: float = 29.0
+    # intervals.icu (issue 29; intervals/config.py): None when not offered
+    intervals: IntervalsConfig | None = None
 
     @property
     def file_url(self) -> str:
@@ -137,7 +140,12 @@ def load_settings(
     log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
     if log_format not in ("text", "json"):
         raise SettingsError(f"LOG_FORMAT={log_format!r} must be text or json.")
+    try:
+        intervals = load_config(env)
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from exc
     return Settings(
+        intervals=intervals,
         webhook_url=url,
         webhook_secret=secret,
         port=_port(env, "PORT", 8080) or 8080,

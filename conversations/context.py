@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intervals.config import IntervalsConfig
 from locales import Translator, pick_language, translator
 from storage import Database
 from storage.models import Runner
@@ -32,6 +33,8 @@ class Services:
     db: Database
     default_language: str = "en"
     clock: Callable[[], datetime] = system_clock
+    # the intervals.icu link (issue 29): None when this coach does not offer it
+    intervals: IntervalsConfig | None = None
 
 
 # A picture or document, or a function that renders one. A function runs after the
