@@ -150,7 +150,7 @@ KEY_FLOW = engine.register(
                 "key",
                 N_(
                     "Send your intervals.icu athlete ID and your API key, separated by a space. "
-                    "You find both on intervals.icu under Settings, Developer Settings."
+                    "You find both in your intervals.icu settings, under “Developer Settings”."
                 ),
                 _parse_key,
                 summary=N_("API key"),
