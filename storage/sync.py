@@ -133,6 +133,35 @@ async def due_links(session: AsyncSession, now: datetime, limit: int = 50) -> li
     return list(result.scalars())
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What a poll of one link does this time (its row was claimed in this transaction)."""
+
+    tokens: Tokens
+    named: bool  # the athlete's name is known (a personal key is checked on first use)
+    fetch: bool  # list the activities (the poll was due)
+    calendar: bool  # rewrite the calendar (the plan or the day changed)
+
+
+async def claim_poll(
+    session: AsyncSession, vault: Vault, runner_id: int, now: datetime, today: date,
+    interval: timedelta,
+) -> Claim | None:
+    """Take the link's poll: its row locked, the next poll moved on and the calendar flag
+    cleared in this transaction, so a second process finds nothing due. None when not due."""
+    link = await session.get(SyncLinkRow, runner_id, with_for_update=True)
+    if link is None:
+        return None
+    fetch = link.next_poll_at <= now
+    calendar = link.calendar_due or (fetch and link.calendar_day != today)
+    if not fetch and not calendar:
+        return None
+    if fetch:
+        link.next_poll_at = now + interval
+    link.calendar_due = False
+    return Claim(tokens_of(vault, link), bool(link.athlete_name), fetch, calendar)
+
+
 async def polled(session: AsyncSession, runner_id: int, next_at: datetime) -> None:
     await session.execute(
         update(SyncLinkRow).where(SyncLinkRow.runner_id == runner_id).values(next_poll_at=next_at)

@@ -88,26 +88,22 @@ class SyncJob:
 
     async def poll(self, runner_id: int, stats: Stats) -> None:
         now = self.services.clock()
+        interval = timedelta(seconds=self.config.poll_seconds)
         async with self.services.db.session() as session:
-            link = await store.link_of(session, runner_id)
             runner = await session.get(Runner, runner_id)
-            if link is None or runner is None:
+            if runner is None:
                 return
-            tokens = store.tokens_of(self.vault, link)
             today = Ctx(services=self.services, session=session, runner=runner, now=now).today
-            write_calendar = link.calendar_due or link.calendar_day != today
-            named = bool(link.athlete_name)
-            fetch = link.next_poll_at <= now  # else only the calendar changed
-            if fetch:  # taken for this interval (another process skips it)
-                interval = timedelta(seconds=self.config.poll_seconds)
-                await store.polled(session, runner_id, now + interval)
-        creds = self._creds(runner_id, tokens)
+            claim = await store.claim_poll(session, self.vault, runner_id, now, today, interval)
+        if claim is None:
+            return  # not due, or taken by another process
+        creds = self._creds(runner_id, claim.tokens)
         try:
-            if not named:
+            if not claim.named:
                 creds = await self._name(creds)
-            if fetch:
+            if claim.fetch:
                 creds = await self._activities(creds, today, stats)
-            if write_calendar:
+            if claim.calendar:
                 await self._calendar(creds, stats)
         except Denied:
             log.info("intervals.icu: runner %s's account refused access; unlinked", runner_id)
@@ -116,8 +112,14 @@ class SyncJob:
             stats.errors += 1
             log.info("intervals.icu: unavailable for runner %s (%s)", runner_id, exc)
             async with self.services.db.session() as session:
-                later = now + timedelta(seconds=LATER * self.config.poll_seconds)
-                await store.polled(session, runner_id, later)
+                await store.polled(session, runner_id, now + LATER * interval)
+                if claim.calendar:
+                    await store.calendar_due(session, runner_id)  # written next time
+        except Exception:
+            if claim.calendar:
+                async with self.services.db.session() as session:
+                    await store.calendar_due(session, runner_id)  # written next time
+            raise
 
     async def _name(self, creds: Credentials) -> Credentials:
         """A personal key's first use: checked, and the athlete's name kept."""

@@ -72,11 +72,11 @@ class Callback:
         async with self.services.db.session() as session:
             runner_id = await store.spend_state(session, state, self.services.clock())
         tr = translator(await self._language(runner_id))
+        code = request.query.get("code", "")
+        if request.query.get("error") or not code:  # declined (intervals.icu sends no state)
+            return _page(tr.gettext(DECLINED))
         if runner_id is None:
             return _page(tr.gettext(EXPIRED), 400)
-        code = request.query.get("code", "")
-        if request.query.get("error") or not code:
-            return _page(tr.gettext(DECLINED))
         try:
             creds, name = await self.client.exchange(runner_id, code)
         except (Denied, Unavailable) as exc:

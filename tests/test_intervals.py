@@ -139,6 +139,40 @@ async def test_connect_stores_the_tokens_encrypted_and_the_state_once(double, db
         assert "is linked" in reply.text and "/disconnect" in reply.text
 
 
+async def test_a_declined_authorization_links_nothing(double, db, clock, icu):
+    icu.add_athlete("Ana")
+    chat = Chat(double, 8813)
+    async with synced_bot(double, icu, db, clock) as (_app, _job, config):
+        await onboard_at(chat, db)
+        await chat.say("/connect")
+        icu.signed_in = None  # the runner declines on intervals.icu's page
+        declined = config.redirect_url + "?error=access_denied"
+        async with aiohttp.ClientSession() as browser, browser.get(declined) as page:
+            assert page.status == 200 and "Nothing was linked" in await page.text()
+        assert await _rows(db, SyncLinkRow) == [] and icu.tokens == {}
+
+
+async def test_two_pollers_take_a_run_and_write_a_workout_once(double, db, clock, icu):
+    import asyncio
+
+    athlete = icu.add_athlete("Ana")
+    chat = Chat(double, 8814)
+    async with synced_bot(double, icu, db, clock) as (app, job, _config):
+        await onboard_at(chat, db)
+        await link_account(chat, icu, db)
+        icu.add_activity(athlete, START, fit_file(walk_run()))
+        clock.advance(hours=3)
+        other = SyncJob(job.services, app.bot, app.bot_data["sender"], backoff=0.01)
+        try:
+            first, second = await asyncio.gather(job.tick(), other.tick())
+        finally:
+            await other.close()
+        assert first.taken + second.taken == 1
+        assert len(await _rows(db, ActivityFileRow)) == 1
+        posts = [e for e in icu.log if e[0] == "POST" and e[1].endswith("/events")]
+        assert len(posts) == len(athlete.events) == len(await _rows(db, SyncEventRow)) > 0
+
+
 async def test_a_synced_run_asks_only_how_it_felt_and_arrives_once(double, db, clock, icu):
     athlete = icu.add_athlete("Ana")
     chat = Chat(double, 8802)
