@@ -241,6 +241,7 @@ async def pause_for(ctx: Ctx, raw: str) -> None:
     ctx.runner.status = "paused"
     ctx.runner.paused_until = ctx.today + timedelta(days=days)
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    await sync.calendar_due(ctx.session, ctx.runner.id)  # no workouts on the watch meanwhile
     ctx.say(
         ctx.n_(
             "Paused for {n} day, until {date}. I won't send reminders meanwhile; send /resume "
@@ -261,6 +262,7 @@ async def resume_command(ctx: Ctx) -> None:
     ctx.runner.status = "active"
     ctx.runner.paused_until = None
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    await sync.calendar_due(ctx.session, ctx.runner.id)  # the sessions back on the watch
     # The welcome back is given now: the scheduler must not give another today, and counts
     # quiet days (for a nudge) from here.
     await schedule.claim(

@@ -269,6 +269,13 @@ async def test_the_plan_goes_to_the_calendar_and_a_changed_plan_rewrites_it(
         assert after != before and stats.written + stats.removed > 0
         assert {d: desc for d, (_n, desc) in after.items()} == await _wanted(db, 8804, clock)
         assert len(await _rows(db, SyncEventRow)) == len(after)
+        # A pause takes every session off the watch; /resume puts them back.
+        await chat.say("/pause 7")
+        await job.tick()
+        assert athlete.events == {} and await _rows(db, SyncEventRow) == []
+        await chat.say("/resume")
+        await job.tick()
+        assert athlete.events and _events(athlete).keys() == (await _wanted(db, 8804, clock)).keys()
 
 
 async def test_an_expired_token_is_refreshed_and_stored(double, db, clock, icu):
