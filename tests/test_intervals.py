@@ -414,3 +414,19 @@ async def test_without_configuration_connect_says_it_is_not_offered(double, db, 
         await onboard_at(chat, db)
         [reply] = await chat.say("/connect")
         assert "not offered" in reply.text
+
+
+async def test_the_webhook_server_serves_the_redirect_too(db):
+    from bot.webhook import WebhookServer
+
+    config = IntervalsConfig(
+        sync_key=Fernet.generate_key(), client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+        redirect_url="https://coach.example/intervals/callback",
+    )
+    settings = Settings(token=TOKEN, database_url=db.url)
+    app = build_application(settings, services=Services(db=db, intervals=config),
+                            rate_limit=False)
+    server = WebhookServer(app, db, url="https://coach.example/hook", secret="s" * 20)
+    paths = {route.resource.canonical for route in server.web_app().router.routes()
+             if route.resource is not None}
+    assert {"/intervals/callback", "/hook", "/healthz"} <= paths
