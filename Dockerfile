@@ -18,6 +18,9 @@ COPY progression ./progression
 COPY reports ./reports
 COPY activities ./activities
 COPY bot_api_double ./bot_api_double
+COPY intervals ./intervals
+COPY intervals_double ./intervals_double
+COPY sync ./sync
 RUN pip install . \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin runcoach
 COPY --chmod=755 docker/entrypoint.sh /usr/local/bin/runcoach-entrypoint

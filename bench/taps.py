@@ -8,8 +8,8 @@ Drives the real bot (``build_application``) through the loopback Bot API double,
 SQLite file, as tests/conftest.py does (``running_bot``, ``Chat``, ``choose``), for typical
 runners: onboarding on the common path (one injury, no red flag, no test results) and with
 test results; a check-in after a normal, symptom-free session, after a session that hurt a
-little, a shortened one and a skipped one; the morning check when all is well and when
-something changed; a weekly reassessment.
+little, a shortened one and a skipped one, a run synced from intervals.icu; the morning
+check when all is well and when something changed; a weekly reassessment.
 
 A tap is one answer to a question (a button pressed or a number typed); the command or
 prompt button that opens a conversation is not counted. New bot messages are the messages the
@@ -31,6 +31,7 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -217,9 +218,35 @@ async def measure() -> dict[str, Run]:
                 )
                 clock.advance(days=1)
                 runs["reassessment"] = await reassessment(common, db)
+            runs["checkin_synced_run"] = await synced_run(db, clock)
         finally:
             await db.dispose()
     return runs
+
+
+async def synced_run(db: Database, clock: Clock) -> Run:
+    """A run that arrived from intervals.icu by itself (issue 29): the runner linked their
+    account once (OAuth, through both doubles); the poller brings the watch's file and the
+    check-in asks only how it felt. Counted from the poller's message."""
+    from intervals_double import IntervalsDouble
+    from tests.test_intervals import link_account, synced_bot
+    from tests.test_watch import onboard_at
+    from tests.watch_files import fit_file, walk_run
+
+    async with BotApiDouble() as double, IntervalsDouble() as icu:
+        athlete = icu.add_athlete("Ana")
+        chat = Chat(double, 9003)
+        async with synced_bot(double, icu, db, clock) as (_app, job, _config):
+            await onboard_at(chat, db)
+            await link_account(chat, icu, db)
+            await job.tick()
+            clock.advance(hours=3)
+            start = clock() - timedelta(hours=1)
+            icu.add_activity(athlete, start, fit_file(walk_run(), start))
+            mark = len(double.sent(9003))
+            await job.tick()
+            await double.wait_for(9003, 2, since=mark, timeout=10)
+            return await drive(chat, db, SYMPTOM_FREE, mark)
 
 
 LIMITS = {
@@ -228,6 +255,7 @@ LIMITS = {
     "checkin_skipped_from_prompt": 2,
     "morning_all_well": 2,
     "onboarding_common_path": 12,
+    "checkin_synced_run": 3,  # issue 29
 }
 # new bot messages per check-in (a question is edited in place; issue 12: at most 3)
 MESSAGE_LIMITS = {
@@ -236,6 +264,7 @@ MESSAGE_LIMITS = {
     "checkin_did_less": 3,
     "checkin_skipped": 3,
     "checkin_skipped_from_prompt": 3,
+    "checkin_synced_run": 3,
 }
 
 
@@ -250,6 +279,7 @@ def main() -> int:
     print(f"figure: checkin_taps_symptom_free = {runs['checkin_symptom_free'].taps} taps")
     print(f"figure: checkin_taps_skipped = {runs['checkin_skipped'].taps} taps")
     print(f"figure: morning_taps_all_well = {runs['morning_all_well'].taps} taps")
+    print(f"figure: checkin_taps_synced_run = {runs['checkin_synced_run'].taps} taps")
     print(
         f"figure: checkin_new_bot_messages = {runs['checkin_symptom_free'].messages} messages"
     )

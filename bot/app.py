@@ -37,6 +37,8 @@ from locales import SUPPORTED, pick_language, translator
 from miniapp.server import MiniApp, mount_path
 from storage import Database
 from storage import runners as store
+from sync import job as sync_job
+from sync import web as sync_web
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,9 @@ def build_application(
     ``freeze_heap``: for the long-running bot process, :func:`settle_heap` once started."""
     install_redaction(settings.token)
     db = db or (services.db if services else Database(settings.database_url))
-    services = services or Services(db=db, default_language=settings.default_language)
+    services = services or Services(
+        db=db, default_language=settings.default_language, intervals=settings.intervals
+    )
     if settings.miniapp_url and not services.miniapp_url:
         services.miniapp_url = settings.miniapp_url
     builder = (
@@ -187,6 +191,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         from bot.scheduler_job import install
 
         install(application)
+        sync_job.install(application)  # intervals.icu: runs in, sessions out (sync/job.py)
     if application.bot_data.get("freeze_heap"):
         settle_heap()
 
@@ -291,6 +296,7 @@ async def serving(
             web_app = web.Application()
             probes.add_routes(web_app)
             add_miniapp(application, web_app)
+            sync_web.add_routes(web_app, application)  # the intervals.icu OAuth redirect
             probes_runner = await start_site(web_app, *health)
             application.bot_data["web_port"] = bound_port(probes_runner)
         await _leave_webhook_mode(application)

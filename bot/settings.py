@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from intervals.config import ConfigError, IntervalsConfig, load_config
 from locales import SUPPORTED
 from storage.db import DEFAULT_URL, normalize_url
 
@@ -51,6 +52,8 @@ class Settings:
     # 30/s, from the bot's Stars balance: docs/operations.md.
     paid_broadcast: bool = False
     paid_broadcast_rate: float = 900.0
+    # intervals.icu (issue 29; intervals/config.py): None when not offered
+    intervals: IntervalsConfig | None = None
 
     @property
     def file_url(self) -> str:
@@ -174,7 +177,12 @@ def load_settings(
     log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
     if log_format not in ("text", "json"):
         raise SettingsError(f"LOG_FORMAT={log_format!r} must be text or json.")
+    try:
+        intervals = load_config(env)
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from exc
     return Settings(
+        intervals=intervals,
         webhook_url=url,
         webhook_secret=secret,
         port=_port(env, "PORT", 8080) or 8080,

@@ -44,6 +44,7 @@ from bot.polling import ALLOWED_UPDATES, OUTCOME, Outcome, chat_key, is_transien
 from conversations.sender import Sender
 from storage import Database
 from storage import outbox as box
+from sync import web as sync_web
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class WebhookServer:
         app = web.Application(client_max_size=1024 * 1024)
         self.probes.add_routes(app)
         app.router.add_post(self.path, self.receive)
+        sync_web.add_routes(app, self.app)  # the intervals.icu OAuth redirect
         return app
 
     async def set_webhook(self) -> None:

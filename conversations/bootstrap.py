@@ -12,6 +12,7 @@ from conversations import (  # noqa: F401  (imported for what they register)
     careteam,
     checkin,
     clearance,
+    connect,
     delete,
     events,
     export,
@@ -31,3 +32,5 @@ events.subscribe(events.DecisionTaken, care_messages.note_decision)  # the care 
 events.subscribe(events.RedFlagsReported, care_messages.alert_red_flags)
 events.subscribe(events.SessionOverPlan, care_messages.alert_overrun)  # a load spike
 events.subscribe(events.DataDeleting, careteam.forget)  # links both ways; the other side told
+events.subscribe(events.DecisionTaken, connect.plan_changed)  # the intervals.icu calendar
+events.subscribe(events.DataDeleting, connect.forget)  # intervals.icu tokens, revoked after

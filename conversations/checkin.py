@@ -97,6 +97,16 @@ def _no_sleep_question(answers: Answers) -> bool:
     return _skipped(answers) or answers.get("mood") is None
 
 
+SYNCED = "_synced"  # the run arrived from intervals.icu by itself (conversations/connect.py)
+
+
+def _no_optional_questions(answers: Answers) -> bool:
+    """A run that arrived by itself asks only how it felt: pain, and effort (and the
+    symptom questions when something hurt); the optional mood, sleep and note are not
+    asked."""
+    return _skipped(answers) or bool(answers.get(SYNCED))
+
+
 def _no_minutes_asked(answers: Answers) -> bool:
     """Skipped, or done as planned: the planned minutes are the minutes done; or measured by
     a recording the runner sent."""
@@ -212,7 +222,7 @@ STEPS: tuple[Step, ...] = (
         N_("Mood and sleep (optional): how is your mood today?"),
         _mood_parse,
         _mood_options,
-        skip_if=_skipped,
+        skip_if=_no_optional_questions,
     ),
     Step(
         "sleep",
@@ -226,7 +236,7 @@ STEPS: tuple[Step, ...] = (
         N_("Anything else to note? (optional)"),
         optional_text(500),
         [skip_row()],
-        skip_if=_skipped,
+        skip_if=_no_optional_questions,
     ),
 )
 

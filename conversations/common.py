@@ -259,6 +259,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("today", N_("Today's session")),
     ("checkin", N_("Check in after a run")),
     ("watch", N_("Send a run from your watch or phone")),
+    ("connect", N_("Link intervals.icu: runs arrive by themselves")),
+    ("disconnect", N_("Unlink intervals.icu")),
     ("plan", N_("The next 7 days")),
     ("why", N_("Why this session")),
     ("reassess", N_("Weekly reassessment")),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intervals.config import IntervalsConfig
 from locales import Translator, pick_language, translator
 from storage import Database
 from storage.models import Runner
@@ -37,6 +38,8 @@ class Services:
     clock: Callable[[], datetime] = system_clock
     # the care team's Mini App, its public https:// URL (MINIAPP_URL); empty: no Mini App
     miniapp_url: str = ""
+    # the intervals.icu link (issue 29): None when this coach does not offer it
+    intervals: IntervalsConfig | None = None
 
 
 # A picture or document, or a function that renders one. A function runs after the

@@ -20,7 +20,7 @@ from conversations.engine import Answers, Flow, Option, Step, choice, int_in, nu
 from conversations.prompts import WELCOME_BACK
 from locales import LANGUAGE_NAMES, N_
 from locales.timezones import zone_label
-from storage import careteam, schedule
+from storage import careteam, schedule, sync
 
 MAX_PAUSE_DAYS = 90
 PAUSE_CHOICES = (3, 7, 14, 28)
@@ -175,7 +175,13 @@ async def settings_command(ctx: Ctx) -> None:
     if ctx.runner.status == "new":
         ctx.say(ctx._("We haven't set up your plan yet. Send /start to begin."))
         return
-    ctx.say(summary(ctx), settings_keyboard(ctx))
+    keyboard = settings_keyboard(ctx)
+    if ctx.services.intervals is not None:  # the button of /connect or /disconnect
+        if await sync.link_of(ctx.session, ctx.runner.id) is None:
+            keyboard.append([(ctx._("Link intervals.icu"), data("sync", "on"))])
+        else:
+            keyboard.append([(ctx._("Unlink intervals.icu"), data("sync", "off"))])
+    ctx.say(summary(ctx), keyboard)
 
 
 @action("set")
@@ -235,6 +241,7 @@ async def pause_for(ctx: Ctx, raw: str) -> None:
     ctx.runner.status = "paused"
     ctx.runner.paused_until = ctx.today + timedelta(days=days)
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    await sync.calendar_due(ctx.session, ctx.runner.id)  # no workouts on the watch meanwhile
     ctx.say(
         ctx.n_(
             "Paused for {n} day, until {date}. I won't send reminders meanwhile; send /resume "
@@ -255,6 +262,7 @@ async def resume_command(ctx: Ctx) -> None:
     ctx.runner.status = "active"
     ctx.runner.paused_until = None
     await schedule.reschedule(ctx.session, ctx.runner, ctx.now)
+    await sync.calendar_due(ctx.session, ctx.runner.id)  # the sessions back on the watch
     # The welcome back is given now: the scheduler must not give another today, and counts
     # quiet days (for a nudge) from here.
     await schedule.claim(

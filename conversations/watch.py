@@ -84,6 +84,7 @@ class Upload:
     activity: Activity | None = None
     problem: str | None = None
     sha256: str = ""
+    synced: bool = False  # brought by the intervals.icu poller, not sent by the runner
 
 
 async def fetch(bot: Any, document: Document) -> Upload:
@@ -106,15 +107,21 @@ async def fetch(bot: Any, document: Document) -> Upload:
     except (OSError, TimeoutError) as exc:
         log.info("a document could not be downloaded: %s", type(exc).__name__)
         return Upload(problem=DOWNLOAD)
+    return await read(data, name)
+
+
+async def read(data: bytes, name: str, *, synced: bool = False) -> Upload:
+    """Read a recording's bytes in a worker thread (a sent file, or one the intervals.icu
+    poller fetched: ``synced``)."""
     digest = hashlib.sha256(data).hexdigest()
     try:
         activity = await asyncio.to_thread(reader.read, data, name)
     except Unreadable as bad:
-        return Upload(problem=bad.reason, sha256=digest)
+        return Upload(problem=bad.reason, sha256=digest, synced=synced)
     except Exception:  # a parser tripping over odd bytes: the file is unreadable
-        log.exception("a %s file could not be read", ext or "document")
-        return Upload(problem=reader.CORRUPT, sha256=digest)
-    return Upload(activity=activity, sha256=digest)
+        log.exception("a %s file could not be read", name.rsplit(".", 1)[-1] or "document")
+        return Upload(problem=reader.CORRUPT, sha256=digest, synced=synced)
+    return Upload(activity=activity, sha256=digest, synced=synced)
 
 
 def summary(ctx: Ctx, a: Activity) -> str:
@@ -197,6 +204,8 @@ async def received(ctx: Ctx, upload: Upload) -> None:
     lines = [ctx._("Your run of {date}: {summary}.").format(
         date=ctx.tr.date(day), summary=summary(ctx, a)
     )]
+    if upload.synced:
+        lines.insert(0, ctx._("New from intervals.icu:"))
     lines += _how_it_was_read(ctx, a)
     lo, hi = CADENCE_RANGE
     if a.cadence_spm and lo <= a.cadence_spm <= hi and a.cadence_spm != ctx.runner.cadence_spm:
@@ -251,7 +260,10 @@ async def received(ctx: Ctx, upload: Upload) -> None:
         return
     lines.append(ctx._("I have filled in the minutes. Now a few questions on how it felt."))
     ctx.say("\n".join(lines))
-    await engine.start(ctx, checkin.FLOW, await _prefilled(ctx, day, planned))
+    answers = await _prefilled(ctx, day, planned)
+    if upload.synced:
+        answers[checkin.SYNCED] = True
+    await engine.start(ctx, checkin.FLOW, answers)
 
 
 # ---------------------------------------------------------------- a recording with no date

@@ -37,7 +37,7 @@ KEYWORDS = {
     "ngettext": (1, 2),
     "pgettext": ((1, "c"), 2),
 }
-PACKAGES = ("bot", "miniapp", "conversations", "storage", "locales", "reports")
+PACKAGES = ("bot", "miniapp", "conversations", "storage", "locales", "reports", "sync")
 PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?:[:!][^}]*)?\}")
 
 

@@ -434,3 +434,70 @@ class CareDeliveryRow(Base):
         UniqueConstraint("member_id", "runner_id", "key", name="uq_care_deliveries_once"),
         Index("ix_care_deliveries_status", "status", "claimed_at"),
     )
+
+
+# ---------------------------------------------------------------- intervals.icu (issue 29)
+class SyncLinkRow(Base):
+    """The runner's intervals.icu account: its tokens (encrypted with Fernet, storage/sync.py),
+    when the next poll is due and whether the calendar needs writing."""
+
+    __tablename__ = "sync_links"
+
+    runner_id: Mapped[int] = mapped_column(runner_fk(), primary_key=True)
+    athlete_id: Mapped[str] = mapped_column(String(32))
+    athlete_name: Mapped[str] = mapped_column(String(128), default="")
+    method: Mapped[str] = mapped_column(String(8))  # oauth | key
+    access_token: Mapped[str] = mapped_column(Text)  # Fernet token
+    refresh_token: Mapped[str | None] = mapped_column(Text)  # Fernet token
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    calendar_due: Mapped[bool] = mapped_column(Boolean, default=True)
+    calendar_day: Mapped[date | None] = mapped_column(Date)  # the day it was last written
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncStateRow(Base):
+    """An OAuth ``state`` handed out by /connect: bound to the runner, spent once."""
+
+    __tablename__ = "sync_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    runner_id: Mapped[int] = mapped_column(runner_fk(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncedActivityRow(Base):
+    """An intervals.icu activity taken (or skipped, said once): its unique key makes a run
+    arrive exactly once, however many processes poll."""
+
+    __tablename__ = "synced_activities"
+
+    runner_id: Mapped[int] = mapped_column(runner_fk(), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # taken | skipped
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncEventRow(Base):
+    """A planned workout written to the runner's intervals.icu calendar (one per day)."""
+
+    __tablename__ = "sync_events"
+
+    runner_id: Mapped[int] = mapped_column(runner_fk(), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+class SyncRevocationRow(Base):
+    """Tokens of an account just disconnected (/disconnect, /delete): kept, encrypted and with
+    no runner, only until the poller has removed the future workouts and revoked them."""
+
+    __tablename__ = "sync_revocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(8))
+    access_token: Mapped[str] = mapped_column(Text)
+    event_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,9 +1,9 @@
 """The house's rules, read from the code (imports inside functions included):
 
-* imports run one way between packages: bot → conversations → reports, activities, storage,
-  locales, progression; reports → storage (row types), locales, progression; storage →
-  progression; progression, locales and activities import none of the others; nothing
-  imports bot;
+* imports run one way between packages: bot → sync → conversations → intervals, reports,
+  activities, storage, locales, progression; intervals → progression; reports → storage
+  (row types), locales, progression; storage → progression; progression, locales and
+  activities import none of the others; nothing imports bot, and only bot imports sync;
 * no two files of the product import each other, directly or through others;
 * no product file is longer than 600 lines, and nothing in bot/ stands in for the Bot API:
   the Bot API double (bot_api_double/) imports none of runcoach's packages, and of the
@@ -26,10 +26,15 @@ PACKAGES = (
     "locales",
     "progression",
     "bot_api_double",
+    "intervals",
+    "intervals_double",
+    "sync",
 )
 ALLOWED = {
     "bot": {
         "miniapp",
+        "sync",
+        "intervals",
         "conversations",
         "reports",
         "activities",
@@ -39,7 +44,13 @@ ALLOWED = {
         "bot_api_double",
     },
     "miniapp": {"conversations", "reports", "storage", "locales", "progression"},
-    "conversations": {"reports", "activities", "storage", "locales", "progression"},
+    "conversations": {
+        "reports", "activities", "storage", "locales", "progression", "intervals"
+    },
+    # intervals.icu in motion: the poller and the OAuth redirect (issue 29)
+    "sync": {"conversations", "intervals", "storage", "locales", "progression"},
+    "intervals": {"progression"},
+    "intervals_double": set(),
     "reports": {"storage", "locales", "progression"},
     "activities": set(),
     "storage": {"progression"},
@@ -179,7 +190,10 @@ def test_imports_run_one_way_between_packages() -> None:
 def test_pure_packages_reach_no_telegram_no_database_session() -> None:
     """progression, storage and locales know no Telegram; reports and activities neither,
     and they never open a database session (data in, bytes or text out)."""
-    for package in ("progression", "storage", "locales", "reports", "activities", "bot_api_double"):
+    for package in (
+        "progression", "storage", "locales", "reports", "activities", "bot_api_double",
+        "intervals", "intervals_double",
+    ):
         for path in (ROOT / package).rglob("*.py"):
             names = imported(path, package, False)
             assert not any(n.split(".")[0] == "telegram" for n in names), path

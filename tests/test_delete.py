@@ -39,6 +39,25 @@ async def seed_care_team(db, runner_id: int) -> None:
         await careteam.claim(session, physio.id, runner_id, "alert:1", now)
 
 
+async def seed_intervals(db, runner_id: int) -> None:
+    """A linked intervals.icu account (issue 29): its link, an open state, a synced run and a
+    workout on the calendar."""
+    from datetime import UTC, date, datetime
+
+    from cryptography.fernet import Fernet
+
+    from storage import sync
+
+    now = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    vault = sync.Vault(Fernet.generate_key())
+    async with db.session() as session:
+        tokens = sync.Tokens("i1", "oauth", "access-secret", "refresh-secret", None)
+        await sync.save_link(session, vault, runner_id, tokens, "Ann", now)
+        await sync.new_state(session, runner_id, now)
+        await sync.claim_activity(session, runner_id, "i99", "taken", now)
+        await sync.event_written(session, runner_id, date(2026, 3, 4), "e1", "f" * 64)
+
+
 async def runner_of(db, user_id: int) -> Runner | None:
     async with db.session() as session:
         return await session.scalar(select(Runner).where(Runner.telegram_user_id == user_id))
@@ -67,6 +86,7 @@ async def test_confirmed_delete_removes_every_row_and_the_runner_starts_over(
 ):
     seeded = await seed_runner(db, 2301)
     await seed_care_team(db, seeded.runner_id)
+    await seed_intervals(db, seeded.runner_id)
     before = await counts(db, seeded.runner_id)
     assert all(before[name] > 0 for name in before), before  # a row in every table
     others = await total_rows(db)
@@ -84,6 +104,9 @@ async def test_confirmed_delete_removes_every_row_and_the_runner_starts_over(
         assert await counts(db, seeded.runner_id) == {name: 0 for name in before}
         assert await runner_of(db, 2301) is None
         after = await total_rows(db)
+        # the one row left: the intervals.icu token, encrypted and with no runner, until the
+        # poller has revoked it (tests/test_intervals.py: then nothing at all)
+        assert after.pop("sync_revocations") == others.pop("sync_revocations") + 1
         assert after == {name: others[name] - before.get(name, 0) for name in others}
 
         # Treated as new: /start gives exactly what a first-time user gets.

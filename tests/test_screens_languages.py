@@ -42,13 +42,14 @@ from progression import first_level_of_stage
 from storage import Database
 from storage import runners as store
 from tests.conftest import Clock
+from tests.screens_intervals import intervals_screens
 
 build_handlers()  # registers every flow, command and button
 
 LANGUAGES = ("ru", "es", "de")
 WRONG = "zzz"
 # Typed answers tried in order until the step's parser takes one (heel raises, a date, …).
-TYPED = ("20", "12", "5", "07:30", "Europe/Berlin", "Mon Wed Fri", "0")
+TYPED = ("20", "12", "5", "07:30", "Europe/Berlin", "Mon Wed Fri", "0", "i12345 k3y-0123456789")
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+", re.UNICODE)
 _ASCII_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
@@ -61,6 +62,7 @@ NAMES_AND_UNITS = frozenset(
     {"runcoach", "rpe", "utc", "gmt", "csv", "pdf", "cm", "km", "min", "s", "h", "l", "r"}
     # the watch apps, their web addresses and the file formats (the export guide)
     | {"garmin", "polar", "suunto", "strava", "coros", "healthfit", "com", "fit", "gpx", "tcx"}
+    | {"intervals", "icu", "wahoo"}  # the service runs sync through (issue 29)
 )
 
 
@@ -89,6 +91,7 @@ class Renderer:
     def __init__(self, db: Database, clock: Clock, user_id: int, lang: str) -> None:
         self.db, self.clock, self.user_id, self.lang = db, clock, user_id, lang
         self.screens: list[Screen] = []
+        self.intervals: Any = None  # the intervals.icu link's settings (tests/screens_intervals.py)
         self.documents: list[Out] = []
         self.photos: list[Out] = []
 
@@ -97,7 +100,8 @@ class Renderer:
             runner = await store.get_or_create_runner(
                 session, self.user_id, self.user_id, self.lang
             )
-            ctx = Ctx(services=Services(db=self.db), session=session, runner=runner,
+            ctx = Ctx(services=Services(db=self.db, intervals=self.intervals), session=session,
+                      runner=runner,
                       now=self.clock())
             await fn(ctx)
             outs = list(ctx.out)
@@ -125,7 +129,8 @@ class Renderer:
             runner = await store.get_or_create_runner(
                 session, self.user_id, self.user_id, self.lang
             )
-            ctx = Ctx(services=Services(db=self.db), session=session, runner=runner,
+            ctx = Ctx(services=Services(db=self.db, intervals=self.intervals), session=session,
+                      runner=runner,
                       now=self.clock())
             current = await engine.current(ctx)
             return None if current is None else (*current, ctx)
@@ -287,6 +292,7 @@ async def watch_screens(r: Renderer, *, today_done: bool) -> None:
         for problem in (*watch.PROBLEMS,):
             await send(f"file: {problem}", upload(problem=problem))
         await watch_guide_and_overrun(r, start)
+        await intervals_screens(r, start)
         await send("file: future", read(fit_file(continuous(20), start + timedelta(days=3)), "f"))
         await send("file: too old", read(fit_file(continuous(20), start - timedelta(days=9)), "o"))
         await send("file: added", read(fit_file(walk_run(), start), "a" * 64))

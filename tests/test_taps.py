@@ -132,3 +132,16 @@ async def test_swelling_not_asked_in_a_painless_checkin_is_asked_at_the_reassess
     # typed test results bring new messages; buttons edit in place
     assert reassessment.messages < reassessment.taps
     assert "swelling" in reassessment.steps  # never passed on an answer that was not given
+
+
+async def test_a_synced_run_checkin_is_at_most_3_taps(db, clock):
+    """Issue 29: a run that arrived from intervals.icu by itself (both doubles): the check-in
+    asks only how it felt."""
+    run = await taps.synced_run(db, clock)
+    assert run.taps <= 3, run.steps
+    assert run.steps == ["pain_during", "pain_after", "rpe"]
+    assert run.messages <= 3
+    assert "check-in is saved" in run.final
+    async with db.session() as session:
+        [c] = (await session.execute(select(CheckInRow))).scalars()
+    assert (c.minutes, c.running_minutes, c.pain_during, c.rpe) == (35, 24, 0, 3)
