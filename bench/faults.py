@@ -6,6 +6,10 @@
    bot process is killed with SIGKILL ``--kills`` times (and started again each time).
    Prints ``updates_lost`` (an answer never stored), ``replies_lost`` (an answer stored whose
    next question never came), ``answers_duplicated`` (check-ins stored twice), and
+   ``typed_answers_dropped`` (half the answers are typed — numbers, minutes, a note — and
+   at each kill the next two question edits take effect but answer later than the bot
+   waits; a typed answer followed by no reply at all), ``typed_answers_told_not_taken``
+   (told at once that an answer came before its question, with the question), and
    ``replies_doubled`` (a question shown to the runner twice: a new message sent, then the
    process died before it recorded that; questions are mostly edits of one living message,
    and an edit sent again changes nothing, so only new messages can double) and
@@ -105,6 +109,8 @@ async def bench_storm(database: str, workdir: Path, runners: int, kills: int) ->
             processes=1 if database == "sqlite" else 2,
             kill_every=(1.0, 2.5),
             timeout=90.0,
+            type_share=0.5,
+            slow_edits=2,
         )
     for problem in result.problems:
         note(problem)
@@ -113,6 +119,9 @@ async def bench_storm(database: str, workdir: Path, runners: int, kills: int) ->
     figure("updates_lost", result.updates_lost, "count")
     figure("replies_lost", result.replies_lost, "count")
     figure("answers_duplicated", result.answers_duplicated, "count")
+    figure("typed_answers", result.typed, "count")
+    figure("typed_answers_dropped", result.typed_answers_dropped, "count")
+    figure("typed_answers_told_not_taken", result.told_not_taken, "count")
     figure("replies_doubled", result.replies_doubled, "count")
     figure("replies_doubled_by_edit", result.doubled_by_edit, "count")
     for double in result.doubles:

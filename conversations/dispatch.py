@@ -21,6 +21,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from conversations.context import BOT_USERNAME, OTHERS, SENDER_NAME, Ctx, Out, Services
+from conversations.engine import NOT_TAKEN
 from conversations.sender import LOST_ATTACHMENT, Sender
 from storage import outbox as box
 from storage import runners as store
@@ -103,6 +104,8 @@ async def run(
     if update.callback_query is not None:
         await _answer_callback(update)
     if isinstance(sender, Sender):
+        if ctx.extra.get(NOT_TAKEN):
+            sender.observe(NOT_TAKEN)  # counted in /metrics: the runner was told at once
         sender.hold({row.id: out for row, out in zip(rows, outs, strict=True)})
         await sender.flush(chat.id, rows)
         for other_chat, _rows in others:

@@ -201,9 +201,15 @@ class Sender:
                     if not await box.still_asked(session, row):
                         await box.drop_reply(session, row.id)
                         continue
+                    if not await self._tried(row):
+                        continue
                     outcome = await self._send(row)
                     if outcome == "sent":  # recorded as the lock is let go
                         await box.mark_sent(session, [self._unrecorded.pop(row.id)])
+            elif _asks_a_question(row):
+                if not await self._tried(row):
+                    continue
+                outcome = await self._send(row)
             else:
                 outcome = await self._send(row)
             self.observe(outcome)
@@ -219,6 +225,14 @@ class Sender:
                 return True
         await self._record_unrecorded({row.id for row in rows})
         return done
+
+    async def _tried(self, row: OutboxRow) -> bool:
+        """Record, committed before the request, that a question's send is attempted: from
+        then on the runner may have seen it, and a typed text answers it
+        (``engine.answer``). False when the row is gone: a typed text found it untried and
+        asked the question again itself, so this copy is not sent."""
+        async with self.db.session() as session:
+            return await box.mark_tried(session, row.id)
 
     async def _record_unrecorded(self, only: set[int] | None = None) -> None:
         """Record sent rows (all, or those in ``only``). Records of concurrent flushes are

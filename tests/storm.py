@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot_api_double import BotApiDouble, SentMessage
+from bot_api_double import LATE, BotApiDouble, SentMessage
 from storage import Database
 from storage.models import CheckInRow, ConversationRow, OutboxRow, ReceivedUpdateRow, Runner
 
@@ -53,6 +53,9 @@ class StormResult:
     doubled_by_edit: int = 0  # of those: shown again by an edit (the living message)
     questions_unseen: int = 0  # a question a finished runner never saw
     answers_duplicated: int = 0  # check-ins stored more than once
+    typed: int = 0  # answers typed instead of pressed
+    typed_answers_dropped: int = 0  # a typed answer followed by no reply at all
+    told_not_taken: int = 0  # answers the runner was told were not taken (and re-asked)
     wrong_values: int = 0
     left_in_outbox: int = 0
     left_received: int = 0
@@ -115,33 +118,75 @@ async def _wait_text(
     return None
 
 
+NOT_TAKEN = "haven't taken that as an answer"
+NOTE = "calf a little tight, fine otherwise"  # typed instead of pressing "skip"
+
+
+@dataclass
+class Walk:
+    """How one runner's check-in went."""
+
+    finished: bool = False
+    step: int = 0  # the step it was stuck at
+    typed: int = 0  # answers typed (numbers, minutes, a note) instead of pressed
+    typed_dropped: int = 0  # a typed answer that got no reply at all
+    told_not_taken: int = 0  # "I haven't taken that as an answer" (the question came too)
+
+
 async def runner_checkin(
-    double: BotApiDouble, uid: int, rng: random.Random, timeout: float
-) -> tuple[bool, int]:
-    """One runner's check-in; (finished, the step it was stuck at)."""
+    double: BotApiDouble, uid: int, rng: random.Random, timeout: float, type_share: float = 0.0
+) -> Walk:
+    """One runner's check-in. With ``type_share`` the runner types that share of the
+    answers (the number, the minutes, a note) instead of pressing the button; told that an
+    answer was not taken, they answer the question shown with it."""
+    walk = Walk()
     since = len(double.sent(uid))
     double.send_text(TOKEN, uid, "/checkin")
     question = await _wait_text(double, uid, _header(1), since, timeout)
     if question is None:
-        return False, 0
+        return walk
     for i, value in enumerate(CHECKIN):
-        await asyncio.sleep(rng.uniform(0.0, 0.15))
-        since = len(double.sent(uid))
-        data = None
-        for row in question.buttons():
-            for _label, button in row:
-                if button and button.startswith("s|") and button.split("|", 2)[2] == value:
-                    data = button
-        if data is not None:
-            double.press(TOKEN, uid, question.message_id, data)
-        else:
-            double.send_text(TOKEN, uid, value)
         expect = _header(i + 2) if i + 1 < STEPS else "check-in is saved"
-        found = await _wait_text(double, uid, expect, since, timeout)
-        if found is None:
-            return False, i + 1
-        question = found
-    return True, STEPS
+        while True:
+            await asyncio.sleep(rng.uniform(0.0, 0.15))
+            since = len(double.sent(uid))
+            data = None
+            for row in question.buttons():
+                for _label, button in row:
+                    if button and button.startswith("s|") and button.split("|", 2)[2] == value:
+                        data = button
+            typed = data is None or (value != "shorter" and rng.random() < type_share)
+            if not typed:
+                double.press(TOKEN, uid, question.message_id, data)
+            else:
+                walk.typed += 1
+                double.send_text(TOKEN, uid, NOTE if value == "skip" else value)
+            found = await _wait_any(double, uid, (expect, NOT_TAKEN), since, timeout)
+            if found is None:
+                walk.step = i + 1
+                walk.typed_dropped += typed and len(double.sent(uid)) == since
+                return walk
+            if NOT_TAKEN in (found.text or ""):
+                walk.told_not_taken += 1
+                question = found
+                continue
+            question = found
+            break
+    walk.finished, walk.step = True, STEPS
+    return walk
+
+
+async def _wait_any(
+    double: BotApiDouble, uid: int, texts: tuple[str, ...], since: int, timeout: float
+) -> SentMessage | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for text in texts:
+            found = _find(double.sent(uid)[since:], text)
+            if found is not None:
+                return found
+        await asyncio.sleep(0.05)
+    return None
 
 
 class Bots:
@@ -202,7 +247,12 @@ async def checkin_storm(
     kill_every: tuple[float, float] = (0.8, 1.6),
     timeout: float = 45.0,
     seed_value: int = 7,
+    type_share: float = 0.5,
+    slow_edits: int = 0,
 ) -> StormResult:
+    """``type_share``: the share of answers typed instead of pressed; ``slow_edits``: at
+    each kill, the next ``slow_edits`` question edits take effect but answer later than
+    the bot waits (the edit that carries the next question, slow)."""
     result = StormResult(runners=runners)
     rng = random.Random(seed_value)
     db = Database(database_url)
@@ -214,8 +264,12 @@ async def checkin_storm(
         bots = Bots(double, database_url, workdir, processes)
         for i in range(processes):
             await bots.start(i)
+        if slow_edits:
+            double.hang_seconds = 6.0  # longer than the bot waits for an answer (5 s)
         clients = [
-            asyncio.create_task(runner_checkin(double, uid, random.Random(uid), timeout))
+            asyncio.create_task(
+                runner_checkin(double, uid, random.Random(uid), timeout, type_share)
+            )
             for uid in uids
         ]
         try:
@@ -227,6 +281,8 @@ async def checkin_storm(
             for k in range(kills):
                 await asyncio.sleep(rng.uniform(*kill_every))
                 which = k % processes
+                if slow_edits:
+                    double.fail_next("editMessageText", status=LATE, count=slow_edits)
                 await bots.kill(which)
                 result.kills += 1
                 await bots.start(which)
@@ -234,7 +290,11 @@ async def checkin_storm(
             await asyncio.sleep(0.5)
         finally:
             await bots.stop_all()
-        for uid, (finished, step) in zip(uids, outcomes, strict=True):
+        for uid, walk in zip(uids, outcomes, strict=True):
+            finished, step = walk.finished, walk.step
+            result.typed += walk.typed
+            result.typed_answers_dropped += walk.typed_dropped
+            result.told_not_taken += walk.told_not_taken
             # every send and every edit that changed a message: what the runner saw happen
             shown = double.sent(uid)
             for n in range(1, STEPS + 1):
