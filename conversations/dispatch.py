@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from conversations import plain
 from conversations.context import BOT_USERNAME, OTHERS, SENDER_NAME, Ctx, Out, Services
 from conversations.engine import NOT_TAKEN
 from conversations.sender import LOST_ATTACHMENT, Sender
@@ -77,7 +78,8 @@ async def run(
             return []
         await _forget_received(session, context.bot.id, update)
         ctx = Ctx(services=services, session=session, runner=runner, now=services.clock())
-        ctx.extra[SENDER_NAME] = user.full_name  # shown to a care-team member (HTML-escaped)
+        # shown to a care-team member (HTML-escaped), with no control characters
+        ctx.extra[SENDER_NAME] = plain.name(user.full_name)
         with contextlib.suppress(RuntimeError):  # not initialised (no getMe yet): no link
             ctx.extra[BOT_USERNAME] = context.bot.username  # for a care-team invitation
         await action(ctx)

@@ -298,7 +298,11 @@ async def checkin_storm(
             # every send and every edit that changed a message: what the runner saw happen
             shown = double.sent(uid)
             for n in range(1, STEPS + 1):
-                showing = [m for m in shown if _header(n) in (m.shown_text or "")]
+                showing = [
+                    m
+                    for m in shown
+                    if _header(n) in (m.shown_text or "") and m.method != "editMessageReplyMarkup"
+                ]  # buttons taken off a message do not show its question again
                 seen = len(showing)
                 result.replies_doubled += max(0, seen - 1)
                 result.doubled_by_edit += max(0, sum(m.edited for m in showing[1:]))
