@@ -17,8 +17,11 @@
 2. **Fan-out**: ``--prompts`` runners due at once; ``runcoach run`` sends their prompts at
    ~29/s to a double that answers 429 above 30/s, and is killed ``--fanout-kills`` times.
    Prints ``prompts_lost_max_per_kill`` (prompts that were on the wire at a kill: marked
-   ``sending``, never received, never sent again), ``prompts_lost`` in all and
-   ``prompts_duplicated`` (a runner who got the prompt twice).
+   ``sending``, never received, never sent again), ``prompts_lost`` in all,
+   ``prompts_duplicated`` (a runner who got the prompt twice) and
+   ``prompt_delay_after_kill_max_s`` (from a kill to the arrival of a prompt the killed
+   process had claimed but not sent: taken over once its heartbeat stops, not after a
+   2-minute lease).
 3. **429 for one chat**: one chat gets a 429 with retry_after=5 while another chat asks for
    /help; prints ``other_chat_extra_latency_during_429_ms`` (its reply latency minus the
    usual).
@@ -163,6 +166,17 @@ async def sending_rows(db: Database) -> dict[int, int]:
         return {int(i): int(c) for i, c in rows}
 
 
+async def claimed_pending(db: Database) -> dict[int, int]:
+    """Delivery id -> chat id for rows a process has claimed and not sent yet."""
+    async with db.session() as session:
+        rows = await session.execute(
+            select(DeliveryRow.id, Runner.chat_id)
+            .join(Runner, Runner.id == DeliveryRow.runner_id)
+            .where(DeliveryRow.status == "pending", DeliveryRow.claimed_by.is_not(None))
+        )
+        return {int(i): int(c) for i, c in rows}
+
+
 async def open_rows(db: Database) -> int:
     async with db.session() as session:
         value = await session.scalar(
@@ -186,13 +200,17 @@ async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -
             await bots.start(0)
             per_kill: list[int] = []
             seen_sending: set[int] = set()
+            # per kill: when, and the chats whose prompt the killed process had claimed
+            orphans: list[tuple[float, set[int]]] = []
             spacing = max(4.0, prompts / 29 / (kills + 1))
             try:
                 await asyncio.sleep(6.0)  # start-up and the first tick
                 for _ in range(kills):
                     await asyncio.sleep(spacing)
                     await bots.kill(0)
+                    killed_at = time.time()
                     await asyncio.sleep(0.3)  # whatever was on the wire has arrived
+                    orphans.append((killed_at, set((await claimed_pending(db)).values())))
                     stuck = await sending_rows(db)
                     fresh = {i: c for i, c in stuck.items() if i not in seen_sending}
                     seen_sending.update(fresh)
@@ -201,7 +219,7 @@ async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -
                     note(f"kill: {len(fresh)} delivery(ies) on the wire, {lost} not received")
                     await bots.start(0)
                 # wait until every prompt is sent, or left ``sending`` by a killed process
-                # (claims of a dead process are taken over after the 2-minute lease)
+                # (claims of a dead process are taken over once its heartbeat stops)
                 deadline = time.monotonic() + 400
                 while time.monotonic() < deadline:
                     received = sum(1 for uid in uids if double.sent(uid))
@@ -215,12 +233,20 @@ async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -
                 await bots.stop_all()
             elapsed = time.monotonic() - started
             counts = [len(double.sent(uid)) for uid in uids]
+            delays = [
+                min(m.date for m in double.sent(chat)) - killed_at
+                for killed_at, chats in orphans
+                for chat in chats
+                if double.sent(chat)
+            ]
             await db.dispose()
     figure("fanout_prompts", prompts, "count")
     figure("fanout_kills", len(per_kill), "count")
     figure("prompts_lost_max_per_kill", max(per_kill) if per_kill else 0, "count")
     figure("prompts_lost", sum(1 for n in counts if n == 0), "count")
     figure("prompts_duplicated", sum(max(0, n - 1) for n in counts), "count")
+    figure("prompts_orphaned_by_kills", sum(len(c) for _, c in orphans), "count")
+    figure("prompt_delay_after_kill_max_s", max(delays) if delays else 0.0, "s")
     figure("fanout_429_answers", double.stats.get("too_many_requests", 0), "count")
     figure("fanout_with_kills_seconds", elapsed, "s")
 

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
 from bot.delivery import DEFAULT_RATE, PacedRateLimiter, Pacer, Result, send_outs
-from bot.tick import TickStats, Work, pipeline
+from bot.tick import ONCE, TickStats, Work, heartbeat, pipeline
 from conversations import care_messages
 from conversations.context import Ctx, Out, Services
 from conversations.engine import SCHEDULED
@@ -589,10 +589,7 @@ def install(application: Any) -> Any:
     for old in application.job_queue.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
     interval = float(settings.tick_seconds)
+    heartbeat(application, scheduler)  # a dead process's claims taken over within seconds
     return application.job_queue.run_repeating(
-        _tick_job,
-        interval=interval,
-        first=min(5.0, interval),
-        name=JOB_NAME,
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        _tick_job, interval=interval, first=min(5.0, interval), name=JOB_NAME, job_kwargs=ONCE
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 HERE = Path(__file__).resolve().parent
+OWNER = "owner"  # session.info key: the process (Database.owner) the session works for
 DEFAULT_URL = "sqlite+aiosqlite:///runcoach.sqlite3"
 
 
@@ -99,15 +101,20 @@ class Database:
         # order fair; otherwise waiting writers sleep in busy-timeout back-off and the slowest
         # reply gets much slower (bench/checkin.py). PostgreSQL locks per row instead.
         self._sqlite_lock = asyncio.Lock() if is_sqlite(self.url) else None
+        # this process's name on the deliveries it claims (storage/delivery.py); its
+        # heartbeat (``process_beats``) says it is alive
+        self.owner = uuid.uuid4().hex[:16]
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Commit when the block ends cleanly, roll back when it raises."""
         if self._sqlite_lock is None:
             async with self.sessions() as session, session.begin():
+                session.info[OWNER] = self.owner
                 yield session
             return
         async with self._sqlite_lock, self.sessions() as session, session.begin():
+            session.info[OWNER] = self.owner
             yield session
 
     async def checkpoint(self) -> None:

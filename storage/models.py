@@ -302,6 +302,8 @@ class DeliveryRow(Base):
     )  # pending/sent/dropped/failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the process holding the claim (its heartbeat: ProcessBeatRow); NULL before 0010
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -427,6 +429,8 @@ class CareDeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the process holding the claim (its heartbeat: ProcessBeatRow); NULL before 0010
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -434,3 +438,13 @@ class CareDeliveryRow(Base):
         UniqueConstraint("member_id", "runner_id", "key", name="uq_care_deliveries_once"),
         Index("ix_care_deliveries_status", "status", "claimed_at"),
     )
+
+
+class ProcessBeatRow(Base):
+    """A running process's heartbeat: while ``beat_at`` is recent its claims are its own; a
+    process whose beat stopped (killed) has its claimed prompts taken over within seconds."""
+
+    __tablename__ = "process_beats"
+
+    owner: Mapped[str] = mapped_column(String(32), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
