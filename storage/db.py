@@ -119,11 +119,18 @@ class Database:
 
     async def checkpoint(self) -> None:
         """SQLite: copy the WAL into the database file and truncate it, so deleted data
-        does not linger in the -wal file (run after a /delete). PostgreSQL: nothing."""
+        does not linger in the -wal file (run after a /delete commits, and at start-up for
+        a process that died in between). PostgreSQL: nothing."""
         if self._sqlite_lock is None:
             return
-        async with self._sqlite_lock, self.engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        for _ in range(20):
+            async with self._sqlite_lock, self.engine.connect() as conn:
+                result = await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = result.first()
+            if not busy or not busy[0]:
+                return
+            await asyncio.sleep(0.05)  # a reader in another process holds it: try again
+        raise TimeoutError("the SQLite WAL could not be checkpointed")
 
     @asynccontextmanager
     async def chat_lock(self, bot_id: int, chat_id: int) -> AsyncIterator[None]:
@@ -167,6 +174,8 @@ class Database:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
                                    {"k": "runcoach-migrate"})
             await conn.run_sync(_upgrade)
+        # a /delete whose process died before its checkpoint leaves nothing in the -wal
+        await self.checkpoint()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
