@@ -33,6 +33,10 @@
    ``db_outage_answers_duplicated``, ``db_outage_told_try_again`` (messages that asked a
    runner to repeat themselves) and ``db_outage_recovery_s`` (from the database's return to
    the last runner's next question).
+5. **SIGTERM in a flood**: ``--flood`` (800) /help from 80 runners; once a quarter is
+   answered, the (first) process gets SIGTERM and is started again. Prints
+   ``sigterm_replies_doubled`` (a /help answered twice: a reply sent and not recorded before
+   the exit) and ``sigterm_updates_unanswered``.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ from bot_api_double import BotApiDouble  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.db import normalize_url  # noqa: E402
 from storage.models import DeliveryRow, Runner  # noqa: E402
-from tests.storm import TOKEN, Bots, checkin_storm, runner_row  # noqa: E402
+from tests.storm import TOKEN, Bots, checkin_storm, runner_row, sigterm_flood  # noqa: E402
 
 
 def figure(name: str, value: float, unit: str) -> None:
@@ -247,6 +251,7 @@ async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -
     figure("prompts_duplicated", sum(max(0, n - 1) for n in counts), "count")
     figure("prompts_orphaned_by_kills", sum(len(c) for _, c in orphans), "count")
     figure("prompt_delay_after_kill_max_s", max(delays) if delays else 0.0, "s")
+    figure("fanout_seconds_between_kills", spacing, "s")
     figure("fanout_429_answers", double.stats.get("too_many_requests", 0), "count")
     figure("fanout_with_kills_seconds", elapsed, "s")
 
@@ -379,6 +384,21 @@ async def bench_429(workdir: Path) -> None:
     figure("other_chat_extra_latency_during_429_ms", max(0.0, extra), "ms")
 
 
+# --------------------------------------------------------------------------- 5. SIGTERM
+
+
+async def bench_sigterm(database: str, workdir: Path, updates: int) -> None:
+    async with Place(database, workdir, "sigterm") as url:
+        result = await sigterm_flood(
+            url, workdir, updates=updates, processes=1 if database == "sqlite" else 2
+        )
+    figure("sigterm_flood_updates", result.updates, "count")
+    figure("sigterm_exit_code", -1 if result.exit_code is None else result.exit_code, "code")
+    figure("sigterm_replies_doubled", result.doubled, "count")
+    figure("sigterm_updates_unanswered", result.unanswered, "count")
+    figure("sigterm_flood_seconds", result.seconds, "s")
+
+
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="runcoach-faults-") as tmp:
         workdir = Path(tmp)
@@ -388,6 +408,8 @@ async def main(args: argparse.Namespace) -> None:
             await bench_fanout(args.database, workdir, args.prompts, args.fanout_kills)
         if "429" in args.parts:
             await bench_429(workdir)
+        if "sigterm" in args.parts:
+            await bench_sigterm(args.database, workdir, args.flood)
         if "outage" in args.parts:
             seconds = args.outage_seconds
             if seconds is None:
@@ -406,7 +428,8 @@ def parse() -> argparse.Namespace:
     p.add_argument(
         "--outage-seconds", type=float, default=None, help="20 (PostgreSQL), 25 (SQLite)"
     )
-    p.add_argument("--parts", default="storm,fanout,429,outage")
+    p.add_argument("--flood", type=int, default=800, help="/help updates in the SIGTERM flood")
+    p.add_argument("--parts", default="storm,fanout,429,sigterm,outage")
     args = p.parse_args()
     args.parts = set(args.parts.split(","))
     return args

@@ -220,7 +220,9 @@ class Poller:
     async def _work(self, key: int | None) -> None:
         queue = self._queues[key]
         try:
-            while queue:
+            # stopping: the update in hand is finished (its replies sent and recorded), the
+            # next ones stay stored for the next process
+            while queue and self._running:
                 update = queue[0]
                 leftover = await self._handle(update)
                 queue.popleft()

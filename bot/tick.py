@@ -16,7 +16,7 @@ from storage import careteam, delivery, schedule
 log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[None]]
-BEAT_SECONDS = 2.0  # well under delivery.STALE: a live process is never taken for dead
+BEAT_SECONDS = 1.0  # well under delivery.STALE: a live process is never taken for dead
 HEARTBEAT_JOB = "runcoach-heartbeat"
 ONCE = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}  # APScheduler
 
@@ -98,17 +98,28 @@ class Heartbeat:
         self._tick: asyncio.Task[Any] | None = None
 
     async def beat(self) -> bool:
-        """One beat; True when a takeover tick was started."""
+        """One beat; True when a takeover was started."""
         now = self.scheduler.now()
         async with self.scheduler.services.db.session() as session:
             await delivery.beat(session, now)
         async with self.scheduler.services.db.session() as session:
-            left = [await delivery.orphaned(session, w, now) for w in (schedule.PROMPTS,)]
-            left.append(await delivery.orphaned(session, careteam.CARE, now))
-        if not any(left) or (self._tick is not None and not self._tick.done()):
+            prompts = await delivery.orphaned(session, schedule.PROMPTS, now)
+            care = await delivery.orphaned(session, careteam.CARE, now)
+        if not (prompts or care) or (self._tick is not None and not self._tick.done()):
             return False
-        self._tick = asyncio.create_task(self.scheduler.tick(), name="takeover-tick")
+        self._tick = asyncio.create_task(self._takeover(prompts, care), name="takeover")
         return True
+
+    async def _takeover(self, prompts: bool, care: bool) -> TickStats:
+        """Prompts: taken over and sent beside a tick that may be running (a long fan-out
+        holds the tick's turn for minutes; the fence keeps each row to one sender). Care
+        messages: the next tick, at once."""
+        stats = TickStats()
+        if prompts:
+            await self.scheduler._reclaim(stats)
+        if care:
+            stats = await self.scheduler.tick()
+        return stats
 
 
 async def _beat_job(context: Any) -> None:

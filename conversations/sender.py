@@ -88,12 +88,21 @@ class Sender:
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="outbox-sweeper")
 
     async def stop(self) -> None:
+        """Stop sweeping and retrying; then record as sent what reached Telegram and is not
+        recorded yet (a flush cut short by the stop), so the next process does not send it
+        again."""
         tasks = [t for t in (self._sweeper, *self._retrying.values()) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._sweeper = None
         self._retrying.clear()
+        if self._recorder is not None:
+            await asyncio.gather(self._recorder, return_exceptions=True)
+        try:
+            await self._record_unrecorded()
+        except Exception as exc:  # the database is away: those may be sent once more
+            log.warning("sent replies could not be recorded: %s", type(exc).__name__)
 
     def holds(self, chat_id: int) -> bool:
         """Replies to this chat that this process could not send yet (retried later)."""

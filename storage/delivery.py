@@ -33,7 +33,7 @@ from storage.models import CareDeliveryRow, DeliveryRow, ProcessBeatRow
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 # a process whose heartbeat is older than this is dead: its pending claims are taken over
-STALE = timedelta(seconds=8)
+STALE = timedelta(seconds=5)
 DROPPED, BLOCKED, FAILED, UNCERTAIN = "dropped", "blocked", "failed", "uncertain"
 
 

@@ -224,6 +224,18 @@ class Bots:
             process.send_signal(signal.SIGKILL)
             await process.wait()
 
+    async def terminate(self, i: int, timeout: float = 30.0) -> int | None:
+        """SIGTERM, as an orchestrator stops a container; its exit code."""
+        process = self.processes[i]
+        if process is None or process.returncode is not None:
+            return None
+        process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            return await process.wait()
+
     async def stop_all(self) -> None:
         for process in self.processes:
             if process is not None and process.returncode is None:
@@ -364,3 +376,74 @@ def main_args(argv: list[str] | None = None) -> Any:  # pragma: no cover - manua
     p.add_argument("--runners", type=int, default=20)
     p.add_argument("--kills", type=int, default=3)
     return p.parse_args(argv)
+
+
+HELP = "Here is what I can do"
+
+
+async def _until(done: Any, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if done():
+            return
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class FloodResult:
+    updates: int = 0
+    replies: int = 0
+    doubled: int = 0  # /help answered more than once
+    unanswered: int = 0
+    exit_code: int | None = None
+    seconds: float = 0.0
+
+
+async def sigterm_flood(
+    database_url: str,
+    workdir: Path,
+    *,
+    updates: int = 800,
+    chats: int = 80,
+    processes: int = 1,
+    stop_after: float = 0.25,
+    timeout: float = 120.0,
+) -> FloodResult:
+    """A /help flood (``updates`` from ``chats`` runners) against real ``runcoach run``
+    processes; once ``stop_after`` of the replies are in, the first process gets SIGTERM
+    (the others go on) and is started again. Every /help must be answered exactly once."""
+    result = FloodResult(updates=updates)
+    db = Database(database_url)
+    await db.migrate()
+    uids = [60_000 + i for i in range(chats)]
+    await seed(db, uids)
+    await db.dispose()
+    started = time.monotonic()
+    async with BotApiDouble() as double:
+        bots = Bots(double, database_url, workdir, processes)
+
+        def answered() -> int:
+            return sum(HELP in (m.text or "") for u in uids for m in double.sent(u))
+
+        try:
+            for i in range(processes):
+                await bots.start(i)
+            double.send_text(TOKEN, uids[0], "/help")  # all processes up and answering
+            await _wait_text(double, uids[0], HELP, 0, timeout)
+            for i in range(updates - 1):
+                double.send_text(TOKEN, uids[(i + 1) % chats], "/help")
+            deadline = time.monotonic() + timeout
+            await _until(lambda: answered() >= updates * stop_after, deadline)
+            result.exit_code = await bots.terminate(0)
+            await bots.start(0)
+            await _until(lambda: answered() >= updates, deadline)
+            await double.wait_idle(TOKEN, timeout=30)
+            await asyncio.sleep(1.0)  # a late double would show now
+        finally:
+            await bots.stop_all()
+        counts = [sum(HELP in (m.text or "") for m in double.sent(u)) for u in uids]
+    asked = [updates // chats + (1 if i < updates % chats else 0) for i in range(chats)]
+    result.replies = sum(counts)
+    result.doubled = sum(max(0, got - want) for got, want in zip(counts, asked, strict=True))
+    result.unanswered = sum(max(0, want - got) for got, want in zip(counts, asked, strict=True))
+    result.seconds = time.monotonic() - started
+    return result

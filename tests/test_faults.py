@@ -521,3 +521,30 @@ async def test_a_reply_that_times_out_is_sent_again_once(double, db):
         edits = [m for m in double.sent(8605) if m.method == "editMessageText"]
         assert len(calls) == len(edits) + 1  # one request hung and timed out, then again
     assert await drained(db) == (0, 0)
+
+
+async def test_stopping_in_a_flood_sends_no_reply_twice(double, db):
+    """Issue 24, item 4: the process is told to stop while one chat has a queue of /help
+    and every Bot API call is slow. It finishes the update in hand (its reply sent and
+    recorded) and leaves the rest stored for the next start: no request is cut off midway
+    (a reply Telegram took, unrecorded, would be sent again), each /help answered once."""
+    double.delay = 0.3
+    chat = Chat(double, 8190)
+    asked = 40
+    async with running_bot(double, db):
+        await chat.say("/help")
+        for _ in range(asked - 1):
+            double.send_text(TOKEN, 8190, "/help")
+        await double.wait_for(8190, 2, since=0)  # the queue is being worked through
+    stopped_with = sum("Here is what I can do" in (m.text or "") for m in double.sent(8190))
+    assert stopped_with < asked  # stopped in the middle of the flood
+    async with running_bot(double, db):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while sum("Here is what I can do" in (m.text or "") for m in double.sent(8190)) < asked:
+            assert loop.time() < deadline, "some /help never answered"
+            await asyncio.sleep(0.1)
+        await double.wait_idle(TOKEN, timeout=30)
+        assert await drained(db) == (0, 0)
+    answers = sum("Here is what I can do" in (m.text or "") for m in double.sent(8190))
+    assert answers == asked

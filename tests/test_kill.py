@@ -64,3 +64,4 @@ async def test_sigkill_one_of_two_processes_loses_nothing_on_postgresql(tmp_path
             await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await admin.dispose()
     _check(result)
+
