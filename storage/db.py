@@ -132,6 +132,22 @@ class Database:
             await asyncio.sleep(0.05)  # a reader in another process holds it: try again
         raise TimeoutError("the SQLite WAL could not be checkpointed")
 
+    async def writable(self) -> None:
+        """Raise when a write could not happen now: SQLite locked by another writer for
+        more than a second, a read-only PostgreSQL (a standby, or read-only by setting)."""
+        async with self.engine.connect() as conn:
+            if self._sqlite_lock is None:
+                read_only = await conn.scalar(text("SHOW transaction_read_only"))
+                if read_only == "on" or await conn.scalar(text("SELECT pg_is_in_recovery()")):
+                    raise PermissionError("the database is read-only")
+                return
+            await conn.exec_driver_sql("PRAGMA busy_timeout=1000")
+            try:
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.exec_driver_sql("ROLLBACK")
+            finally:
+                await conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+
     @asynccontextmanager
     async def chat_lock(self, bot_id: int, chat_id: int) -> AsyncIterator[None]:
         """Hold one chat's turn across processes while its update is handled and answered.
