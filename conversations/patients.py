@@ -25,7 +25,7 @@ from reports.pdf import PDF_NAME, documents
 from reports.report_input import ReportInput
 from reports.summary import open_red_flags
 from storage import careteam as store
-from storage import records, reports, schedule
+from storage import records, reports, runners, schedule
 from storage.models import CareLinkRow, RedFlagRow, Runner
 
 NOTE_LIMIT = 600
@@ -102,7 +102,10 @@ def _card_buttons(ctx: Ctx, link: CareLinkRow, runner: Runner) -> list[list[tupl
     if link.hold_since is None:
         rows.append([(ctx._("Hold the plan"), data(MEMBER, f"hold.{rid}"))])
     else:
-        rows.append([(ctx._("Resume the plan"), data(MEMBER, f"resume.{rid}"))])
+        # bound to this hold: after a resume and a new hold it has closed
+        rows.append(
+            [(ctx._("Resume the plan"), data(MEMBER, f"resume.{rid}.{link.hold_number}"))]
+        )
     rows.append([(ctx._("Cap the stage"), data(MEMBER, f"cap.{rid}"))])
     if runner.status == "referred":
         rows.append([(ctx._("I examined and cleared them"), data(MEMBER, f"clr.{rid}"))])
@@ -153,6 +156,9 @@ async def member_button(ctx: Ctx, argument: str) -> None:
     elif op == "resume":
         if link.hold_since is None:
             ctx.say(ctx._("The plan is not on hold."))
+            return
+        if n != link.hold_number:  # shown for an earlier hold
+            ctx.say(ctx._("That question has closed."))
             return
         link.hold_since = None
         link.hold_reason = None
@@ -233,6 +239,7 @@ async def member_button(ctx: Ctx, argument: str) -> None:
 
 
 async def _clear(ctx: Ctx, link: CareLinkRow, runner: Runner, stage: int) -> None:
+    await runners.lock(ctx.session, runner)  # the runner's lock, their state now
     if runner.status != "referred":
         ctx.say(
             ctx._("{name}'s plan is running; there is nothing to clear.").format(
@@ -304,6 +311,7 @@ async def _finish_hold(ctx: Ctx, answers: Answers) -> None:
     reason = str(answers["reason"])
     link.hold_since = ctx.now.astimezone(schedule.zone_of(runner)).date()
     link.hold_reason = reason
+    link.hold_number = (link.hold_number or 0) + 1
     ctx.say(ctx._("Held. {name} has been told.").format(name=name(link.runner_name)))
     other = ctx.other(runner)
     other.say(

@@ -388,6 +388,8 @@ class CareLinkRow(Base):
     member_name: Mapped[str] = mapped_column(String(128), default="")
     hold_since: Mapped[date | None] = mapped_column(Date)  # set: the member holds the plan
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    # counts the member's holds: a "Resume" button carries the one it was shown for
+    hold_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stage_cap: Mapped[int | None] = mapped_column(Integer)
     # the member's next local Monday morning (UTC): the weekly summary falls due then
     next_summary_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -398,7 +400,8 @@ class CareLinkRow(Base):
 
 class CareEventRow(Base):
     """Something the care team is alerted to (a red flag, a step back for pain, an
-    escalation), at most one per (runner, kind, day); the tick fans it out once."""
+    escalation), at most one per (runner, kind, day, referral episode); the tick fans it out
+    once."""
 
     __tablename__ = "care_events"
 
@@ -409,9 +412,12 @@ class CareEventRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     fanned_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the referral episode: clearances recorded before it (a new referral after a clearance
+    # on the same day is a new event)
+    episode: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
-        UniqueConstraint("runner_id", "kind", "day", name="uq_care_events_once"),
+        UniqueConstraint("runner_id", "kind", "day", "episode", name="uq_care_events_once"),
         Index("ix_care_events_fanned_out", "fanned_out", "id"),
     )
 
