@@ -217,3 +217,79 @@ def _upgrade(conn: Connection) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
+
+
+class Turn:
+    """One process at a time holds a named turn (the polling of a bot): held until released
+    or until the process dies, then free at once for the next to take.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own (a killed process's
+    connection closes, and the lock with it). SQLite: an exclusive ``flock`` on a file next
+    to the database (the kernel lets go when the process dies)."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self.name = name
+        self._conn: Any = None
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None or self._fd is not None
+
+    async def take(self) -> bool:
+        """Take the turn if nobody holds it; True when this process holds it (now or before)."""
+        if self.held:
+            return True
+        if self.db._sqlite_lock is None:
+            conn = await self.db.engine.connect()
+            try:
+                got = await conn.scalar(
+                    text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"),
+                    {"k": f"runcoach-turn:{self.name}"},
+                )
+                await conn.commit()
+            except BaseException:
+                await conn.close()
+                raise
+            if got:
+                self._conn = conn
+            else:
+                await conn.close()
+            return bool(got)
+        import fcntl
+
+        path = make_url(self.db.url).database or ""
+        if not path or path == ":memory:":
+            self._fd = -1  # a private in-memory database: nobody else can poll it
+            return True
+        fd = os.open(f"{path}.{self.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    async def still_held(self) -> bool:
+        """False when the turn was lost (PostgreSQL: its connection broke)."""
+        if self._conn is None:
+            return self._fd is not None
+        try:
+            await self._conn.execute(text("SELECT 1"))
+            await self._conn.commit()
+            return True
+        except Exception:
+            await self.release()
+            return False
+
+    async def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()  # closed for real, not pooled: the lock goes with it
+                await conn.close()
+        fd, self._fd = self._fd, None
+        if fd is not None and fd >= 0:
+            os.close(fd)  # the flock goes with the file descriptor
