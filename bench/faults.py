@@ -55,7 +55,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bot_api_double import BotApiDouble  # noqa: E402
@@ -237,6 +237,15 @@ async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -
                 await bots.stop_all()
             elapsed = time.monotonic() - started
             counts = [len(double.sent(uid)) for uid in uids]
+            async with db.session() as session:
+                by_status = dict(
+                    (
+                        await session.execute(
+                            select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+                        )
+                    ).all()
+                )
+            note(f"deliveries by status at the end: {by_status}")
             delays = [
                 min(m.date for m in double.sent(chat)) - killed_at
                 for killed_at, chats in orphans

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -27,6 +28,7 @@ def _check(result) -> None:
     assert result.left_in_outbox == 0 and result.left_received == 0
 
 
+@pytest.mark.storm
 async def test_sigkill_during_a_checkin_storm_loses_nothing_on_sqlite(tmp_path: Path) -> None:
     result = await checkin_storm(
         f"sqlite+aiosqlite:///{tmp_path}/storm.sqlite3",
@@ -39,6 +41,7 @@ async def test_sigkill_during_a_checkin_storm_loses_nothing_on_sqlite(tmp_path: 
     _check(result)
 
 
+@pytest.mark.storm
 async def test_sigkill_one_of_two_processes_loses_nothing_on_postgresql(tmp_path: Path) -> None:
     url = TEST_DATABASE_URL or PG_URL
     problem = await _pg_reachable(url)
