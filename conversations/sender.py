@@ -73,6 +73,7 @@ class Sender:
         self._record_waiters: list[asyncio.Future[None]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Future[str]] = set()  # requests on the wire
         # called with each reply's outcome ("sent", "dropped", "blocked", "retry") and with
         # "429" for a 429; bot/metrics.py counts them (nothing here imports bot/)
         self.observe: Callable[[str], None] = lambda outcome: None
@@ -97,6 +98,8 @@ class Sender:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._sweeper = None
         self._retrying.clear()
+        if self._in_flight:  # requests a stop cut short finish first (their own timeout)
+            await asyncio.wait(set(self._in_flight), timeout=10)
         if self._recorder is not None:
             await asyncio.gather(self._recorder, return_exceptions=True)
         try:
@@ -212,15 +215,15 @@ class Sender:
                         continue
                     if not await self._tried(row):
                         continue
-                    outcome = await self._send(row)
+                    outcome = await self._send_whole(row)
                     if outcome == "sent":  # recorded as the lock is let go
                         await box.mark_sent(session, [self._unrecorded.pop(row.id)])
             elif _asks_a_question(row):
                 if not await self._tried(row):
                     continue
-                outcome = await self._send(row)
+                outcome = await self._send_whole(row)
             else:
-                outcome = await self._send(row)
+                outcome = await self._send_whole(row)
             self.observe(outcome)
             if outcome == "retry":
                 done = False
@@ -234,6 +237,15 @@ class Sender:
                 return True
         await self._record_unrecorded({row.id for row in rows})
         return done
+
+    async def _send_whole(self, row: OutboxRow) -> str:
+        """``_send``, never cut off midway: a flush cancelled by a stop leaves the request
+        to finish, and a reply Telegram took is recorded before the process exits
+        (``stop``), so no other process sends it again."""
+        task = asyncio.ensure_future(self._send(row))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return await asyncio.shield(task)
 
     async def _tried(self, row: OutboxRow) -> bool:
         """Record, committed before the request, that a question's send is attempted: from
