@@ -150,6 +150,10 @@ def test_the_image_installs_the_locked_hashes_and_compose_is_hardened() -> None:
     assert {"python-telegram-bot", "sqlalchemy", "setuptools"} <= {p.lower() for p in pins}
     blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", lock, flags=re.MULTILINE)[1:]
     assert blocks and all("--hash=sha256:" in block for block in blocks)
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "--require-hashes -r requirements-dev.lock" in ci
+    dev = (ROOT / "requirements-dev.lock").read_text()
+    assert "--hash=sha256:" in dev and "pytest==" in dev
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     bot = compose["services"]["bot"]
     assert bot["read_only"] is True and "/tmp" in bot["tmpfs"]
