@@ -1,5 +1,7 @@
 # runcoach: the production image (webhook mode behind a TLS proxy, PostgreSQL).
 # Build: docker build -t runcoach .     Run: see compose.yaml and README "Production".
+# Pinned by tag; pin the digest too at release (docker buildx imagetools inspect
+# python:3.12.8-slim-bookworm): the build machine had no registry access (docs/operations.md).
 FROM python:3.12.8-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,6 +11,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MPLCONFIGDIR=/tmp/matplotlib
 
 WORKDIR /app
+# Exactly the locked dependencies, each checked against its hash (requirements.lock); then
+# runcoach itself, built with the locked setuptools and nothing resolved on the way.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY conversations ./conversations
@@ -21,7 +27,8 @@ COPY bot_api_double ./bot_api_double
 COPY intervals ./intervals
 COPY intervals_double ./intervals_double
 COPY sync ./sync
-RUN pip install . \
+COPY miniapp ./miniapp
+RUN pip install --no-deps --no-build-isolation . \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin runcoach
 COPY --chmod=755 docker/entrypoint.sh /usr/local/bin/runcoach-entrypoint
 

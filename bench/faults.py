@@ -6,6 +6,10 @@
    bot process is killed with SIGKILL ``--kills`` times (and started again each time).
    Prints ``updates_lost`` (an answer never stored), ``replies_lost`` (an answer stored whose
    next question never came), ``answers_duplicated`` (check-ins stored twice), and
+   ``typed_answers_dropped`` (half the answers are typed — numbers, minutes, a note — and
+   at each kill the next two question edits take effect but answer later than the bot
+   waits; a typed answer followed by no reply at all), ``typed_answers_told_not_taken``
+   (told at once that an answer came before its question, with the question), and
    ``replies_doubled`` (a question shown to the runner twice: a new message sent, then the
    process died before it recorded that; questions are mostly edits of one living message,
    and an edit sent again changes nothing, so only new messages can double) and
@@ -13,8 +17,11 @@
 2. **Fan-out**: ``--prompts`` runners due at once; ``runcoach run`` sends their prompts at
    ~29/s to a double that answers 429 above 30/s, and is killed ``--fanout-kills`` times.
    Prints ``prompts_lost_max_per_kill`` (prompts that were on the wire at a kill: marked
-   ``sending``, never received, never sent again), ``prompts_lost`` in all and
-   ``prompts_duplicated`` (a runner who got the prompt twice).
+   ``sending``, never received, never sent again), ``prompts_lost`` in all,
+   ``prompts_duplicated`` (a runner who got the prompt twice) and
+   ``prompt_delay_after_kill_max_s`` (from a kill to the arrival of a prompt the killed
+   process had claimed but not sent: taken over once its heartbeat stops, not after a
+   2-minute lease).
 3. **429 for one chat**: one chat gets a 429 with retry_after=5 while another chat asks for
    /help; prints ``other_chat_extra_latency_during_429_ms`` (its reply latency minus the
    usual).
@@ -26,6 +33,10 @@
    ``db_outage_answers_duplicated``, ``db_outage_told_try_again`` (messages that asked a
    runner to repeat themselves) and ``db_outage_recovery_s`` (from the database's return to
    the last runner's next question).
+5. **SIGTERM in a flood**: ``--flood`` (800) /help from 80 runners; once a quarter is
+   answered, the (first) process gets SIGTERM and is started again. Prints
+   ``sigterm_replies_doubled`` (a /help answered twice: a reply sent and not recorded before
+   the exit) and ``sigterm_updates_unanswered``.
 """
 
 from __future__ import annotations
@@ -44,14 +55,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bot_api_double import BotApiDouble  # noqa: E402
 from storage import Database  # noqa: E402
 from storage.db import normalize_url  # noqa: E402
 from storage.models import DeliveryRow, Runner  # noqa: E402
-from tests.storm import TOKEN, Bots, checkin_storm, runner_row  # noqa: E402
+from tests.storm import TOKEN, Bots, checkin_storm, runner_row, sigterm_flood  # noqa: E402
 
 
 def figure(name: str, value: float, unit: str) -> None:
@@ -105,6 +116,8 @@ async def bench_storm(database: str, workdir: Path, runners: int, kills: int) ->
             processes=1 if database == "sqlite" else 2,
             kill_every=(1.0, 2.5),
             timeout=90.0,
+            type_share=0.5,
+            slow_edits=2,
         )
     for problem in result.problems:
         note(problem)
@@ -113,6 +126,9 @@ async def bench_storm(database: str, workdir: Path, runners: int, kills: int) ->
     figure("updates_lost", result.updates_lost, "count")
     figure("replies_lost", result.replies_lost, "count")
     figure("answers_duplicated", result.answers_duplicated, "count")
+    figure("typed_answers", result.typed, "count")
+    figure("typed_answers_dropped", result.typed_answers_dropped, "count")
+    figure("typed_answers_told_not_taken", result.told_not_taken, "count")
     figure("replies_doubled", result.replies_doubled, "count")
     figure("replies_doubled_by_edit", result.doubled_by_edit, "count")
     for double in result.doubles:
@@ -154,6 +170,17 @@ async def sending_rows(db: Database) -> dict[int, int]:
         return {int(i): int(c) for i, c in rows}
 
 
+async def claimed_pending(db: Database) -> dict[int, int]:
+    """Delivery id -> chat id for rows a process has claimed and not sent yet."""
+    async with db.session() as session:
+        rows = await session.execute(
+            select(DeliveryRow.id, Runner.chat_id)
+            .join(Runner, Runner.id == DeliveryRow.runner_id)
+            .where(DeliveryRow.status == "pending", DeliveryRow.claimed_by.is_not(None))
+        )
+        return {int(i): int(c) for i, c in rows}
+
+
 async def open_rows(db: Database) -> int:
     async with db.session() as session:
         value = await session.scalar(
@@ -177,13 +204,17 @@ async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -
             await bots.start(0)
             per_kill: list[int] = []
             seen_sending: set[int] = set()
+            # per kill: when, and the chats whose prompt the killed process had claimed
+            orphans: list[tuple[float, set[int]]] = []
             spacing = max(4.0, prompts / 29 / (kills + 1))
             try:
                 await asyncio.sleep(6.0)  # start-up and the first tick
                 for _ in range(kills):
                     await asyncio.sleep(spacing)
                     await bots.kill(0)
+                    killed_at = time.time()
                     await asyncio.sleep(0.3)  # whatever was on the wire has arrived
+                    orphans.append((killed_at, set((await claimed_pending(db)).values())))
                     stuck = await sending_rows(db)
                     fresh = {i: c for i, c in stuck.items() if i not in seen_sending}
                     seen_sending.update(fresh)
@@ -192,7 +223,7 @@ async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -
                     note(f"kill: {len(fresh)} delivery(ies) on the wire, {lost} not received")
                     await bots.start(0)
                 # wait until every prompt is sent, or left ``sending`` by a killed process
-                # (claims of a dead process are taken over after the 2-minute lease)
+                # (claims of a dead process are taken over once its heartbeat stops)
                 deadline = time.monotonic() + 400
                 while time.monotonic() < deadline:
                     received = sum(1 for uid in uids if double.sent(uid))
@@ -206,12 +237,30 @@ async def bench_fanout(database: str, workdir: Path, prompts: int, kills: int) -
                 await bots.stop_all()
             elapsed = time.monotonic() - started
             counts = [len(double.sent(uid)) for uid in uids]
+            async with db.session() as session:
+                by_status = dict(
+                    (
+                        await session.execute(
+                            select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+                        )
+                    ).all()
+                )
+            note(f"deliveries by status at the end: {by_status}")
+            delays = [
+                min(m.date for m in double.sent(chat)) - killed_at
+                for killed_at, chats in orphans
+                for chat in chats
+                if double.sent(chat)
+            ]
             await db.dispose()
     figure("fanout_prompts", prompts, "count")
     figure("fanout_kills", len(per_kill), "count")
     figure("prompts_lost_max_per_kill", max(per_kill) if per_kill else 0, "count")
     figure("prompts_lost", sum(1 for n in counts if n == 0), "count")
     figure("prompts_duplicated", sum(max(0, n - 1) for n in counts), "count")
+    figure("prompts_orphaned_by_kills", sum(len(c) for _, c in orphans), "count")
+    figure("prompt_delay_after_kill_max_s", max(delays) if delays else 0.0, "s")
+    figure("fanout_seconds_between_kills", spacing, "s")
     figure("fanout_429_answers", double.stats.get("too_many_requests", 0), "count")
     figure("fanout_with_kills_seconds", elapsed, "s")
 
@@ -344,6 +393,21 @@ async def bench_429(workdir: Path) -> None:
     figure("other_chat_extra_latency_during_429_ms", max(0.0, extra), "ms")
 
 
+# --------------------------------------------------------------------------- 5. SIGTERM
+
+
+async def bench_sigterm(database: str, workdir: Path, updates: int) -> None:
+    async with Place(database, workdir, "sigterm") as url:
+        result = await sigterm_flood(
+            url, workdir, updates=updates, processes=1 if database == "sqlite" else 2
+        )
+    figure("sigterm_flood_updates", result.updates, "count")
+    figure("sigterm_exit_code", -1 if result.exit_code is None else result.exit_code, "code")
+    figure("sigterm_replies_doubled", result.doubled, "count")
+    figure("sigterm_updates_unanswered", result.unanswered, "count")
+    figure("sigterm_flood_seconds", result.seconds, "s")
+
+
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="runcoach-faults-") as tmp:
         workdir = Path(tmp)
@@ -353,6 +417,8 @@ async def main(args: argparse.Namespace) -> None:
             await bench_fanout(args.database, workdir, args.prompts, args.fanout_kills)
         if "429" in args.parts:
             await bench_429(workdir)
+        if "sigterm" in args.parts:
+            await bench_sigterm(args.database, workdir, args.flood)
         if "outage" in args.parts:
             seconds = args.outage_seconds
             if seconds is None:
@@ -371,7 +437,8 @@ def parse() -> argparse.Namespace:
     p.add_argument(
         "--outage-seconds", type=float, default=None, help="20 (PostgreSQL), 25 (SQLite)"
     )
-    p.add_argument("--parts", default="storm,fanout,429,outage")
+    p.add_argument("--flood", type=int, default=800, help="/help updates in the SIGTERM flood")
+    p.add_argument("--parts", default="storm,fanout,429,sigterm,outage")
     args = p.parse_args()
     args.parts = set(args.parts.split(","))
     return args

@@ -304,6 +304,8 @@ async def serving(
         try:
             yield poller
         finally:
+            if probes_runner is not None:
+                probes.stopping.set()  # /readyz 503 from the first moment of the stop
             await poller.stop(grace=STOP_GRACE)
             if probes_runner is not None:
                 await probes_runner.cleanup()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import sys
+from typing import Any
 
 from bot.settings import SettingsError, load_settings
 
@@ -13,8 +15,9 @@ log = logging.getLogger("runcoach")
 
 
 # Exit statuses: 2 a missing or malformed setting (the token among them); 3 Telegram refused
-# the token; 4 Telegram could not be reached; 5 the database could not be opened.
-BAD_SETTING, TOKEN_REFUSED, NO_NETWORK, NO_DATABASE = 2, 3, 4, 5
+# the token; 4 Telegram could not be reached; 5 the database could not be opened; 6 the port
+# for the webhook or the probes is taken or not allowed; 1 anything else at start-up.
+BAD_SETTING, TOKEN_REFUSED, NO_NETWORK, NO_DATABASE, NO_PORT = 2, 3, 4, 5, 6
 
 
 def _fail(message: str, status: int = BAD_SETTING) -> int:
@@ -47,6 +50,25 @@ def _reason(exc: BaseException) -> str:
     return lines[0][:200] if lines else type(exc).__name__
 
 
+def _try_bind(host: str, port: int) -> None:
+    """Raise OSError when ``host:port`` cannot be listened on (taken, or not allowed)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does
+        sock.bind((host, port))
+
+
+def _no_port(settings: Any, port: int | None, exc: OSError) -> int:
+    name = "PORT" if settings.webhook_url else "HEALTH_PORT"
+    return _fail(
+        f"cannot listen on {settings.listen_host}:{port} ({exc.strerror or _reason(exc)}). "
+        f"Stop what uses that port, or set {name} to a free one.",
+        NO_PORT,
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(webhook_url=args.webhook)
@@ -59,6 +81,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import DatabaseUnavailable, build_application, run_until_signalled
     from bot.logs import configure_logging
 
+    port = settings.port if settings.webhook_url else settings.health_port
+    if port is not None:  # before anything starts or logs: a taken port is one line
+        try:
+            _try_bind(settings.listen_host, port)
+        except OSError as exc:
+            return _no_port(settings, port, exc)
     configure_logging(
         settings.log_level, settings.token, settings.log_format, settings.webhook_secret
     )
@@ -85,6 +113,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             + _database_hint(settings.database_url),
             NO_DATABASE,
         )
+    except OSError as exc:  # the listening socket: a taken port, a port below 1024
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            log.debug("start-up failed", exc_info=exc)
+            return _fail(f"could not start ({type(exc).__name__}: {_reason(exc)}).", 1)
+        return _no_port(settings, port, exc)
+    except Exception as exc:  # any other start-up failure: one line (the trace at DEBUG)
+        log.debug("start-up failed", exc_info=exc)
+        return _fail(f"could not start ({type(exc).__name__}: {_reason(exc)}).", 1)
     return 0
 
 

@@ -1,8 +1,9 @@
 """Probes and metrics over HTTP (aiohttp, in the bot's own event loop).
 
 * ``GET /healthz``: 200 while the process runs its event loop (liveness).
-* ``GET /readyz``: 200 when the database answers and its migrations are at the code's head;
-  503 with the reason otherwise, and while the process is stopping (readiness).
+* ``GET /readyz``: 200 when the database answers, can be written and its migrations are at
+  the code's head; 503 with the reason otherwise, and while the process is stopping
+  (readiness).
 * ``GET /metrics``: Prometheus text format (bot/metrics.py).
 
 Webhook mode serves these on the webhook's port (bot/webhook.py adds the webhook route to the
@@ -45,6 +46,12 @@ class Probes:
         if revision != head:
             return web.Response(
                 status=503, text=f"migrations at {revision}, the code needs {head}\n"
+            )
+        try:
+            await asyncio.wait_for(self.db.writable(), READY_TIMEOUT)
+        except Exception as exc:  # locked (SQLite), read-only (a PostgreSQL standby)
+            return web.Response(
+                status=503, text=f"database cannot be written ({type(exc).__name__})\n"
             )
         return web.Response(text=f"ready (migrations at {head})\n")
 

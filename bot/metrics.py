@@ -52,6 +52,11 @@ PROMPTS = Counter(
     "Scheduled prompts: sent, retry_later, failed, blocked, uncertain, skipped.",
     ["outcome"],
 )
+ANSWERS_NOT_TAKEN = Counter(
+    "runcoach_answers_not_taken",
+    "Typed texts not taken as an answer because the question they would answer had not "
+    "been sent yet (not even tried); the runner was told so and asked it at once.",
+)
 TOO_MANY = Counter(
     "runcoach_telegram_429",
     "429 Too Many Requests answers from Telegram (replies and prompts).",
@@ -84,9 +89,11 @@ def count_update(kind: str, outcome: str, seconds: float | None = None) -> None:
 
 
 def count_reply(outcome: str) -> None:
-    """``dispatch.Sender.observe``."""
+    """``dispatch.Sender.observe``: a reply's outcome, a 429, or a typed answer not taken."""
     if outcome == "429":
         TOO_MANY.labels(source="reply").inc()
+    elif outcome == "not_taken":
+        ANSWERS_NOT_TAKEN.inc()
     else:
         REPLIES.labels(outcome=outcome).inc()
 

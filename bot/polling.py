@@ -41,10 +41,12 @@ from bot import metrics
 from conversations.dispatch import FORGOTTEN
 from storage import Database
 from storage import outbox as box
+from storage.db import Turn
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
+TURN_SECONDS = 1.0  # a standing-by process tries to take the polling turn this often
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
@@ -109,6 +111,10 @@ class Poller:
         self._done: list[int] = []  # handled, row not yet deleted
         self._done_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        # one process polls a bot at a time; the others stand by and take over within about
+        # a second of its death (docs/operations.md), instead of 409s and 30 s back-offs
+        self.turn: Turn | None = None
+        self._standing_by = False
         self._running = False
 
     @property
@@ -150,12 +156,41 @@ class Poller:
             task.cancel()
         await asyncio.gather(*self._tasks[1:], return_exceptions=True)
         self._tasks = []
+        if self.turn is not None:
+            await self.turn.release()  # a standing-by process polls within a second
 
     # ------------------------------------------------------------------ fetching
+
+    async def _my_turn(self) -> bool:
+        """Whether this process polls now: it holds the bot's polling turn, or takes it."""
+        if self.turn is None:
+            self.turn = Turn(self.db, f"poll-{self.bot_id}")
+        try:
+            if self.turn.held:
+                if await self.turn.still_held():
+                    return True
+                log.warning("the polling turn was lost (the database connection broke)")
+                return False
+            if not await self.turn.take():
+                if not self._standing_by:
+                    log.warning("another process polls this bot; standing by to take over")
+                    self._standing_by = True
+                return False
+        except Exception as exc:  # the database is away: try again shortly
+            log.warning("could not take the polling turn: %s", type(exc).__name__)
+            return False
+        if self._standing_by:
+            log.warning("the polling process is gone; this one polls now")
+            self._standing_by = False
+            await self._adopt(all_ages=True)  # what it stored and never handled
+        return True
 
     async def _fetch_forever(self) -> None:
         delay = self.first_delay
         while self._running:
+            if not await self._my_turn():
+                await asyncio.sleep(TURN_SECONDS)
+                continue
             try:
                 updates = await self.app.bot.get_updates(
                     offset=self._offset,
@@ -220,7 +255,9 @@ class Poller:
     async def _work(self, key: int | None) -> None:
         queue = self._queues[key]
         try:
-            while queue:
+            # stopping: the update in hand is finished (its replies sent and recorded), the
+            # next ones stay stored for the next process
+            while queue and self._running:
                 update = queue[0]
                 leftover = await self._handle(update)
                 queue.popleft()

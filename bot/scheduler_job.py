@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from bot.scheduler import JOB_NAME, Scheduler
+from bot.tick import ONCE, heartbeat
 from conversations.context import Services
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,7 @@ def install(application: Any) -> Any:
     for old in application.job_queue.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
     interval = float(settings.tick_seconds)
+    heartbeat(application, scheduler)  # a dead process's claims taken over within seconds
     return application.job_queue.run_repeating(
-        _tick_job,
-        interval=interval,
-        first=min(5.0, interval),
-        name=JOB_NAME,
-        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        _tick_job, interval=interval, first=min(5.0, interval), name=JOB_NAME, job_kwargs=ONCE
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
 
 from intervals.config import ConfigError, IntervalsConfig, load_config
 from locales import SUPPORTED
@@ -76,6 +77,49 @@ def _environment(env_file: Path | None) -> dict[str, str]:
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 
+def _from_files(env: dict[str, str]) -> None:
+    """``NAME_FILE`` (a Docker or Kubernetes secret mounted as a file) for the token, the
+    webhook secret, the database URL and the database password: the file's content becomes
+    ``NAME``. Setting both is refused (which one would win is a guess)."""
+    files = {
+        "TELEGRAM_BOT_TOKEN": env.get("TELEGRAM_BOT_TOKEN_FILE", ""),
+        "WEBHOOK_SECRET": env.get("WEBHOOK_SECRET_FILE", ""),
+        "DATABASE_URL": env.get("DATABASE_URL_FILE", ""),
+        "DATABASE_PASSWORD": env.get("DATABASE_PASSWORD_FILE", ""),
+    }
+    for name, path in files.items():
+        path = path.strip()
+        if not path:
+            continue
+        if env.get(name, "").strip():
+            raise SettingsError(f"{name} and {name}_FILE are both set: keep one of them.")
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(
+                f"{name}_FILE={path!r} cannot be read ({exc.strerror or exc})."
+            ) from None
+        if not value:
+            raise SettingsError(f"{name}_FILE={path!r} is empty.")
+        env[name] = value
+
+
+def _database_url(env: dict[str, str]) -> str:
+    """DATABASE_URL, with DATABASE_PASSWORD put in when given: any password works then
+    (``@``, ``/``, ``:`` included), with no URL quoting by hand."""
+    url = normalize_url(env.get("DATABASE_URL", "").strip() or DEFAULT_URL)
+    password = env.get("DATABASE_PASSWORD", "")
+    if not password:
+        return url
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise SettingsError("DATABASE_URL is not a database URL.") from exc
+    if parsed.get_backend_name() == "sqlite":
+        raise SettingsError("DATABASE_PASSWORD is for PostgreSQL; SQLite takes none.")
+    return parsed.set(password=password).render_as_string(hide_password=False)
+
+
 def _port(env: dict[str, str], name: str, default: int | None) -> int | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -129,6 +173,7 @@ def load_settings(
 ) -> Settings:
     """``webhook_url``: ``runcoach run --webhook URL`` (wins over WEBHOOK_URL)."""
     env = _environment(env_file)
+    _from_files(env)
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     if require_token:
         if not token:
@@ -195,7 +240,7 @@ def load_settings(
         paid_broadcast_rate=paid_rate,
         token=token,
         api_url=api_url,
-        database_url=normalize_url(env.get("DATABASE_URL", "").strip() or DEFAULT_URL),
+        database_url=_database_url(env),
         default_language=language,
         log_level=level,
         tick_seconds=tick,

@@ -1,5 +1,6 @@
-"""What a scheduler tick is made of, whatever it sends (bot/scheduler.py): its counters and
-the pipeline that runs pages of work on a few workers."""
+"""What a scheduler tick is made of, whatever it sends (bot/scheduler.py): its counters, the
+pipeline that runs pages of work on a few workers, and the process's heartbeat (a killed
+process's claimed prompts are taken over within seconds, not after the lease)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.delivery import TICKET, InFlight, Result
+from storage import careteam, delivery, schedule
 
 log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[None]]
+BEAT_SECONDS = 1.0  # well under delivery.STALE: a live process is never taken for dead
+HEARTBEAT_JOB = "runcoach-heartbeat"
+ONCE = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}  # APScheduler
 
 
 @dataclass
@@ -88,3 +94,56 @@ async def pipeline(
             log.exception("scheduler: could not read who is due; the next tick retries")
         for _ in workers:
             await queue.put(None)
+
+
+class Heartbeat:
+    """Beats for this process (``process_beats``) every ``BEAT_SECONDS``; when a dead
+    process (no beat for ``delivery.STALE``) left claimed prompts or care messages, starts
+    a tick at once, whose first step takes them over. The beat never waits for a tick."""
+
+    def __init__(self, scheduler: Any) -> None:
+        self.scheduler = scheduler
+        self._tick: asyncio.Task[Any] | None = None
+
+    async def beat(self) -> bool:
+        """One beat; True when a takeover was started."""
+        now = self.scheduler.now()
+        async with self.scheduler.services.db.session() as session:
+            await delivery.beat(session, now)
+        async with self.scheduler.services.db.session() as session:
+            prompts = await delivery.orphaned(session, schedule.PROMPTS, now)
+            care = await delivery.orphaned(session, careteam.CARE, now)
+        if not (prompts or care) or (self._tick is not None and not self._tick.done()):
+            return False
+        self._tick = asyncio.create_task(self._takeover(prompts, care), name="takeover")
+        return True
+
+    async def _takeover(self, prompts: bool, care: bool) -> TickStats:
+        """Prompts: taken over and sent beside a tick that may be running (a long fan-out
+        holds the tick's turn for minutes; the fence keeps each row to one sender). Care
+        messages: the next tick, at once."""
+        stats = TickStats()
+        if prompts:
+            await self.scheduler._reclaim(stats)
+        if care:
+            stats = await self.scheduler.tick()
+        return stats
+
+
+async def _beat_job(context: Any) -> None:
+    heart: Heartbeat = context.application.bot_data["heartbeat"]
+    try:
+        await heart.beat()
+    except Exception as exc:  # the database may be away; the next beat tries again
+        log.warning("heartbeat failed: %s", type(exc).__name__)
+
+
+def heartbeat(application: Any, scheduler: Any) -> Heartbeat:
+    """Register the heartbeat on the application's JobQueue, beside the tick."""
+    heart = application.bot_data["heartbeat"] = Heartbeat(scheduler)
+    for old in application.job_queue.get_jobs_by_name(HEARTBEAT_JOB):
+        old.schedule_removal()
+    application.job_queue.run_repeating(
+        _beat_job, interval=BEAT_SECONDS, first=0.0, name=HEARTBEAT_JOB, job_kwargs=ONCE
+    )
+    return heart

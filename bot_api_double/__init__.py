@@ -43,7 +43,7 @@ tests and the benches use it.
 """
 
 from bot_api_double.errors import ApiError
-from bot_api_double.faults import DROP, HANG
+from bot_api_double.faults import DROP, HANG, LATE
 from bot_api_double.files import BOT_DOWNLOAD_LIMIT
 from bot_api_double.model import SentMessage
 from bot_api_double.server import SEND_METHODS, BotApiDouble
@@ -52,6 +52,7 @@ __all__ = [
     "BOT_DOWNLOAD_LIMIT",
     "DROP",
     "HANG",
+    "LATE",
     "SEND_METHODS",
     "ApiError",
     "BotApiDouble",

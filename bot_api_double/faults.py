@@ -1,6 +1,6 @@
 """Faults the tests inject: the next calls of a method fail (:meth:`FaultsMixin.fail_next`,
-``DROP``/``HANG`` break the connection), a chat that blocked the bot gets 403, sends above a
-rate get 429, a revoked token gets 401."""
+``DROP``/``HANG`` break the connection, ``LATE`` takes effect and then answers too late), a
+chat that blocked the bot gets 403, sends above a rate get 429, a revoked token gets 401."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from bot_api_double.state import DoubleState
 
 DROP = 0  # fail_next(status=DROP): close the connection without answering
 HANG = -1  # fail_next(status=HANG): answer nothing for ``hang_seconds``, then close it
+# fail_next(status=LATE): the call takes effect (the message is sent or edited), then its
+# answer takes ``hang_seconds`` and the connection closes: the bot cannot know it worked
+LATE = -2
 
 _CHAT_SEND_METHODS = frozenset(
     {
@@ -81,7 +84,9 @@ class FaultsMixin(DoubleState):
             if chat_id is not None and chat_id in self._blocked:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
 
-    def _check_injection(self, state: BotState, method: str, params: Params) -> None:
+    def _check_injection(self, state: BotState, method: str, params: Params) -> bool:
+        """Raise the injected failure of this call; True for ``LATE`` (the call is carried
+        out, its answer is not)."""
         for inj in self._injections:
             if inj.method.lower() != method.lower() or inj.remaining <= 0:
                 continue
@@ -92,6 +97,8 @@ class FaultsMixin(DoubleState):
             inj.remaining -= 1
             if inj.remaining <= 0:
                 self._injections.remove(inj)
+            if inj.status == LATE:
+                return True
             if inj.status in (DROP, HANG):
                 raise Drop(hang=inj.status == HANG)
             description = inj.description
@@ -101,6 +108,7 @@ class FaultsMixin(DoubleState):
                 else:
                     description = DEFAULT_DESCRIPTIONS.get(inj.status, f"Error {inj.status}")
             raise ApiError(inj.status, description, inj.retry_after)
+        return False
 
     def _check_rate(self, params: Params) -> None:
         if self._rate is None:

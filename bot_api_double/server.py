@@ -147,13 +147,15 @@ class BotApiDouble(ClientMixin, FilesMixin, MessagesMixin, WebhooksMixin, Faults
             self.calls.append((method, params.loggable()))
             if method != "getUpdates" and self.delay > 0:
                 await asyncio.sleep(self.delay)
-            self._check_injection(state, method, params)
+            late = self._check_injection(state, method, params)
             self._check_blocked(method, params)
             if method in SEND_METHODS:
                 self._check_rate(params)
             result = self._handlers[method](state, params)
             if asyncio.iscoroutine(result):
                 result = await result
+            if late:  # carried out; the answer never arrives in time (``LATE``)
+                raise Drop(hang=True)
         except Drop as drop:
             # the connection breaks before any answer (``fail_next(..., status=DROP)``), or
             # after hanging long enough for the client to time out (``HANG``)

@@ -24,7 +24,7 @@ from reports.measures import stage_of
 from reports.pdf import PDF_NAME, documents
 from reports.report_input import ReportInput
 from storage import careteam as store
-from storage import records, reports, schedule
+from storage import records, reports, runners, schedule
 from storage.models import CareLinkRow, Runner
 
 NOT_FOLLOWED = N_("You don't follow this runner, so there is nothing to show.")
@@ -38,9 +38,11 @@ NO_CAP = 9
 
 
 def stamp(link: CareLinkRow, runner: Runner) -> int:
-    """The state a button or a page was shown for: the member's hold (and its reason), cap,
+    """The state a button or a page was shown for: the member's hold (its number and reason), cap,
     and the runner's status. Six digits, so it fits in a button's callback data."""
-    state = f"{link.hold_since}|{link.hold_reason}|{link.stage_cap}|{runner.status}"
+    state = (
+        f"{link.hold_since}|{link.hold_number}|{link.hold_reason}|{link.stage_cap}|{runner.status}"
+    )
     return zlib.crc32(state.encode()) % 1_000_000
 
 
@@ -69,6 +71,7 @@ def hold(ctx: Ctx, link: CareLinkRow, runner: Runner, reason: str) -> bool:
         return False
     link.hold_since = ctx.now.astimezone(schedule.zone_of(runner)).date()
     link.hold_reason = reason
+    link.hold_number = (link.hold_number or 0) + 1  # a Resume shown for an earlier hold is stale
     ctx.say(ctx._("Held. {name} has been told.").format(name=name(link.runner_name)))
     other = ctx.other(runner)
     other.say(
@@ -146,6 +149,7 @@ def clearance_stages(runner: Runner) -> range:
 async def clear(ctx: Ctx, link: CareLinkRow, runner: Runner, stage: int) -> bool:
     """Record the member's examination and clearance: the referral's own path
     (``referral.clear``), as the runner's own confirmation takes."""
+    await runners.lock(ctx.session, runner)  # the runner's lock, their state now
     if runner.status != "referred":
         ctx.say(
             ctx._("{name}'s plan is running; there is nothing to clear.").format(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from datetime import date, timedelta
 
+from conversations import plain
 from conversations.actions import data
 from conversations.context import WEB_APP, Ctx, Out
 from conversations.events import DecisionTaken, RedFlagsReported, SessionOverPlan
@@ -43,8 +44,9 @@ PAIN_STEP_BACKS = frozenset(
 
 
 def name(text: str | None) -> str:
-    """A Telegram name, safe in an HTML message."""
-    return html.escape((text or "").strip() or "?")
+    """A Telegram name, safe in an HTML message and in the line around it (no control or
+    bidi characters, also in a name stored before they were taken out on the way in)."""
+    return html.escape(plain.name(text) or "?")
 
 
 def open_button(ctx: Ctx, link: CareLinkRow) -> list[list[tuple[str, str]]]:

@@ -9,11 +9,13 @@ from conversations.actions import action
 from conversations.context import Ctx
 from conversations.engine import Answers, Flow, Option, Step, choice
 from locales import N_
+from storage import runners
 
 RESTART_STAGE = {"walk": 1, "slower": 0}
 
 
 async def _finish(ctx: Ctx, answers: Answers) -> None:
+    await runners.lock(ctx.session, ctx.runner)  # a member may be clearing too
     if ctx.runner.status != "referred":
         ctx.say(ctx._("Your plan is running; there is nothing to clear."))
         return

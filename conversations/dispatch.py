@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from conversations import plain
 from conversations.context import BOT_USERNAME, OTHERS, SENDER_NAME, Ctx, Out, Services
+from conversations.engine import NOT_TAKEN
 from conversations.sender import LOST_ATTACHMENT, Sender
 from storage import outbox as box
 from storage import runners as store
@@ -76,7 +78,8 @@ async def run(
             return []
         await _forget_received(session, context.bot.id, update)
         ctx = Ctx(services=services, session=session, runner=runner, now=services.clock())
-        ctx.extra[SENDER_NAME] = user.full_name  # shown to a care-team member (HTML-escaped)
+        # shown to a care-team member (HTML-escaped), with no control characters
+        ctx.extra[SENDER_NAME] = plain.name(user.full_name)
         with contextlib.suppress(RuntimeError):  # not initialised (no getMe yet): no link
             ctx.extra[BOT_USERNAME] = context.bot.username  # for a care-team invitation
         await action(ctx)
@@ -103,6 +106,8 @@ async def run(
     if update.callback_query is not None:
         await _answer_callback(update)
     if isinstance(sender, Sender):
+        if ctx.extra.get(NOT_TAKEN):
+            sender.observe(NOT_TAKEN)  # counted in /metrics: the runner was told at once
         sender.hold({row.id: out for row, out in zip(rows, outs, strict=True)})
         await sender.flush(chat.id, rows)
         for other_chat, _rows in others:

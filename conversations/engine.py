@@ -36,6 +36,9 @@ Rows = list[list[tuple[str, str]]]
 PRESSED = "pressed_message_id"
 # answers key: one-line summaries of the answers shown on the living message
 LINES = "_lines"
+# ctx.extra flag: a typed text was not taken as an answer (its question had not reached the
+# runner); the runner was told so. bot/metrics.py counts these.
+NOT_TAKEN = "not_taken"
 _TAG = re.compile(r"<[^>]+>")
 MAX_TEXT = 3800  # characters of a living message (Telegram takes 4096 after the markup)
 
@@ -390,28 +393,41 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
             closed = ctx._("That question has closed.")
             if ctx.runner.status == "new":  # no plan (a newcomer, or after /delete)
                 closed += " " + ctx._("We haven't set up your plan yet. Send /start to begin.")
+            drop_keyboard(ctx, ctx.extra.get(PRESSED))  # a copy that kept its buttons
             ctx.say(closed)
             return True
         return False
     answers = dict(row.answers or {})
-    if button_version is None and await outbox.undelivered(ctx.session, ctx.runner.id):
-        # The runner has not seen the current question yet (its message is still in the
-        # outbox): the text cannot be an answer to it. The question goes out with the
-        # pending replies; nothing is stored.
-        ctx.extra["not_taken"] = True
-        return True
+    ctx.extra["options"] = _options(ctx, step, answers)
+    had_buttons = bool(ctx.extra["options"])
+    if button_version is None:
+        untried = await outbox.untried_questions(ctx.session, ctx.runner.id, row.version)
+        if untried:
+            # Nobody has tried to send the current question yet (a process died before it,
+            # or a reply ahead of it waits): the text cannot answer it. Nothing is stored;
+            # the runner is told at once, and that waiting question is asked here instead.
+            # A question whose send was attempted counts as possibly seen: answered.
+            await outbox.drop_replies(ctx.session, untried)
+            ctx.extra[NOT_TAKEN] = True
+            notice = ctx._(
+                "I haven't taken that as an answer: this question had not reached you yet."
+            )
+            _again(ctx, flow, step, answers, row, f"{notice}\n\n", None, had_buttons)
+            return True
     pressed = ctx.extra.get(PRESSED) if button_version is not None else None
     if button_version is not None and button_version != row.version:
         # A button of an answered question: nothing is stored. On the living message the
-        # current question comes back in place; elsewhere, below.
+        # current question comes back in place; elsewhere the pressed message loses its
+        # buttons and the question comes below (and only there has live buttons).
         closed = ctx._("That question has closed.") + "\n\n"
         if pressed is not None and pressed == row.question_message_id:
             ask(ctx, flow, step, answers, row.version, closed, edit=pressed)
         else:
+            drop_keyboard(ctx, pressed)
+            if had_buttons and row.question_message_id != pressed:
+                drop_keyboard(ctx, row.question_message_id)
             ask(ctx, flow, step, answers, row.version, closed)
         return True
-    ctx.extra["options"] = _options(ctx, step, answers)
-    had_buttons = bool(ctx.extra["options"])
     try:
         value = step.parse(ctx, text, answers)
     except Invalid as bad:
@@ -430,6 +446,10 @@ async def answer(ctx: Ctx, text: str, *, button_version: int | None = None) -> b
     answers[LINES] = [*(answers.get(LINES) or []), line] if pressed is not None else [line]
     following = None if flow.end_if and flow.end_if(answers) else flow.next_step(step.name, answers)
     if pressed is None and had_buttons:
+        drop_keyboard(ctx, row.question_message_id)
+    elif had_buttons and row.question_message_id and pressed != row.question_message_id:
+        # answered on another copy of the question (a send retried after its answer was
+        # lost): the recorded copy loses its buttons, only the pressed one goes on
         drop_keyboard(ctx, row.question_message_id)
     if following is None:
         store.save_conversation(row, "", "", {})

@@ -23,6 +23,7 @@ from conversations import (
     basics,
     bootstrap,  # noqa: F401  (registers every flow, command, button)
     engine,
+    plain,
     router,
     watch,
 )
@@ -38,7 +39,7 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None
 def _command(name: str) -> Handler:
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         async def act(ctx: Ctx) -> None:
-            ctx.extra["args"] = list(context.args or [])
+            ctx.extra["args"] = [a for a in map(plain.text, context.args or []) if a]
             await router.run_command(ctx, name)
 
         await run(update, context, act)
@@ -47,7 +48,7 @@ def _command(name: str) -> Handler:
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    text = update.message.text if update.message and update.message.text else ""
+    text = plain.text(update.message.text if update.message else "")
 
     async def act(ctx: Ctx) -> None:
         await basics.free_text(ctx, text)
@@ -83,7 +84,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    payload = (query.data or "") if query else ""
+    payload = plain.text(query.data if query else "")
     message = query.message if query else None
 
     async def act(ctx: Ctx) -> None:

@@ -94,7 +94,7 @@ def _card_buttons(ctx: Ctx, link: CareLinkRow, runner: Runner) -> list[list[tupl
     if link.hold_since is None:
         rows.append([(ctx._("Hold the plan"), data(MEMBER, f"hold.{rid}.0.{state}"))])
     else:
-        rows.append([(ctx._("Resume the plan"), data(MEMBER, f"resume.{rid}"))])
+        rows.append([(ctx._("Resume the plan"), data(MEMBER, f"resume.{rid}.0.{state}"))])
     rows.append([(ctx._("Cap the stage"), data(MEMBER, f"cap.{rid}.0.{state}"))])
     if runner.status == "referred":
         rows.append(
@@ -144,14 +144,12 @@ async def member_button(ctx: Ctx, argument: str) -> None:
         await acts.report(ctx, link, runner)
     elif op == "note":
         await engine.start(ctx, NOTE, {"rid": runner.id})
-    elif op == "resume":
-        acts.resume(ctx, link, runner)
     elif op == "clr" and n is not None:
         if version != await acts.latest_decision(ctx, runner):
             ctx.say(ctx._("That question has closed."))  # a keyboard from another referral
             return
         await acts.clear(ctx, link, runner, n)
-    elif op in ("hold", "cap", "capto", "clrq") and acts.stale(link, runner, version):
+    elif op in ("hold", "resume", "cap", "capto", "clrq") and acts.stale(link, runner, version):
         # pressed on a card or a question shown before the plan last changed
         acts.say_stale(ctx, link)
         await _card(ctx, link, runner)
@@ -159,6 +157,8 @@ async def member_button(ctx: Ctx, argument: str) -> None:
         await engine.start(
             ctx, HOLD, {"rid": runner.id, "stamp": acts.stamp(link, runner)}
         )
+    elif op == "resume":  # bound to the hold it was shown for (its number is in the stamp)
+        acts.resume(ctx, link, runner)
     elif op == "cap":
         _cap_question(ctx, link, runner)
     elif op == "capto" and n is not None:

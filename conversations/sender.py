@@ -83,6 +83,7 @@ class Sender:
         self._record_waiters: list[asyncio.Future[None]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Future[str]] = set()  # requests on the wire
         # called with each reply's outcome ("sent", "dropped", "blocked", "retry") and with
         # "429" for a 429; bot/metrics.py counts them (nothing here imports bot/)
         self.observe: Callable[[str], None] = lambda outcome: None
@@ -98,12 +99,23 @@ class Sender:
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="outbox-sweeper")
 
     async def stop(self) -> None:
+        """Stop sweeping and retrying; then record as sent what reached Telegram and is not
+        recorded yet (a flush cut short by the stop), so the next process does not send it
+        again."""
         tasks = [t for t in (self._sweeper, *self._retrying.values()) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._sweeper = None
         self._retrying.clear()
+        if self._in_flight:  # requests a stop cut short finish first (their own timeout)
+            await asyncio.wait(set(self._in_flight), timeout=10)
+        if self._recorder is not None:
+            await asyncio.gather(self._recorder, return_exceptions=True)
+        try:
+            await self._record_unrecorded()
+        except Exception as exc:  # the database is away: those may be sent once more
+            log.warning("sent replies could not be recorded: %s", type(exc).__name__)
 
     def holds(self, chat_id: int) -> bool:
         """Replies to this chat that this process could not send yet (retried later)."""
@@ -211,11 +223,17 @@ class Sender:
                     if not await box.still_asked(session, row):
                         await box.drop_reply(session, row.id)
                         continue
-                    outcome = await self._send(row)
+                    if not await self._tried(row):
+                        continue
+                    outcome = await self._send_whole(row)
                     if outcome == "sent":  # recorded as the lock is let go
                         await box.mark_sent(session, [self._unrecorded.pop(row.id)])
+            elif _asks_a_question(row):
+                if not await self._tried(row):
+                    continue
+                outcome = await self._send_whole(row)
             else:
-                outcome = await self._send(row)
+                outcome = await self._send_whole(row)
             self.observe(outcome)
             if outcome == "retry":
                 done = False
@@ -229,6 +247,23 @@ class Sender:
                 return True
         await self._record_unrecorded({row.id for row in rows})
         return done
+
+    async def _send_whole(self, row: OutboxRow) -> str:
+        """``_send``, never cut off midway: a flush cancelled by a stop leaves the request
+        to finish, and a reply Telegram took is recorded before the process exits
+        (``stop``), so no other process sends it again."""
+        task = asyncio.ensure_future(self._send(row))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        return await asyncio.shield(task)
+
+    async def _tried(self, row: OutboxRow) -> bool:
+        """Record, committed before the request, that a question's send is attempted: from
+        then on the runner may have seen it, and a typed text answers it
+        (``engine.answer``). False when the row is gone: a typed text found it untried and
+        asked the question again itself, so this copy is not sent."""
+        async with self.db.session() as session:
+            return await box.mark_tried(session, row.id)
 
     async def _record_unrecorded(self, only: set[int] | None = None) -> None:
         """Record sent rows (all, or those in ``only``). Records of concurrent flushes are

@@ -30,6 +30,7 @@ from storage.models import (
     CareEventRow,
     CareInviteRow,
     CareLinkRow,
+    RedFlagRow,
     Runner,
 )
 from storage.schedule import local_reminder, zone_of
@@ -233,14 +234,27 @@ async def controls(session: AsyncSession, runner_id: int) -> tuple[bool, int | N
 async def add_event(
     session: AsyncSession, runner_id: int, kind: str, day: date, detail: dict[str, Any]
 ) -> None:
-    """Queue an alert for the runner's care team (once per kind and day); nothing when the
-    runner has no care team."""
+    """Queue an alert for the runner's care team (once per kind, day and referral episode:
+    a referral after a clearance on the same day is alerted again); nothing when the runner
+    has no care team."""
     if not await has_members(session, runner_id):
         return
+    episode = await session.scalar(
+        select(func.count())
+        .select_from(RedFlagRow)
+        .where(RedFlagRow.runner_id == runner_id, RedFlagRow.cleared_to_stage.is_not(None))
+    )
     await session.execute(
         conflict_insert(session, CareEventRow)
-        .values(runner_id=runner_id, kind=kind, day=day, detail=detail, fanned_out=False)
-        .on_conflict_do_nothing(index_elements=["runner_id", "kind", "day"])
+        .values(
+            runner_id=runner_id,
+            kind=kind,
+            day=day,
+            detail=detail,
+            fanned_out=False,
+            episode=int(episode or 0),
+        )
+        .on_conflict_do_nothing(index_elements=["runner_id", "kind", "day", "episode"])
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 HERE = Path(__file__).resolve().parent
+OWNER = "owner"  # session.info key: the process (Database.owner) the session works for
 DEFAULT_URL = "sqlite+aiosqlite:///runcoach.sqlite3"
 
 
@@ -99,24 +101,52 @@ class Database:
         # order fair; otherwise waiting writers sleep in busy-timeout back-off and the slowest
         # reply gets much slower (bench/checkin.py). PostgreSQL locks per row instead.
         self._sqlite_lock = asyncio.Lock() if is_sqlite(self.url) else None
+        # this process's name on the deliveries it claims (storage/delivery.py); its
+        # heartbeat (``process_beats``) says it is alive
+        self.owner = uuid.uuid4().hex[:16]
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Commit when the block ends cleanly, roll back when it raises."""
         if self._sqlite_lock is None:
             async with self.sessions() as session, session.begin():
+                session.info[OWNER] = self.owner
                 yield session
             return
         async with self._sqlite_lock, self.sessions() as session, session.begin():
+            session.info[OWNER] = self.owner
             yield session
 
     async def checkpoint(self) -> None:
         """SQLite: copy the WAL into the database file and truncate it, so deleted data
-        does not linger in the -wal file (run after a /delete). PostgreSQL: nothing."""
+        does not linger in the -wal file (run after a /delete commits, and at start-up for
+        a process that died in between). PostgreSQL: nothing."""
         if self._sqlite_lock is None:
             return
-        async with self._sqlite_lock, self.engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        for _ in range(20):
+            async with self._sqlite_lock, self.engine.connect() as conn:
+                result = await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = result.first()
+            if not busy or not busy[0]:
+                return
+            await asyncio.sleep(0.05)  # a reader in another process holds it: try again
+        raise TimeoutError("the SQLite WAL could not be checkpointed")
+
+    async def writable(self) -> None:
+        """Raise when a write could not happen now: SQLite locked by another writer for
+        more than a second, a read-only PostgreSQL (a standby, or read-only by setting)."""
+        async with self.engine.connect() as conn:
+            if self._sqlite_lock is None:
+                read_only = await conn.scalar(text("SHOW transaction_read_only"))
+                if read_only == "on" or await conn.scalar(text("SELECT pg_is_in_recovery()")):
+                    raise PermissionError("the database is read-only")
+                return
+            await conn.exec_driver_sql("PRAGMA busy_timeout=1000")
+            try:
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.exec_driver_sql("ROLLBACK")
+            finally:
+                await conn.exec_driver_sql("PRAGMA busy_timeout=10000")
 
     @asynccontextmanager
     async def chat_lock(self, bot_id: int, chat_id: int) -> AsyncIterator[None]:
@@ -160,6 +190,8 @@ class Database:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
                                    {"k": "runcoach-migrate"})
             await conn.run_sync(_upgrade)
+        # a /delete whose process died before its checkpoint leaves nothing in the -wal
+        await self.checkpoint()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -185,3 +217,79 @@ def _upgrade(conn: Connection) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
+
+
+class Turn:
+    """One process at a time holds a named turn (the polling of a bot): held until released
+    or until the process dies, then free at once for the next to take.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own (a killed process's
+    connection closes, and the lock with it). SQLite: an exclusive ``flock`` on a file next
+    to the database (the kernel lets go when the process dies)."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self.name = name
+        self._conn: Any = None
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None or self._fd is not None
+
+    async def take(self) -> bool:
+        """Take the turn if nobody holds it; True when this process holds it (now or before)."""
+        if self.held:
+            return True
+        if self.db._sqlite_lock is None:
+            conn = await self.db.engine.connect()
+            try:
+                got = await conn.scalar(
+                    text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"),
+                    {"k": f"runcoach-turn:{self.name}"},
+                )
+                await conn.commit()
+            except BaseException:
+                await conn.close()
+                raise
+            if got:
+                self._conn = conn
+            else:
+                await conn.close()
+            return bool(got)
+        import fcntl
+
+        path = make_url(self.db.url).database or ""
+        if not path or path == ":memory:":
+            self._fd = -1  # a private in-memory database: nobody else can poll it
+            return True
+        fd = os.open(f"{path}.{self.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    async def still_held(self) -> bool:
+        """False when the turn was lost (PostgreSQL: its connection broke)."""
+        if self._conn is None:
+            return self._fd is not None
+        try:
+            await self._conn.execute(text("SELECT 1"))
+            await self._conn.commit()
+            return True
+        except Exception:
+            await self.release()
+            return False
+
+    async def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()  # closed for real, not pooled: the lock goes with it
+                await conn.close()
+        fd, self._fd = self._fd, None
+        if fd is not None and fd >= 0:
+            os.close(fd)  # the flock goes with the file descriptor

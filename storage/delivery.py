@@ -11,9 +11,11 @@ wins it. Life of a row::
        |                  '--(definitely not delivered, retry later)--> pending
        '--(after the cut-off / nothing to say / merged)--> dropped
 
-``pending`` rows whose claim is older than the lease belong to a dead process and are
-reclaimed; ``sending`` rows are never sent again (the message may have gone out), so a crash
-in the middle of an HTTP call can lose that one message but never doubles it.
+``pending`` rows are taken over (reclaimed) when the process holding them (``claimed_by``,
+``Database.owner``) stopped beating (``process_beats``: killed, within seconds), or when
+their claim is older than the lease (a row of no known process); ``sending`` rows are never
+sent again (the message may have gone out), so a crash in the middle of an HTTP call can lose
+that one message but never doubles it.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import conflict_insert
-from storage.models import CareDeliveryRow, DeliveryRow
+from storage.db import OWNER, conflict_insert
+from storage.models import CareDeliveryRow, DeliveryRow, ProcessBeatRow
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
+# a process whose heartbeat is older than this is dead: its pending claims are taken over
+STALE = timedelta(seconds=5)
 DROPPED, BLOCKED, FAILED, UNCERTAIN = "dropped", "blocked", "failed", "uncertain"
 
 
@@ -59,9 +63,15 @@ async def claim(
     of the rows this call created. A key somebody else holds already is simply not returned."""
     if not keys:
         return []
+    me = _owner(session)
     statement = (
         conflict_insert(session, what.model)
-        .values([{**key, "status": status, "attempts": 0, "claimed_at": now} for key in keys])
+        .values(
+            [
+                {**key, "status": status, "attempts": 0, "claimed_at": now, "claimed_by": me}
+                for key in keys
+            ]
+        )
         .on_conflict_do_nothing(index_elements=list(what.key))
         .returning(what.model.id, *what.key_columns())
     )
@@ -79,7 +89,9 @@ async def fence(session: AsyncSession, what: Deliveries, ids: Sequence[int], now
     result = await session.execute(
         update(model)
         .where(*conditions)
-        .values(status=SENDING, attempts=model.attempts + 1, claimed_at=now)
+        .values(
+            status=SENDING, attempts=model.attempts + 1, claimed_at=now, claimed_by=_owner(session)
+        )
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount) == len(ids)  # type: ignore[attr-defined]
@@ -108,29 +120,74 @@ async def finish(
     )
 
 
+def _owner(session: AsyncSession) -> str | None:
+    owner = session.info.get(OWNER)
+    return str(owner) if owner else None
+
+
+def _dead(model: Any, now: datetime, me: str | None) -> ColumnElement[bool]:
+    """Claimed by another process that has not beaten for ``STALE`` (killed) and not
+    within ``STALE`` either (a process beats before its first claim)."""
+    alive = exists().where(
+        ProcessBeatRow.owner == model.claimed_by, ProcessBeatRow.beat_at >= now - STALE
+    )
+    return and_(
+        model.claimed_by.is_not(None),
+        model.claimed_by != (me or ""),
+        model.claimed_at < now - STALE,
+        ~alive,
+    )
+
+
 async def reclaim_expired(
     session: AsyncSession, what: Deliveries, now: datetime, lease: timedelta, limit: int
 ) -> list[Row[Any]]:
-    """Take over ``pending`` rows whose claim is older than ``lease`` (their process died
-    before sending); returns their id, key columns and attempts. The UPDATE re-checks the
-    condition, so one process wins each row."""
+    """Take over ``pending`` rows of a dead process: its heartbeat stopped (within seconds
+    of a kill), or (a row with no live owner known) its claim is older than ``lease``;
+    returns their id, key columns and attempts. The UPDATE re-checks the condition, so one
+    process wins each row."""
     model = what.model
-    cutoff = now - lease
+    me = _owner(session)
+    late = model.claimed_at < now - lease
+    orphan = and_(model.status == PENDING, or_(late, _dead(model, now, me)))
     candidates = (
-        select(model.id)
-        .where(model.status == PENDING, model.claimed_at < cutoff)
-        .order_by(model.claimed_at)
-        .limit(limit)
-        .scalar_subquery()
+        select(model.id).where(orphan).order_by(model.claimed_at).limit(limit).scalar_subquery()
     )
     result = await session.execute(
         update(model)
-        .where(model.id.in_(candidates), model.status == PENDING, model.claimed_at < cutoff)
-        .values(claimed_at=now)
+        .where(model.id.in_(candidates), orphan)
+        .values(claimed_at=now, claimed_by=me)
         .returning(model.id, *what.key_columns(), model.attempts)
         .execution_options(synchronize_session=False)
     )
     return list(result)
+
+
+async def orphaned(session: AsyncSession, what: Deliveries, now: datetime) -> bool:
+    """Whether a dead process left ``pending`` rows of ``what`` (the heartbeat then starts a
+    tick at once instead of waiting for the next)."""
+    model = what.model
+    me = _owner(session)
+    found = await session.scalar(
+        select(model.id).where(model.status == PENDING, _dead(model, now, me)).limit(1)
+    )
+    return found is not None
+
+
+async def beat(session: AsyncSession, now: datetime) -> None:
+    """This process is alive (``Database.owner``); beats older than a day are forgotten."""
+    me = _owner(session)
+    if me is None:
+        return
+    statement = (
+        conflict_insert(session, ProcessBeatRow)
+        .values(owner=me, beat_at=now)
+        .on_conflict_do_update(index_elements=["owner"], set_={"beat_at": now})
+    )
+    await session.execute(statement)
+    await session.execute(
+        delete(ProcessBeatRow).where(ProcessBeatRow.beat_at < now - timedelta(days=1))
+    )
 
 
 async def expire_sending(

@@ -302,6 +302,8 @@ class DeliveryRow(Base):
     )  # pending/sent/dropped/failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the process holding the claim (its heartbeat: ProcessBeatRow); NULL before 0010
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -386,6 +388,8 @@ class CareLinkRow(Base):
     member_name: Mapped[str] = mapped_column(String(128), default="")
     hold_since: Mapped[date | None] = mapped_column(Date)  # set: the member holds the plan
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    # counts the member's holds: a "Resume" button carries the one it was shown for
+    hold_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stage_cap: Mapped[int | None] = mapped_column(Integer)
     # the member's next local Monday morning (UTC): the weekly summary falls due then
     next_summary_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -396,7 +400,8 @@ class CareLinkRow(Base):
 
 class CareEventRow(Base):
     """Something the care team is alerted to (a red flag, a step back for pain, an
-    escalation), at most one per (runner, kind, day); the tick fans it out once."""
+    escalation), at most one per (runner, kind, day, referral episode); the tick fans it out
+    once."""
 
     __tablename__ = "care_events"
 
@@ -407,9 +412,12 @@ class CareEventRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     fanned_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the referral episode: clearances recorded before it (a new referral after a clearance
+    # on the same day is a new event)
+    episode: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
-        UniqueConstraint("runner_id", "kind", "day", name="uq_care_events_once"),
+        UniqueConstraint("runner_id", "kind", "day", "episode", name="uq_care_events_once"),
         Index("ix_care_events_fanned_out", "fanned_out", "id"),
     )
 
@@ -427,6 +435,8 @@ class CareDeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the process holding the claim (its heartbeat: ProcessBeatRow); NULL before 0010
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -501,3 +511,13 @@ class SyncRevocationRow(Base):
     access_token: Mapped[str] = mapped_column(Text)
     event_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProcessBeatRow(Base):
+    """A running process's heartbeat: while ``beat_at`` is recent its claims are its own; a
+    process whose beat stopped (killed) has its claimed prompts taken over within seconds."""
+
+    __tablename__ = "process_beats"
+
+    owner: Mapped[str] = mapped_column(String(32), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -143,7 +143,7 @@ async def claim_pending(
     await session.execute(
         update(OutboxRow)
         .where(OutboxRow.id.in_(ids), _free_for(owner, now))
-        .values(claimed_by=owner, claimed_until=now + lease, attempts=OutboxRow.attempts + 1)
+        .values(claimed_by=owner, claimed_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(
@@ -250,6 +250,41 @@ async def undelivered(session: AsyncSession, runner_id: int) -> int:
         .where(OutboxRow.runner_id == runner_id, OutboxRow.status == "pending")
     )
     return int(value or 0)
+
+
+async def mark_tried(session: AsyncSession, row_id: int) -> bool:
+    """Right before its request: the reply's send is attempted (``attempts`` counts the
+    requests), so from now on the runner may have seen it. False when the row is gone (an
+    answer superseded a question nobody had tried to send): it is not sent."""
+    result = await session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row_id, OutboxRow.status == "pending")
+        .values(attempts=OutboxRow.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def untried_questions(session: AsyncSession, runner_id: int, version: int) -> list[int]:
+    """The conversation's current question (at ``version``) waiting in the outbox with no
+    attempt to send it yet: the runner cannot have seen it. Ids, oldest first."""
+    rows = await session.execute(
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.runner_id == runner_id,
+            OutboxRow.status == "pending",
+            OutboxRow.method.in_(QUESTION_METHODS),
+            OutboxRow.question_version == version,
+            OutboxRow.attempts == 0,
+        )
+        .order_by(OutboxRow.id)
+    )
+    return [int(i) for (i,) in rows]
+
+
+async def drop_replies(session: AsyncSession, ids: Sequence[int]) -> None:
+    if ids:
+        await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(list(ids))))
 
 
 async def pending_for_chat(session: AsyncSession, bot_id: int, chat_id: int) -> int:

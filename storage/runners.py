@@ -108,6 +108,15 @@ async def prune_inbox(session: AsyncSession, older_than: datetime) -> None:
     await session.execute(delete(InboxRow).where(InboxRow.created_at < older_than))
 
 
+async def lock(session: AsyncSession, runner: Runner) -> None:
+    """Take the runner's row lock and read their state as it is now (what this transaction
+    changed is written first): a clearance, the runner's own or a care-team member's, checks
+    the referral and closes it under this lock, so two never both find it open (PostgreSQL;
+    SQLite has one writer at a time)."""
+    await session.flush()
+    await session.refresh(runner, with_for_update=True)
+
+
 async def load_conversation(session: AsyncSession, runner_id: int) -> ConversationRow:
     """The chat's conversation row, locked for this transaction where the database can lock."""
     result = await session.execute(

@@ -29,6 +29,9 @@ TEST_DATABASE_URL = os.environ.get("RUNCOACH_TEST_DATABASE_URL", "").strip()
 # Tests that always need PostgreSQL (two processes on one database) use this one.
 PG_URL = os.environ.get("RUNCOACH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# How long a test waits for the bot's answer at most: an upper bound for a loaded machine
+# (the suite runs beside other work), never a window the answer must fit in.
+WAIT = 30.0
 
 
 def pytest_report_header(config: Any) -> str:
@@ -161,12 +164,12 @@ class Chat:
         self.token = token
         self.language = language
 
-    async def say(self, text: str, *, count: int = 1, timeout: float = 10.0) -> list[Any]:
+    async def say(self, text: str, *, count: int = 1, timeout: float = WAIT) -> list[Any]:
         mark = self.double.mark(self.user_id)
         self.double.send_text(self.token, self.user_id, text, language_code=self.language)
         return await self.replies(mark, count, timeout)
 
-    async def replies(self, mark: int, count: int, timeout: float = 10.0) -> list[Any]:
+    async def replies(self, mark: int, count: int, timeout: float = WAIT) -> list[Any]:
         """The bot's next ``count`` replies after ``mark``: new messages and text edits (a
         question edited in place). Buttons taken off an older message are not replies."""
         need = count
@@ -177,7 +180,7 @@ class Chat:
                 return shown
             need = len(items) + count - len(shown)
 
-    async def press(self, label: str, *, count: int = 1, timeout: float = 10.0) -> list[Any]:
+    async def press(self, label: str, *, count: int = 1, timeout: float = WAIT) -> list[Any]:
         """Press the button labelled ``label`` on the newest message that has it."""
         for message in reversed(self.double.screen(self.user_id)):
             for row in message.buttons():
@@ -189,7 +192,7 @@ class Chat:
         raise AssertionError(f"no button {label!r} in the chat")
 
     async def press_data(
-        self, message_id: int, data: str, *, count: int = 1, timeout: float = 10.0
+        self, message_id: int, data: str, *, count: int = 1, timeout: float = WAIT
     ) -> list[Any]:
         mark = self.double.mark(self.user_id)
         self.double.press(self.token, self.user_id, message_id, data, language_code=self.language)

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot_api_double import BotApiDouble, SentMessage
+from bot_api_double import LATE, BotApiDouble, SentMessage
 from storage import Database
 from storage.models import CheckInRow, ConversationRow, OutboxRow, ReceivedUpdateRow, Runner
 
@@ -53,6 +53,9 @@ class StormResult:
     doubled_by_edit: int = 0  # of those: shown again by an edit (the living message)
     questions_unseen: int = 0  # a question a finished runner never saw
     answers_duplicated: int = 0  # check-ins stored more than once
+    typed: int = 0  # answers typed instead of pressed
+    typed_answers_dropped: int = 0  # a typed answer followed by no reply at all
+    told_not_taken: int = 0  # answers the runner was told were not taken (and re-asked)
     wrong_values: int = 0
     left_in_outbox: int = 0
     left_received: int = 0
@@ -115,33 +118,75 @@ async def _wait_text(
     return None
 
 
+NOT_TAKEN = "haven't taken that as an answer"
+NOTE = "calf a little tight, fine otherwise"  # typed instead of pressing "skip"
+
+
+@dataclass
+class Walk:
+    """How one runner's check-in went."""
+
+    finished: bool = False
+    step: int = 0  # the step it was stuck at
+    typed: int = 0  # answers typed (numbers, minutes, a note) instead of pressed
+    typed_dropped: int = 0  # a typed answer that got no reply at all
+    told_not_taken: int = 0  # "I haven't taken that as an answer" (the question came too)
+
+
 async def runner_checkin(
-    double: BotApiDouble, uid: int, rng: random.Random, timeout: float
-) -> tuple[bool, int]:
-    """One runner's check-in; (finished, the step it was stuck at)."""
+    double: BotApiDouble, uid: int, rng: random.Random, timeout: float, type_share: float = 0.0
+) -> Walk:
+    """One runner's check-in. With ``type_share`` the runner types that share of the
+    answers (the number, the minutes, a note) instead of pressing the button; told that an
+    answer was not taken, they answer the question shown with it."""
+    walk = Walk()
     since = len(double.sent(uid))
     double.send_text(TOKEN, uid, "/checkin")
     question = await _wait_text(double, uid, _header(1), since, timeout)
     if question is None:
-        return False, 0
+        return walk
     for i, value in enumerate(CHECKIN):
-        await asyncio.sleep(rng.uniform(0.0, 0.15))
-        since = len(double.sent(uid))
-        data = None
-        for row in question.buttons():
-            for _label, button in row:
-                if button and button.startswith("s|") and button.split("|", 2)[2] == value:
-                    data = button
-        if data is not None:
-            double.press(TOKEN, uid, question.message_id, data)
-        else:
-            double.send_text(TOKEN, uid, value)
         expect = _header(i + 2) if i + 1 < STEPS else "check-in is saved"
-        found = await _wait_text(double, uid, expect, since, timeout)
-        if found is None:
-            return False, i + 1
-        question = found
-    return True, STEPS
+        while True:
+            await asyncio.sleep(rng.uniform(0.0, 0.15))
+            since = len(double.sent(uid))
+            data = None
+            for row in question.buttons():
+                for _label, button in row:
+                    if button and button.startswith("s|") and button.split("|", 2)[2] == value:
+                        data = button
+            typed = data is None or (value != "shorter" and rng.random() < type_share)
+            if not typed:
+                double.press(TOKEN, uid, question.message_id, data)
+            else:
+                walk.typed += 1
+                double.send_text(TOKEN, uid, NOTE if value == "skip" else value)
+            found = await _wait_any(double, uid, (expect, NOT_TAKEN), since, timeout)
+            if found is None:
+                walk.step = i + 1
+                walk.typed_dropped += typed and len(double.sent(uid)) == since
+                return walk
+            if NOT_TAKEN in (found.text or ""):
+                walk.told_not_taken += 1
+                question = found
+                continue
+            question = found
+            break
+    walk.finished, walk.step = True, STEPS
+    return walk
+
+
+async def _wait_any(
+    double: BotApiDouble, uid: int, texts: tuple[str, ...], since: int, timeout: float
+) -> SentMessage | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for text in texts:
+            found = _find(double.sent(uid)[since:], text)
+            if found is not None:
+                return found
+        await asyncio.sleep(0.05)
+    return None
 
 
 class Bots:
@@ -179,6 +224,18 @@ class Bots:
             process.send_signal(signal.SIGKILL)
             await process.wait()
 
+    async def terminate(self, i: int, timeout: float = 30.0) -> int | None:
+        """SIGTERM, as an orchestrator stops a container; its exit code."""
+        process = self.processes[i]
+        if process is None or process.returncode is not None:
+            return None
+        process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            return await process.wait()
+
     async def stop_all(self) -> None:
         for process in self.processes:
             if process is not None and process.returncode is None:
@@ -202,7 +259,12 @@ async def checkin_storm(
     kill_every: tuple[float, float] = (0.8, 1.6),
     timeout: float = 45.0,
     seed_value: int = 7,
+    type_share: float = 0.5,
+    slow_edits: int = 0,
 ) -> StormResult:
+    """``type_share``: the share of answers typed instead of pressed; ``slow_edits``: at
+    each kill, the next ``slow_edits`` question edits take effect but answer later than
+    the bot waits (the edit that carries the next question, slow)."""
     result = StormResult(runners=runners)
     rng = random.Random(seed_value)
     db = Database(database_url)
@@ -214,8 +276,12 @@ async def checkin_storm(
         bots = Bots(double, database_url, workdir, processes)
         for i in range(processes):
             await bots.start(i)
+        if slow_edits:
+            double.hang_seconds = 6.0  # longer than the bot waits for an answer (5 s)
         clients = [
-            asyncio.create_task(runner_checkin(double, uid, random.Random(uid), timeout))
+            asyncio.create_task(
+                runner_checkin(double, uid, random.Random(uid), timeout, type_share)
+            )
             for uid in uids
         ]
         try:
@@ -227,6 +293,8 @@ async def checkin_storm(
             for k in range(kills):
                 await asyncio.sleep(rng.uniform(*kill_every))
                 which = k % processes
+                if slow_edits:
+                    double.fail_next("editMessageText", status=LATE, count=slow_edits)
                 await bots.kill(which)
                 result.kills += 1
                 await bots.start(which)
@@ -234,11 +302,19 @@ async def checkin_storm(
             await asyncio.sleep(0.5)
         finally:
             await bots.stop_all()
-        for uid, (finished, step) in zip(uids, outcomes, strict=True):
+        for uid, walk in zip(uids, outcomes, strict=True):
+            finished, step = walk.finished, walk.step
+            result.typed += walk.typed
+            result.typed_answers_dropped += walk.typed_dropped
+            result.told_not_taken += walk.told_not_taken
             # every send and every edit that changed a message: what the runner saw happen
             shown = double.sent(uid)
             for n in range(1, STEPS + 1):
-                showing = [m for m in shown if _header(n) in (m.shown_text or "")]
+                showing = [
+                    m
+                    for m in shown
+                    if _header(n) in (m.shown_text or "") and m.method != "editMessageReplyMarkup"
+                ]  # buttons taken off a message do not show its question again
                 seen = len(showing)
                 result.replies_doubled += max(0, seen - 1)
                 result.doubled_by_edit += max(0, sum(m.edited for m in showing[1:]))
@@ -300,3 +376,74 @@ def main_args(argv: list[str] | None = None) -> Any:  # pragma: no cover - manua
     p.add_argument("--runners", type=int, default=20)
     p.add_argument("--kills", type=int, default=3)
     return p.parse_args(argv)
+
+
+HELP = "Here is what I can do"
+
+
+async def _until(done: Any, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if done():
+            return
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class FloodResult:
+    updates: int = 0
+    replies: int = 0
+    doubled: int = 0  # /help answered more than once
+    unanswered: int = 0
+    exit_code: int | None = None
+    seconds: float = 0.0
+
+
+async def sigterm_flood(
+    database_url: str,
+    workdir: Path,
+    *,
+    updates: int = 800,
+    chats: int = 80,
+    processes: int = 1,
+    stop_after: float = 0.25,
+    timeout: float = 120.0,
+) -> FloodResult:
+    """A /help flood (``updates`` from ``chats`` runners) against real ``runcoach run``
+    processes; once ``stop_after`` of the replies are in, the first process gets SIGTERM
+    (the others go on) and is started again. Every /help must be answered exactly once."""
+    result = FloodResult(updates=updates)
+    db = Database(database_url)
+    await db.migrate()
+    uids = [60_000 + i for i in range(chats)]
+    await seed(db, uids)
+    await db.dispose()
+    started = time.monotonic()
+    async with BotApiDouble() as double:
+        bots = Bots(double, database_url, workdir, processes)
+
+        def answered() -> int:
+            return sum(HELP in (m.text or "") for u in uids for m in double.sent(u))
+
+        try:
+            for i in range(processes):
+                await bots.start(i)
+            double.send_text(TOKEN, uids[0], "/help")  # all processes up and answering
+            await _wait_text(double, uids[0], HELP, 0, timeout)
+            for i in range(updates - 1):
+                double.send_text(TOKEN, uids[(i + 1) % chats], "/help")
+            deadline = time.monotonic() + timeout
+            await _until(lambda: answered() >= updates * stop_after, deadline)
+            result.exit_code = await bots.terminate(0)
+            await bots.start(0)
+            await _until(lambda: answered() >= updates, deadline)
+            await double.wait_idle(TOKEN, timeout=30)
+            await asyncio.sleep(1.0)  # a late double would show now
+        finally:
+            await bots.stop_all()
+        counts = [sum(HELP in (m.text or "") for m in double.sent(u)) for u in uids]
+    asked = [updates // chats + (1 if i < updates % chats else 0) for i in range(chats)]
+    result.replies = sum(counts)
+    result.doubled = sum(max(0, got - want) for got, want in zip(counts, asked, strict=True))
+    result.unanswered = sum(max(0, want - got) for got, want in zip(counts, asked, strict=True))
+    result.seconds = time.monotonic() - started
+    return result

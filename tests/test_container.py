@@ -72,7 +72,15 @@ def test_the_compose_file_parses_and_sets_only_settings_the_app_reads() -> None:
     bot = compose["services"]["bot"]
     names = set(bot["environment"])
     assert names <= _settings_read() | {"PORT"}, names - _settings_read()
-    assert {"TELEGRAM_BOT_TOKEN", "DATABASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET"} <= names
+    wanted = {"TELEGRAM_BOT_TOKEN_FILE", "DATABASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET_FILE"}
+    assert wanted <= names
+    # secrets as Docker secrets (files), none as a plain variable
+    assert not {"TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "DATABASE_PASSWORD"} & names
+    assert set(bot["secrets"]) <= set(compose["secrets"])
+    for value in bot["environment"].values():
+        if str(value).startswith("/run/secrets/"):
+            assert str(value).rsplit("/", 1)[1] in bot["secrets"]
+    assert ":" not in bot["environment"]["DATABASE_URL"].split("@")[0].split("//")[1]
     assert bot["environment"]["DATABASE_URL"].startswith("postgresql://")
     assert "@db:5432/" in bot["environment"]["DATABASE_URL"]
     assert bot["depends_on"]["db"]["condition"] == "service_healthy"
@@ -129,3 +137,29 @@ async def test_the_entrypoint_script_migrates_serves_the_webhook_and_stops_with_
     assert process.returncode == 0, err.decode()[-2000:]
     assert "the database is up to date" in out.decode()
     assert database.exists()
+
+
+def test_the_image_installs_the_locked_hashes_and_compose_is_hardened() -> None:
+    """Issue 24, item 10: two builds of one commit install the same bytes; the bot runs
+    read-only, without capabilities or new privileges, within a memory limit."""
+    [*_, lock_install] = [c for c in _instructions("RUN") if "requirements.lock" in c]
+    assert "--require-hashes" in lock_install and "-r requirements.lock" in lock_install
+    assert any("--no-deps" in c and "--no-build-isolation" in c for c in _instructions("RUN"))
+    lock = (ROOT / "requirements.lock").read_text()
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==\S+ \\$", lock, flags=re.MULTILINE)
+    assert {"python-telegram-bot", "sqlalchemy", "setuptools"} <= {p.lower() for p in pins}
+    blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", lock, flags=re.MULTILINE)[1:]
+    assert blocks and all("--hash=sha256:" in block for block in blocks)
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "--require-hashes -r requirements-dev.lock" in ci
+    dev = (ROOT / "requirements-dev.lock").read_text()
+    assert "--hash=sha256:" in dev and "pytest==" in dev
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    bot = compose["services"]["bot"]
+    assert bot["read_only"] is True and "/tmp" in bot["tmpfs"]
+    assert bot["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in bot["security_opt"]
+    assert bot["mem_limit"]
+    assert compose["services"]["db"]["environment"]["POSTGRES_PASSWORD_FILE"].startswith(
+        "/run/secrets/"
+    )

@@ -184,3 +184,60 @@ async def test_after_delete_any_message_points_to_start(double, db, clock: Clock
         assert "Here is what I can do" in (help_reply.text or "")
         [start] = await chat.say("/start")
         assert "quick safety check" in (start.text or "")
+
+
+async def test_a_deletion_leaves_nothing_in_the_sqlite_files_even_after_a_crash(
+    double, tmp_path, clock: Clock
+):
+    """Issue 24, item 5: after /delete on SQLite the runner's words are in neither the
+    database file nor its -wal. The process checkpoints (TRUNCATE) once the deletion
+    commits; one that died before that leaves them in the files, and the next start-up
+    checkpoints before anything else."""
+    from pathlib import Path
+
+    from storage import Database
+
+    marker = "zebra-marker-2407"
+
+    def on_disk(path: Path) -> bool:
+        files = [path, Path(f"{path}-wal")]
+        return any(marker.encode() in f.read_bytes() for f in files if f.exists())
+
+    path = tmp_path / "delete.sqlite3"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.migrate()
+    try:
+        for uid, crashed in ((2311, False), (2312, True)):
+            seeded = await seed_runner(db, uid)
+            async with db.session() as session:
+                runner = await session.get(Runner, seeded.runner_id)
+                assert runner is not None
+                runner.goal = f"{marker} {uid}"
+            assert on_disk(path)
+            real = db.checkpoint
+            if crashed:  # the process dies between the deletion's commit and its checkpoint
+
+                async def died() -> None:
+                    return None
+
+                db.checkpoint = died  # type: ignore[method-assign]
+            chat = Chat(double, uid)
+            async with running_bot(double, db, clock=clock):
+                await chat.say("/delete")
+                [done] = await chat.press(YES)
+                assert "all your data is deleted" in (done.text or "")
+                while await runner_of(db, uid) is not None:
+                    await settle(0.05)
+            db.checkpoint = real  # type: ignore[method-assign]
+            if not crashed:
+                assert not on_disk(path)
+                continue
+            assert on_disk(path)  # still there: the checkpoint never ran
+            after = Database(f"sqlite+aiosqlite:///{path}")  # the next start-up
+            try:
+                await after.migrate()
+                assert not on_disk(path)
+            finally:
+                await after.dispose()
+    finally:
+        await db.dispose()

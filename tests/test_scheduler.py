@@ -249,11 +249,17 @@ async def test_prompted_once_a_day_at_local_time_across_dst(
     assert texts and all("Today" in t for t in texts[:1])
 
 
-async def test_install_registers_one_repeating_job(double: BotApiDouble, db: Database) -> None:
+async def test_install_registers_the_tick_and_the_heartbeat(
+    double: BotApiDouble, db: Database
+) -> None:
+    from bot.tick import BEAT_SECONDS, HEARTBEAT_JOB
+
     async with running_bot(double, db, with_scheduler=True) as app:
-        jobs = app.job_queue.jobs()
-        assert [j.name for j in jobs] == [JOB_NAME]
-        job = jobs[0].job
+        jobs = {j.name: j for j in app.job_queue.jobs()}
+        assert sorted(jobs) == sorted([JOB_NAME, HEARTBEAT_JOB])
+        beat = jobs[HEARTBEAT_JOB].job
+        assert beat.trigger.interval == timedelta(seconds=BEAT_SECONDS) and beat.max_instances == 1
+        job = jobs[JOB_NAME].job
         assert job.trigger.interval == timedelta(seconds=app.bot_data["settings"].tick_seconds)
         assert job.max_instances == 1 and job.coalesce
     async with running_bot(double, db, with_scheduler=False) as app:

@@ -1,8 +1,8 @@
 """intervals.icu: linked accounts (tokens encrypted), OAuth states, synced activities, calendar
 events, revocations (issue 29)
 
-Revision ID: 0013_intervals
-Revises: 0009
+Revision ID: 0011_intervals
+Revises: 0010_ops_heartbeat
 Create Date: 2026-12-07 12:40:00
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0013_intervals'
-down_revision = '0009'
+revision = '0011_intervals'
+down_revision = '0010_ops_heartbeat'
 branch_labels = None
 depends_on = None
 
