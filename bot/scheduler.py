@@ -165,7 +165,7 @@ class Scheduler:
             try:
                 await self._housekeeping(stats)
                 await self._schedule_new(stats)
-                await self._reclaim(stats)
+                await self.reclaim(stats)
                 await self._due(stats)
                 await self._care(stats)
             finally:
@@ -201,7 +201,7 @@ class Scheduler:
             if len(runners) < self.batch or not fresh:
                 return
 
-    async def _reclaim(self, stats: TickStats) -> None:
+    async def reclaim(self, stats: TickStats) -> None:
         async def pages() -> AsyncIterator[list[Work]]:
             while self.running():
                 async with self.services.db.session() as session:

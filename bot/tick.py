@@ -109,7 +109,7 @@ class Heartbeat:
         """One beat; True when a takeover was started."""
         now = self.scheduler.now()
         async with self.scheduler.services.db.session() as session:
-            await delivery.beat(session, now)
+            await delivery.beat(session, now)  # committed at once: a short write transaction
         async with self.scheduler.services.db.session() as session:
             prompts = await delivery.orphaned(session, schedule.PROMPTS, now)
             care = await delivery.orphaned(session, careteam.CARE, now)
@@ -124,7 +124,7 @@ class Heartbeat:
         messages: the next tick, at once."""
         stats = TickStats()
         if prompts:
-            await self.scheduler._reclaim(stats)
+            await self.scheduler.reclaim(stats)
         if care:
             stats = await self.scheduler.tick()
         return stats

@@ -89,14 +89,7 @@ async def run(
         sender = context.application.bot_data.get("sender")
         owner = sender.owner if isinstance(sender, Sender) else None
         rows = queue_replies(ctx, context.bot.id, chat.id, runner_id, outs, owner)
-        # messages to other chats (a runner's care team, or the runner a member acted for)
-        others = [
-            (other.runner.chat_id, queue_replies(
-                other, context.bot.id, other.runner.chat_id, other.runner.id, other.out, owner
-            ))
-            for other in ctx.extra.get(OTHERS, ())
-            if other.out
-        ]
+        others = queue_others(ctx, context.bot.id, owner)
         await session.flush()
     if deleted:
         try:
@@ -110,7 +103,7 @@ async def run(
             sender.observe(NOT_TAKEN)  # counted in /metrics: the runner was told at once
         sender.hold({row.id: out for row, out in zip(rows, outs, strict=True)})
         await sender.flush(chat.id, rows)
-        for other_chat, _rows in others:
+        for other_chat, _rows, _outs in others:
             await sender.flush(other_chat)
     return outs
 
@@ -128,6 +121,20 @@ async def _forget_received(session: AsyncSession, bot_id: int, update: Update) -
         return
     await box.forget_received(session, bot_id, [update.update_id])
     forgotten.append(update.update_id)
+
+
+def queue_others(
+    ctx: Ctx, bot_id: int, owner: str | None = None
+) -> list[tuple[int, list[OutboxRow], list[Out]]]:
+    """Write the messages to other chats (a runner's care team, or the runner a member acted
+    for) to the outbox in the same transaction: (chat, rows, outs) for each."""
+    return [
+        (other.runner.chat_id, queue_replies(
+            other, bot_id, other.runner.chat_id, other.runner.id, other.out, owner
+        ), other.out)
+        for other in ctx.extra.get(OTHERS, ())
+        if other.out
+    ]
 
 
 def queue_replies(

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from conversations.context import OTHERS, Ctx, Out, Services
-from conversations.dispatch import queue_replies
+from conversations.context import Ctx, Out, Services
+from conversations.dispatch import queue_others, queue_replies
 from conversations.sender import Sender
 from locales import pick_language, translator
 from miniapp import acts, pages
@@ -146,15 +146,14 @@ class MiniApp:
         """Write the messages this act sends (the runner's; the member's own only for the
         report) to the outbox in the request's transaction."""
         owner = self.sender.owner if self.sender is not None else None
-        chats = [(ctx, ctx.out)] if to_chat else []
-        chats += [(other, other.out) for other in ctx.extra.get(OTHERS, ()) if other.out]
-        flushes = []
-        for c, outs in chats:
-            rows = queue_replies(
-                c, self.bot_id(), c.runner.chat_id, c.runner.id, outs, owner
-            )
-            flushes.append((c.runner.chat_id, list(zip(rows, outs, strict=True))))
-        return flushes
+        bot_id, chat = self.bot_id(), ctx.runner.chat_id
+        queued = (
+            [(chat, queue_replies(ctx, bot_id, chat, ctx.runner.id, ctx.out, owner), ctx.out)]
+            if to_chat
+            else []
+        )
+        queued += queue_others(ctx, bot_id, owner)
+        return [(c, list(zip(rows, outs, strict=True))) for c, rows, outs in queued]
 
     async def _deliver(self, flushes: list[tuple[int, dict[int, Out]]]) -> None:
         if self.sender is None:
