@@ -23,9 +23,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_driver
+
 HERE = Path(__file__).resolve().parent
 OWNER = "owner"  # session.info key: the process (Database.owner) the session works for
 DEFAULT_URL = "sqlite+aiosqlite:///runcoach.sqlite3"
+
+# sqlite+aiosqlite:// in this process: one trip to the database thread per statement
+sqlite_driver.register()
 
 
 def normalize_url(url: str) -> str:
@@ -96,6 +101,10 @@ class Database:
     def __init__(self, url: str, *, schema: str | None = None) -> None:
         self.url = normalize_url(url)
         self.engine = create_engine(self.url, schema=schema)
+        # PostgreSQL's advisory locks are database-wide: their keys carry the schema, so
+        # deployments (or test workers) in schemas of one database never wait on each other
+        query = make_url(self.url).query
+        self.lock_scope = schema or str(query.get("search_path") or "public")
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time. Queueing transactions on an asyncio lock keeps the
         # order fair; otherwise waiting writers sleep in busy-timeout back-off and the slowest
@@ -163,7 +172,7 @@ class Database:
         async with self.engine.connect() as conn, conn.begin():
             await conn.execute(
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"runcoach-chat:{bot_id}:{chat_id}"},
+                {"key": f"runcoach-chat:{self.lock_scope}:{bot_id}:{chat_id}"},
             )
             yield
 
@@ -188,7 +197,7 @@ class Database:
         async with self.engine.begin() as conn:
             if self._sqlite_lock is None:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                                   {"k": "runcoach-migrate"})
+                                   {"k": f"runcoach-migrate:{self.lock_scope}"})
             await conn.run_sync(_upgrade)
         # a /delete whose process died before its checkpoint leaves nothing in the -wal
         await self.checkpoint()
@@ -246,7 +255,7 @@ class Turn:
             try:
                 got = await conn.scalar(
                     text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"),
-                    {"k": f"runcoach-turn:{self.name}"},
+                    {"k": f"runcoach-turn:{self.db.lock_scope}:{self.name}"},
                 )
                 await conn.commit()
             except BaseException:

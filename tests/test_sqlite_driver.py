@@ -1,0 +1,62 @@
+"""The SQLite driver (storage/sqlite_driver.py): SQLAlchemy's aiosqlite dialect with one trip
+to the database thread per statement. What SQLAlchemy and the code read from a cursor (rows,
+counts, the new row's id) is as with the stock adapter, and compiled statements are cached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from storage import Database
+from storage.models import Runner
+from storage.sqlite_driver import OneTripDialect
+
+
+async def test_rows_counts_and_new_ids_come_back_in_one_trip_each(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/one.sqlite3")
+    try:
+        assert isinstance(db.engine.dialect, OneTripDialect)
+        trips = 0
+        async with db.engine.begin() as conn:
+            raw = await conn.get_raw_connection()
+            aio = raw.driver_connection
+            assert aio is not None
+            original = aio._execute
+
+            async def counted(fn, *args, **kwargs):
+                nonlocal trips
+                trips += 1
+                return await original(fn, *args, **kwargs)
+
+            aio._execute = counted
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+            result = await conn.execute(text("INSERT INTO t (v) VALUES ('a')"))
+            assert result.lastrowid == 1
+            insert = text("INSERT INTO t (v) VALUES (:v)")
+            many = await conn.execute(insert, [{"v": "b"}, {"v": "c"}])
+            assert many.rowcount == 2
+            updated = await conn.execute(text("UPDATE t SET v = 'x' WHERE id > 1"))
+            assert updated.rowcount == 2
+            rows = (await conn.execute(text("SELECT id, v FROM t ORDER BY id"))).all()
+            assert [tuple(r) for r in rows] == [(1, "a"), (2, "x"), (3, "x")]
+            assert list((await conn.execute(text("SELECT v FROM t WHERE id = 9"))).all()) == []
+            assert trips == 6  # one per statement (the stock adapter makes four)
+            aio._execute = original
+    finally:
+        await db.dispose()
+
+
+async def test_compiled_statements_are_cached(tmp_path: Path) -> None:
+    """A dialect class that does not say it supports SQLAlchemy's statement cache gets every
+    statement compiled again each time it runs: a quarter of a check-in step's CPU, measured
+    (docs/performance.md)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/cache.sqlite3")
+    try:
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            first = await conn.execute(select(Runner.id).where(Runner.id == 1))
+            second = await conn.execute(select(Runner.id).where(Runner.id == 2))
+        assert second.context.compiled is first.context.compiled
+    finally:
+        await db.dispose()
