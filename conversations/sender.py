@@ -82,6 +82,8 @@ class Sender:
         self._to_record: list[tuple[OutboxRow, int | None]] = []
         self._record_waiters: list[asyncio.Future[None]] = []
         self._recorder: asyncio.Task[None] | None = None
+        self._to_try: list[tuple[int, asyncio.Future[bool]]] = []
+        self._trier: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Future[str]] = set()  # requests on the wire
         # called with each reply's outcome ("sent", "dropped", "blocked", "retry") and with
@@ -262,8 +264,29 @@ class Sender:
         then on the runner may have seen it, and a typed text answers it
         (``engine.answer``). False when the row is gone: a typed text found it untried and
         asked the question again itself, so this copy is not sent."""
-        async with self.db.session() as session:
-            return await box.mark_tried(session, row.id)
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._to_try.append((row.id, done))
+        if self._trier is None or self._trier.done():
+            self._trier = asyncio.create_task(self._try_batches(), name="outbox-tried")
+        return await done
+
+    async def _try_batches(self) -> None:
+        """The attempts of concurrent flushes, committed together: one transaction for every
+        question whose request waits for its mark (each request still goes out only after
+        the commit that marks it)."""
+        while self._to_try:
+            items, self._to_try = self._to_try, []
+            try:
+                async with self.db.session() as session:
+                    tried = await box.mark_tried_many(session, [row_id for row_id, _ in items])
+            except Exception as exc:
+                for _, waiter in items:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+            else:
+                for row_id, waiter in items:
+                    if not waiter.done():
+                        waiter.set_result(row_id in tried)
 
     async def _record_unrecorded(self, only: set[int] | None = None) -> None:
         """Record sent rows (all, or those in ``only``). Records of concurrent flushes are

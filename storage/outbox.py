@@ -252,17 +252,21 @@ async def undelivered(session: AsyncSession, runner_id: int) -> int:
     return int(value or 0)
 
 
-async def mark_tried(session: AsyncSession, row_id: int) -> bool:
-    """Right before its request: the reply's send is attempted (``attempts`` counts the
-    requests), so from now on the runner may have seen it. False when the row is gone (an
-    answer superseded a question nobody had tried to send): it is not sent."""
+async def mark_tried_many(session: AsyncSession, row_ids: Sequence[int]) -> set[int]:
+    """Right before their requests: these replies' sends are attempted (``attempts`` counts
+    the requests), so from now on the runner may have seen them. Returns the ids still
+    pending, now tried; a row that is gone (an answer superseded a question nobody had tried
+    to send) is not sent."""
+    if not row_ids:
+        return set()
     result = await session.execute(
         update(OutboxRow)
-        .where(OutboxRow.id == row_id, OutboxRow.status == "pending")
+        .where(OutboxRow.id.in_(sorted(set(row_ids))), OutboxRow.status == "pending")
         .values(attempts=OutboxRow.attempts + 1)
+        .returning(OutboxRow.id)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return set(result.scalars())
 
 
 async def untried_questions(session: AsyncSession, runner_id: int, version: int) -> list[int]:
