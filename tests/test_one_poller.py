@@ -63,8 +63,32 @@ async def test_a_second_poller_stands_by_and_takes_over_on_postgresql(double):
     from tests.conftest import PG_URL
 
     async with pg_database(TEST_DATABASE_URL or PG_URL) as first:
-        # a second process: its own owner, its own connections (the same schema's pool)
-        second = Database(first.url)
-        await second.dispose()
-        second.engine, second.sessions = first.engine, first.sessions
-        await two_pollers(double, first, second)
+        # a second process of the same deployment: its own owner and connections, the
+        # same schema (the turn's lock is keyed by it)
+        second = Database(first.url, schema=first.lock_scope)
+        try:
+            await two_pollers(double, first, second)
+        finally:
+            await second.dispose()
+
+
+async def test_deployments_in_two_schemas_of_one_database_each_poll():
+    """PostgreSQL's advisory locks span the database: two bots kept in two schemas of it
+    (or two test workers) must each get their own turn, not wait for the other's."""
+    from storage.db import Turn
+    from tests.conftest import PG_URL
+
+    url = TEST_DATABASE_URL or PG_URL
+    async with pg_database(url) as one, pg_database(url) as other:
+        first, second = Turn(one, "poll-1"), Turn(other, "poll-1")
+        try:
+            assert await first.take()
+            assert await second.take()  # another deployment's turn of the same name
+            same = Turn(Database(one.url, schema=one.lock_scope), "poll-1")
+            try:
+                assert not await same.take()  # the same deployment's second process waits
+            finally:
+                await same.db.dispose()
+        finally:
+            await first.release()
+            await second.release()
