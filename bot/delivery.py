@@ -72,6 +72,7 @@ class Pacer:
     Waiting is FIFO (``asyncio.Lock``): requests go in the order they asked for a slot."""
 
     GAP = 0.75  # the closest two releases may be, in intervals (the grid's slack)
+    FENCED = 2  # deliveries fenced (marked sending) and not yet released, at most
 
     def __init__(
         self,
@@ -86,6 +87,7 @@ class Pacer:
         self._sleep = sleep
         self._lock = asyncio.Lock()  # who waits for the next slot
         self._stamp_lock = asyncio.Lock()  # who is released next
+        self._fenced = asyncio.Semaphore(self.FENCED)
         self._next = 0.0  # the next slot on the grid, or the end of a 429 pause
         self._paused = 0.0  # the end of a 429 pause
         self.interval = 1.0 / rate if rate else 0.0
@@ -125,11 +127,28 @@ class Pacer:
         if stamp:
             await self.stamp()
 
-    async def stamp(self) -> None:
-        """Release a request about to be written, after ``wait(stamp=False)`` and some work
-        (the scheduler's fence, a short transaction): the work may have taken long, so the
-        promise is checked again against the moments requests were really released, one
-        request at a time."""
+    async def stamp(self, before: Callable[[], Awaitable[bool]] | None = None) -> bool:
+        """Release a request about to be written, after ``wait(stamp=False)`` and some work:
+        the work may have taken long, so the promise is checked again against the moments
+        requests were really released, one request at a time.
+
+        ``before`` (the scheduler's fence: a short transaction marking the delivery as
+        being sent) runs first, and at most :attr:`FENCED` deliveries at a time may be
+        fenced and not yet released: a kill finds at most that many marked ``sending`` and
+        never written. (Fences that all commit at once, after SQLite's one writer was busy,
+        would otherwise queue here for their turns and all be lost.) Two let one fence's
+        transaction overlap the previous delivery's wait, so the rate does not suffer.
+        False when ``before`` said no: nothing is released."""
+        if before is not None:
+            async with self._fenced:
+                if not await before():
+                    return False
+                await self._release()
+            return True
+        await self._release()
+        return True
+
+    async def _release(self) -> None:
         if not self.rate:
             return
         async with self._stamp_lock:
@@ -382,10 +401,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
                     await asyncio.sleep(left)
                 await pacer.wait(stamp=fence is None)
             if fence is not None:
-                if not await fence.take():
+                taken = await pacer.stamp(fence.take) if paced else await fence.take()
+                if not taken:
                     raise FenceLost()
-                if paced:
-                    await pacer.stamp()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -496,10 +514,9 @@ async def send_outs(
                 await pacer.wait(stamp=not fencing)
             if fencing:
                 assert fence is not None
-                if not await fence.take():
+                taken = await pacer.stamp(fence.take) if pacer is not None else await fence.take()
+                if not taken:
                     return Sent(Result.FAILED, ids, "fence lost")
-                if pacer is not None:
-                    await pacer.stamp()
             token = BEFORE_WRITE.set(fence)
             try:
                 ids.append(await send_one(bot, chat_id, out, paid=paid))

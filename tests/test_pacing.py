@@ -15,9 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from bot.delivery import BEFORE_WRITE, Fence, InFlight, PacedRateLimiter, Pacer
+from bot.delivery import BEFORE_WRITE, Fence, InFlight, PacedRateLimiter, Pacer, Result, send_outs
 from bot.settings import SettingsError, load_settings
 from bot_api_double import BotApiDouble
+from conversations.context import Out
 from storage.models import Runner
 from tests.conftest import TOKEN
 from tests.test_scheduler import add_runners, bot_with_scheduler, runner_row
@@ -90,10 +91,13 @@ async def test_the_pacer_never_exceeds_its_rate_even_after_the_process_was_starv
         stamps: list[float] = []
 
         async def sender(pacer: Pacer, time: FakeTime, stamps: list[float]) -> None:
+            async def fence() -> bool:  # a short transaction, now and then a slow one
+                await time.sleep(time.rng.choice([0.003] * 6 + [0.04, 0.12]))
+                return True
+
             for _ in range(15):
                 await pacer.wait(stamp=False)
-                await time.sleep(time.rng.choice([0.003] * 6 + [0.04, 0.12]))  # the fence
-                await pacer.stamp()
+                assert await pacer.stamp(fence)
                 stamps.append(time.now)
 
         tasks = [asyncio.create_task(sender(pacer, time, stamps)) for _ in range(20)]
@@ -103,6 +107,53 @@ async def test_the_pacer_never_exceeds_its_rate_even_after_the_process_was_starv
         # and it keeps the rate: the gaps are close to 1/29 s but for the stalls
         gaps = sorted(b - a for a, b in itertools.pairwise(stamps))
         assert statistics.median(gaps) < 1.1 / 29
+
+
+async def test_a_kill_finds_at_most_two_deliveries_marked_sending_and_not_written():
+    """Ten prompts share a pacer; each one's fence (marking it ``sending``) is a short
+    transaction, and SQLite's one writer is busy for a while when they start (a tick's
+    claim, a batch of records), so their commits come all at once. A kill loses the
+    deliveries marked ``sending`` whose request was not written yet: never more than two
+    at any moment, however the commits bunch up."""
+    pacer = Pacer(100.0)
+    writer = asyncio.Lock()
+    marked_not_written = 0
+    most = 0
+
+    class Bot:
+        async def send_message(self, chat_id: int, text: str, **_: object) -> object:
+            nonlocal marked_not_written
+            marked_not_written -= 1  # the request is written
+            await asyncio.sleep(0.01)  # Telegram's answer
+            return type("Message", (), {"message_id": chat_id})()
+
+    async def fence() -> bool:
+        nonlocal marked_not_written, most
+        async with writer:
+            await asyncio.sleep(0.001)  # the update and its commit
+        marked_not_written += 1
+        most = max(most, marked_not_written)
+        return True
+
+    busy = asyncio.Event()
+
+    async def busy_writer() -> None:
+        async with writer:
+            busy.set()
+            await asyncio.sleep(0.15)
+
+    blocker = asyncio.create_task(busy_writer())
+    await busy.wait()
+    sent = await asyncio.gather(
+        *(
+            send_outs(Bot(), chat, [Out(text="Time to run")], pacer=pacer, before_send=fence)
+            for chat in range(10)
+        )
+    )
+    await blocker
+    assert [s.result for s in sent] == [Result.SENT] * 10
+    assert marked_not_written == 0
+    assert most <= Pacer.FENCED == 2
 
 
 async def test_the_pacer_after_a_stall_in_its_own_wait_and_a_429_pause():
