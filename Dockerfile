@@ -1,8 +1,9 @@
 # runcoach: the production image (webhook mode behind a TLS proxy, PostgreSQL).
 # Build: docker build -t runcoach .     Run: see compose.yaml and README "Production".
-# Pinned by tag; pin the digest too at release (docker buildx imagetools inspect
-# python:3.12.8-slim-bookworm): the build machine had no registry access (docs/operations.md).
-FROM python:3.12.8-slim-bookworm
+# Pinned by digest (the tag's multi-platform index): a rebuilt tag cannot change what we
+# build on. To move to a newer base: docker buildx imagetools inspect <image:tag>
+# (docs/operations.md, "The image").
+FROM python:3.12.8-slim-bookworm@sha256:2199a62885a12290dc9c5be3ca0681d367576ab7bf037da120e564723292a2f0
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

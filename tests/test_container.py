@@ -47,6 +47,7 @@ def test_the_dockerfile_runs_migrate_then_run_as_a_non_root_user_on_a_pinned_bas
     [base] = _instructions("FROM")
     image, _, tag = base.strip().partition(":")
     assert image == "python" and "slim" in tag and re.match(r"\d+\.\d+\.\d+", tag), base
+    assert re.search(r"@sha256:[0-9a-f]{64}$", base.strip()), "the base is pinned by digest"
     [user] = _instructions("USER")
     assert user.strip() not in ("root", "0")
     [entry] = _instructions("ENTRYPOINT")
@@ -85,6 +86,7 @@ def test_the_compose_file_parses_and_sets_only_settings_the_app_reads() -> None:
     assert "@db:5432/" in bot["environment"]["DATABASE_URL"]
     assert bot["depends_on"]["db"]["condition"] == "service_healthy"
     assert compose["services"]["db"]["image"].startswith("postgres:1")
+    assert re.search(r"@sha256:[0-9a-f]{64}$", compose["services"]["db"]["image"])
     assert "8080" in bot["ports"][0]
     # the example environment names the same settings
     example = (ROOT / ".env.example").read_text()
