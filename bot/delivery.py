@@ -49,6 +49,7 @@ from telegram.error import (
 from telegram.ext import BaseRateLimiter
 
 from bot import metrics
+from bot.http import NOT_SENT
 from conversations.context import Out
 from conversations.sender import markup
 
@@ -56,8 +57,14 @@ log = logging.getLogger(__name__)
 
 # Somewhat under Telegram's ~30/s, so jitter between us and Telegram never makes 31.
 DEFAULT_RATE = 29.0
-# httpx errors raised before the request reached the server: safe to send again.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# errors raised before the request reached the server: safe to send again (httpx's, for a
+# bot on PTB's default request; aiohttp's, for runcoach's own, bot/http.py)
+_NOT_SENT: tuple[type[BaseException], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    *NOT_SENT,
+)
 
 
 class Pacer:
