@@ -4,6 +4,7 @@ through restarts, two processes, blocks, pauses and downtime."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -685,3 +686,39 @@ async def test_paced_rate_limiter_stays_under_30_per_second_and_honours_429(
         await bot.shutdown()
     scheduler = Scheduler(bot, Services(db=None, clock=Clock()))  # type: ignore[arg-type]
     assert scheduler.pacer.rate is None  # the bot paces: the scheduler does not pace twice
+
+
+async def test_what_runcoachs_own_http_layer_says_about_delivery() -> None:
+    """bot/http.py (aiohttp under PTB): a refused connection proves nothing went out; a
+    server that took the request and then went quiet or hung up may have carried it out."""
+    from bot.http import AiohttpRequest
+
+    refused = socket.socket()
+    refused.bind(("127.0.0.1", 0))
+    port = refused.getsockname()[1]
+    refused.close()  # nobody listens there now
+
+    async def quiet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)  # takes the request, never answers
+        await asyncio.Event().wait()
+
+    async def hangs_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        writer.close()
+
+    request = AiohttpRequest(read_timeout=0.5, connect_timeout=2.0)
+    await request.initialize()
+    servers = [await asyncio.start_server(h, "127.0.0.1", 0) for h in (quiet, hangs_up)]
+    try:
+        urls = [f"http://127.0.0.1:{s.sockets[0].getsockname()[1]}/bot1:x/sendMessage"
+                for s in servers]
+        outcomes = []
+        for url in (f"http://127.0.0.1:{port}/bot1:x/sendMessage", *urls):
+            with pytest.raises(NetworkError) as raised:
+                await request.do_request(url, "POST")
+            outcomes.append(delivered_for_sure_not(raised.value))
+        assert outcomes == [True, False, False]
+    finally:
+        await request.shutdown()
+        for server in servers:
+            server.close()
