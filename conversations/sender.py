@@ -264,6 +264,11 @@ class Sender:
         then on the runner may have seen it, and a typed text answers it
         (``engine.answer``). False when the row is gone: a typed text found it untried and
         asked the question again itself, so this copy is not sent."""
+        if not is_sqlite(self.db.url):
+            # PostgreSQL: the caller holds the conversation's row lock meanwhile; a batch
+            # shared with other chats would make its commit wait on theirs
+            async with self.db.session() as session:
+                return row.id in await box.mark_tried_many(session, [row.id])
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._to_try.append((row.id, done))
         if self._trier is None or self._trier.done():

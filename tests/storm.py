@@ -340,7 +340,12 @@ async def checkin_storm(
                 result.replies_lost += 1
             else:
                 result.updates_lost += 1
-            result.problems.append(f"runner {uid} stuck after step {step} (answers: {answered})")
+            last = ", ".join(
+                f"{m.method}#{m.message_id} {_gist(m.shown_text)!r}" for m in shown[-3:]
+            )
+            result.problems.append(
+                f"runner {uid} stuck after step {step} (answers: {answered}); last seen: {last}"
+            )
     async with db.session() as session:
         for uid in uids:
             rows = (
