@@ -7,6 +7,7 @@ import asyncio
 import errno
 import logging
 import sys
+import threading
 from typing import Any
 
 from bot.settings import SettingsError, load_settings
@@ -25,6 +26,18 @@ def _fail(message: str, status: int = BAD_SETTING) -> int:
 
     print(f"runcoach: {redact(message)}", file=sys.stderr)
     return status
+
+
+def _quiet_after_the_loop(args: threading.ExceptHookArgs) -> None:
+    """A database worker thread (aiosqlite's) that finishes a call after the event loop
+    closed, as a start-up that failed exits: nothing is left to tell, and its traceback
+    would break the one-line failure. Anything else goes to Python's own hook."""
+    if isinstance(args.exc_value, RuntimeError) and "Event loop is closed" in str(
+        args.exc_value
+    ):
+        log.debug("a worker thread finished after the event loop closed", exc_info=args.exc_value)
+        return
+    threading.__excepthook__(args)
 
 
 def _safe_url(url: str) -> str:
@@ -91,6 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings.log_level, settings.token, settings.log_format, settings.webhook_secret
     )
     application = build_application(settings, with_scheduler=True, freeze_heap=True)
+    threading.excepthook = _quiet_after_the_loop
     try:
         asyncio.run(run_until_signalled(application))
     except InvalidToken:

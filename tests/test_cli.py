@@ -277,3 +277,19 @@ def test_migrate_with_the_database_unreachable_says_so_in_one_line(tmp_path: Pat
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert result.returncode == 5 and len(lines) == 1 and "cannot open the database" in lines[0]
     assert "s3cret" not in lines[0]
+
+
+def test_a_worker_thread_after_the_loop_closed_does_not_break_the_one_line(capsys) -> None:
+    """A failed start closes the event loop while aiosqlite's thread may still finish a
+    call: its "Event loop is closed" stays out of the one-line message; other thread
+    errors are printed as Python prints them."""
+    import threading
+
+    from bot.cli import _quiet_after_the_loop
+
+    closed = RuntimeError("Event loop is closed")
+    _quiet_after_the_loop(threading.ExceptHookArgs((RuntimeError, closed, None, None)))
+    assert capsys.readouterr().err == ""
+    other = ValueError("a real problem")
+    _quiet_after_the_loop(threading.ExceptHookArgs((ValueError, other, None, None)))
+    assert "a real problem" in capsys.readouterr().err
