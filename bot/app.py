@@ -28,7 +28,7 @@ from bot.http import AiohttpRequest
 from bot.logs import install_redaction
 from bot.polling import OUTCOME, Poller, is_transient
 from bot.settings import Settings
-from bot.webhook import CONCURRENCY, WebhookServer
+from bot.webhook import WebhookServer
 from conversations import Services
 from conversations.basics import DESCRIPTION, SHORT_DESCRIPTION
 from conversations.common import RUNNER_MENU, menu
@@ -38,7 +38,6 @@ from locales import SUPPORTED, pick_language, translator
 from miniapp.server import MiniApp, mount_path
 from storage import Database
 from storage import runners as store
-from storage.db import is_sqlite
 from sync import job as sync_job
 from sync import web as sync_web
 
@@ -300,11 +299,7 @@ async def serving(
     """Start the bot with long polling (and the probes on ``health`` = (host, port) when
     given); stop in the reverse order."""
     services: Services = application.bot_data["services"]
-    # PostgreSQL: an update holds two connections (its chat's lock and its transaction), so
-    # as many at once as in webhook mode, under half the pool; more starve the pool and
-    # every update waits out its 30 s timeout. SQLite: one writer, no chat lock.
-    concurrency = 64 if is_sqlite(services.db.url) else CONCURRENCY
-    poller = Poller(application, services.db, timeout=poll_timeout, concurrency=concurrency)
+    poller = Poller(application, services.db, timeout=poll_timeout)
     async with _started(application):
         probes_runner = None
         if health is not None:

@@ -86,7 +86,7 @@ class Poller:
         db: Database,
         *,
         timeout: float = 10.0,
-        concurrency: int = 64,
+        concurrency: int | None = None,
         allowed_updates: list[str] | None = None,
         first_delay: float = 0.5,
         max_delay: float = 30.0,
@@ -103,7 +103,8 @@ class Poller:
         # waiting, and the runner is answered within a few seconds of its return.
         self.db_max_delay = db_max_delay
         self.adopt_after = adopt_after
-        self._slots = asyncio.Semaphore(concurrency)
+        # as many at once as the database gives connections for (Database.updates_at_once)
+        self._slots = asyncio.Semaphore(concurrency or db.updates_at_once)
         self._offset: int | None = None
         self._queues: dict[int | None, deque[Update]] = {}
         self._workers: dict[int | None, asyncio.Task[None]] = {}

@@ -44,14 +44,15 @@ from bot.polling import ALLOWED_UPDATES, OUTCOME, Outcome, chat_key, is_transien
 from conversations.sender import Sender
 from storage import Database
 from storage import outbox as box
+from storage.db import PG_UPDATES_AT_ONCE
 from sync import web as sync_web
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# Updates handled at once in one process. Each holds up to two database connections (its
-# lock's and its transaction's): keep this under half the pool (SQLAlchemy: 5 + 10 overflow).
-CONCURRENCY = 6
+# Updates handled at once in one process (storage.db.PG_UPDATES_AT_ONCE: each holds up to
+# two database connections, its lock's and its transaction's)
+CONCURRENCY = PG_UPDATES_AT_ONCE
 # How long an update keeps its chat's turn while its replies are retried (then 200 anyway).
 REPLY_WAIT = 5.0
 

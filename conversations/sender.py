@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from telegram import (
     BotCommand,
@@ -44,6 +44,52 @@ def button(label: str, data: str) -> InlineKeyboardButton:
     if data.startswith(WEB_APP):
         return InlineKeyboardButton(label, web_app=WebAppInfo(data[len(WEB_APP):]))
     return InlineKeyboardButton(label, callback_data=data)
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Together(Generic[T, R]):
+    """Work that concurrent callers ask for meanwhile, committed in one transaction: a
+    caller waits for the commit that holds its items and gets ``work``'s result for the
+    whole batch (or its exception)."""
+
+    def __init__(
+        self, db: Database, work: Callable[[Any, Sequence[T]], Awaitable[R]], name: str
+    ) -> None:
+        self._db, self._work, self._name = db, work, name
+        self._items: list[T] = []
+        self._waiters: list[asyncio.Future[R]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __call__(self, items: Sequence[T]) -> R:
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._items.extend(items)
+        self._waiters.append(done)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._batches(), name=self._name)
+        return await done
+
+    async def _batches(self) -> None:
+        while self._items:
+            items, self._items = self._items, []
+            waiters, self._waiters = self._waiters, []
+            try:
+                async with self._db.session() as session:
+                    result = await self._work(session, items)
+            except Exception as exc:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+            else:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(result)
+
+    async def finished(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 class Sender:
@@ -79,11 +125,14 @@ class Sender:
         self._retrying: dict[int, asyncio.Task[None]] = {}
         self._delay: dict[int, float] = {}
         self._dirty: set[int] = set()  # chats with older pending rows (read them back first)
-        self._to_record: list[tuple[OutboxRow, int | None]] = []
-        self._record_waiters: list[asyncio.Future[None]] = []
-        self._recorder: asyncio.Task[None] | None = None
-        self._to_try: list[tuple[int, asyncio.Future[bool]]] = []
-        self._trier: asyncio.Task[None] | None = None
+        # records of sent replies, and (SQLite) the "tried" marks of questions: what
+        # concurrent flushes ask for meanwhile is committed in one transaction
+        self._records: Together[tuple[OutboxRow, int | None], None] = Together(
+            db, box.mark_sent, "outbox-recorder"
+        )
+        self._tries: Together[int, set[int]] = Together(
+            db, box.mark_tried_many, "outbox-tried"
+        )
         self._sweeper: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Future[str]] = set()  # requests on the wire
         # called with each reply's outcome ("sent", "dropped", "blocked", "retry") and with
@@ -112,8 +161,7 @@ class Sender:
         self._retrying.clear()
         if self._in_flight:  # requests a stop cut short finish first (their own timeout)
             await asyncio.wait(set(self._in_flight), timeout=10)
-        if self._recorder is not None:
-            await asyncio.gather(self._recorder, return_exceptions=True)
+        await self._records.finished()
         try:
             await self._record_unrecorded()
         except Exception as exc:  # the database is away: those may be sent once more
@@ -269,29 +317,7 @@ class Sender:
             # shared with other chats would make its commit wait on theirs
             async with self.db.session() as session:
                 return row.id in await box.mark_tried_many(session, [row.id])
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._to_try.append((row.id, done))
-        if self._trier is None or self._trier.done():
-            self._trier = asyncio.create_task(self._try_batches(), name="outbox-tried")
-        return await done
-
-    async def _try_batches(self) -> None:
-        """The attempts of concurrent flushes, committed together: one transaction for every
-        question whose request waits for its mark (each request still goes out only after
-        the commit that marks it)."""
-        while self._to_try:
-            items, self._to_try = self._to_try, []
-            try:
-                async with self.db.session() as session:
-                    tried = await box.mark_tried_many(session, [row_id for row_id, _ in items])
-            except Exception as exc:
-                for _, waiter in items:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
-            else:
-                for row_id, waiter in items:
-                    if not waiter.done():
-                        waiter.set_result(row_id in tried)
+        return row.id in await self._tries([row.id])
 
     async def _record_unrecorded(self, only: set[int] | None = None) -> None:
         """Record sent rows (all, or those in ``only``). Records of concurrent flushes are
@@ -304,28 +330,7 @@ class Sender:
             self._unrecorded.pop(row_id, None)
 
     async def _record(self, items: list[tuple[OutboxRow, int | None]]) -> None:
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._to_record.extend(items)
-        self._record_waiters.append(done)
-        if self._recorder is None or self._recorder.done():
-            self._recorder = asyncio.create_task(self._record_batches(), name="outbox-recorder")
-        await done
-
-    async def _record_batches(self) -> None:
-        while self._to_record:
-            items, self._to_record = self._to_record, []
-            waiters, self._record_waiters = self._record_waiters, []
-            try:
-                async with self.db.session() as session:
-                    await box.mark_sent(session, items)
-            except Exception as exc:
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
-            else:
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
+        await self._records(items)
 
     async def _send(self, row: OutboxRow) -> str:
         """One reply: "sent", "dropped", "blocked" or "retry". A sent reply is recorded by

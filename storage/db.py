@@ -95,6 +95,12 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
     return engine
 
 
+# Updates one process handles at once on PostgreSQL. Each holds up to two connections (its
+# chat's advisory lock and its transaction): under half the pool (SQLAlchemy: 5 + 10
+# overflow), or every update holds a lock's connection and waits for a transaction's.
+PG_UPDATES_AT_ONCE = 6
+
+
 class Database:
     """Owns the engine and hands out one session (one transaction) per unit of work."""
 
@@ -113,6 +119,12 @@ class Database:
         # this process's name on the deliveries it claims (storage/delivery.py); its
         # heartbeat (``process_beats``) says it is alive
         self.owner = uuid.uuid4().hex[:16]
+
+    @property
+    def updates_at_once(self) -> int:
+        """How many updates a polling process may handle at once: SQLite has no chat lock
+        (one process, its writers queued here); PostgreSQL, :data:`PG_UPDATES_AT_ONCE`."""
+        return 64 if self._sqlite_lock is not None else PG_UPDATES_AT_ONCE
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
