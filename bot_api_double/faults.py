@@ -1,10 +1,13 @@
 """Faults the tests inject: the next calls of a method fail (:meth:`FaultsMixin.fail_next`,
-``DROP``/``HANG`` break the connection, ``LATE`` takes effect and then answers too late), a
-chat that blocked the bot gets 403, sends above a rate get 429, a revoked token gets 401."""
+``DROP``/``HANG`` break the connection, ``LATE`` takes effect and then answers too late), the
+next call waits until the test lets it go (:meth:`FaultsMixin.hold_next`), a chat that
+blocked the bot gets 403, sends above a rate get 429, a revoked token gets 401."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from dataclasses import dataclass, field
 
 from bot_api_double.errors import DEFAULT_DESCRIPTIONS, ApiError, Drop
 from bot_api_double.model import BotState, Injection, Params
@@ -28,6 +31,20 @@ _CHAT_SEND_METHODS = frozenset(
         "deleteMessage",
     }
 )
+
+
+@dataclass
+class Gate:
+    """The next call of ``method`` (to ``chat_id`` if given) waits at the gate: ``reached``
+    is set when it arrives, and it goes on (carried out as usual) after ``release()``."""
+
+    method: str
+    chat_id: int | None
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
 
 
 class FaultsMixin(DoubleState):
@@ -54,6 +71,25 @@ class FaultsMixin(DoubleState):
         self._injections.append(
             Injection(method, status, count, retry_after, chat_id, description, token)
         )
+
+    def hold_next(self, method: str, *, chat_id: int | None = None) -> Gate:
+        """The next call of ``method`` (to ``chat_id`` if given) waits until the test
+        releases the gate: a request deterministically on its way while something else
+        happens."""
+        gate = Gate(method, chat_id)
+        self._gates.append(gate)
+        return gate
+
+    async def _pass_gate(self, method: str, params: Params) -> None:
+        for gate in self._gates:
+            if gate.method.lower() != method.lower():
+                continue
+            if gate.chat_id is not None and params.chat_id(required=False) != gate.chat_id:
+                continue
+            self._gates.remove(gate)
+            gate.reached.set()
+            await gate.released.wait()
+            return
 
     def block_chat(self, chat_id: int) -> None:
         self._blocked.add(chat_id)

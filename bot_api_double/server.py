@@ -147,6 +147,8 @@ class BotApiDouble(ClientMixin, FilesMixin, MessagesMixin, WebhooksMixin, Faults
             self.calls.append((method, params.loggable()))
             if method != "getUpdates" and self.delay > 0:
                 await asyncio.sleep(self.delay)
+            if self._gates:
+                await self._pass_gate(method, params)
             late = self._check_injection(state, method, params)
             self._check_blocked(method, params)
             if method in SEND_METHODS:

@@ -68,6 +68,7 @@ class DoubleState:
         self._cursor: dict[int, int] = {}
         self._blocked: set[int] = set()
         self._injections: list[Injection] = []
+        self._gates: list[Any] = []  # faults.Gate: calls held until the test lets them go
         self._rate: float | None = None
         self._rate_window: deque[float] = deque()
         self._paid_rate: float | None = None  # paid broadcasts (allow_paid_broadcast)

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
@@ -125,6 +126,7 @@ class Sender:
         self._retrying: dict[int, asyncio.Task[None]] = {}
         self._delay: dict[int, float] = {}
         self._dirty: set[int] = set()  # chats with older pending rows (read them back first)
+        self._expected: dict[int, list[Expected]] = {}  # chat -> updates committing replies
         # records of sent replies, and (SQLite) the "tried" marks of questions: what
         # concurrent flushes ask for meanwhile is committed in one transaction
         self._records: Together[tuple[OutboxRow, int | None], None] = Together(
@@ -138,6 +140,22 @@ class Sender:
         # called with each reply's outcome ("sent", "dropped", "blocked", "retry") and with
         # "429" for a 429; bot/metrics.py counts them (nothing here imports bot/)
         self.observe: Callable[[str], None] = lambda outcome: None
+
+    def expect(self, chat_id: int) -> Expected:
+        """Before an update's transaction commits replies to ``chat_id``: if a flush of the
+        chat claims pending rows meanwhile (a retry, a sweep), it may send the update's rows
+        too, so ``flush(chat_id, rows, expected)`` reads them back instead of sending them
+        as given. ``done`` it when the update is over."""
+        expected = Expected(chat_id)
+        self._expected.setdefault(chat_id, []).append(expected)
+        return expected
+
+    def done(self, expected: Expected) -> None:
+        waiting = self._expected.get(expected.chat_id, [])
+        if expected in waiting:
+            waiting.remove(expected)
+        if not waiting:
+            self._expected.pop(expected.chat_id, None)
 
     def hold(self, outs: dict[int, Out]) -> None:
         """Keep the attachments (bytes or renderers) of just-queued rows in memory."""
@@ -214,15 +232,24 @@ class Sender:
     def _lock(self, chat_id: int) -> asyncio.Lock:
         return self._locks.setdefault(chat_id, asyncio.Lock())
 
-    async def flush(self, chat_id: int, fresh: list[OutboxRow] | None = None) -> bool:
+    async def flush(
+        self,
+        chat_id: int,
+        fresh: list[OutboxRow] | None = None,
+        expected: Expected | None = None,
+    ) -> bool:
         """Send the chat's pending replies in order; True when none is left. ``fresh``: the
-        rows just committed, sent without reading them back when nothing older is pending
-        for the chat here. On failure the chat is retried later with back-off (and this
+        rows just committed (announced by ``expected``), sent without reading them back
+        when nothing older is pending for the chat here and no other flush of the chat has
+        claimed rows since. On failure the chat is retried later with back-off (and this
         returns False at once)."""
         lock = self._lock(chat_id)
         try:
             async with lock:
-                if fresh is not None and chat_id not in self._dirty:
+                taken = expected is not None and expected.claimed
+                if expected is not None:
+                    self.done(expected)
+                if fresh is not None and chat_id not in self._dirty and not taken:
                     done = await self._send_rows(fresh)
                 else:
                     done = await self._flush_locked(chat_id)
@@ -245,6 +272,8 @@ class Sender:
     async def _flush_locked(self, chat_id: int) -> bool:
         while True:
             await self._record_unrecorded()
+            for expected in self._expected.get(chat_id, ()):
+                expected.claimed = True  # its rows may be among those claimed now
             async with self.db.session() as session:
                 rows = await box.claim_pending(
                     session, self.bot.id, chat_id, self.owner, self.lease
@@ -450,6 +479,15 @@ class Sender:
             await self.flush(chat_id)
 
         self._retrying[chat_id] = asyncio.create_task(again(), name=f"outbox-retry-{chat_id}")
+
+
+@dataclass(eq=False)
+class Expected:
+    """An update about to commit replies to ``chat_id`` (``Sender.expect``); ``claimed``
+    once a flush of the chat has claimed pending rows since."""
+
+    chat_id: int
+    claimed: bool = False
 
 
 def _asks_a_question(row: OutboxRow) -> bool:

@@ -548,3 +548,36 @@ async def test_stopping_in_a_flood_sends_no_reply_twice(double, db):
         assert await drained(db) == (0, 0)
     answers = sum("Here is what I can do" in (m.text or "") for m in double.sent(8190))
     assert answers == asked
+
+
+async def test_a_reply_committed_while_a_retry_holds_the_chat_goes_out_once(double, db):
+    """A reply waits for its retry (Telegram answered 502). While the retry's request is on
+    its way, the runner asks for /help again: the retry's flush of the chat takes the new
+    answer along, so the update's own flush must not send it a second time."""
+    chat = Chat(double, 8606)
+    help_text = "Here is what I can do"
+
+    def answers() -> int:
+        return sum(help_text in (m.text or "") for m in double.sent(8606))
+
+    async with running_bot(double, db):
+        await chat.say("/help")
+        sends = sum(1 for m, c in double.calls if m == "sendMessage")
+        double.fail_next("sendMessage", status=502, chat_id=8606)
+        double.send_text(TOKEN, 8606, "/help")
+        await wait_calls(double, "sendMessage", sends + 1)  # refused: a retry is due
+        gate = double.hold_next("sendMessage", chat_id=8606)
+        await asyncio.wait_for(gate.reached.wait(), 15)  # the retry is on its way
+        double.send_text(TOKEN, 8606, "/help")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while (await leftovers(db))[0] < 2:  # the third answer is committed, waiting
+            assert loop.time() < deadline, "the third /help was not handled"
+            await asyncio.sleep(0.02)
+        gate.release()
+        while answers() < 3:
+            assert loop.time() < deadline, "an answer to /help never came"
+            await asyncio.sleep(0.02)
+        await double.wait_idle(TOKEN, timeout=15)
+        assert await drained(db) == (0, 0)
+    assert answers() == 3  # each /help answered once
