@@ -353,7 +353,12 @@ class OutboxRow(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_outbox_pending", "status", "bot_id", "chat_id", "id"),)
+    # SQLite: AUTOINCREMENT, so an id is never given twice (a sender holds the ids of the
+    # replies it sent until it records them), as PostgreSQL's sequence never does
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "bot_id", "chat_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
 
 # --------------------------------------------------------------------------- care team

@@ -7,8 +7,10 @@ import asyncio
 from sqlalchemy import text
 
 from storage import Database, normalize_url
+from storage import outbox as box
 from storage import runners as store
 from storage.db import is_sqlite
+from storage.models import OutboxRow
 
 
 def test_pasted_urls_get_async_drivers() -> None:
@@ -56,3 +58,29 @@ async def test_an_update_is_remembered_once(db) -> None:
 
 def test_backend_detection() -> None:
     assert is_sqlite("sqlite:///x") and not is_sqlite("postgresql://h/db")
+
+
+async def test_an_outbox_id_is_never_given_twice(db) -> None:
+    """A sender keeps the ids of the replies it sent until it records them (and deletes
+    them). If the newest reply's id came back for the next reply written, a late record
+    deleted another chat's reply before it was sent: a runner's question lost."""
+    async def write(chat_id: int) -> int:
+        async with db.session() as session:
+            row = box.add_reply(
+                session,
+                runner_id=None,
+                bot_id=1,
+                chat_id=chat_id,
+                method="send",
+                payload={"text": "hello", "keyboard": None},
+            )
+            await session.flush()
+            return row.id
+
+    first = await write(1)
+    async with db.session() as session:
+        sent = await session.get(OutboxRow, first)
+        assert sent is not None
+        await box.mark_sent(session, [(sent, None)])
+    second = await write(2)
+    assert second != first
