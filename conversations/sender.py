@@ -28,7 +28,6 @@ from conversations import uploads
 from conversations.context import WEB_APP, Attachment, Out
 from storage import Database
 from storage import outbox as box
-from storage.db import is_sqlite
 from storage.models import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -293,7 +292,7 @@ class Sender:
         could not be sent (it and the ones after it stay pending)."""
         done = True
         for row in rows:
-            if _asks_a_question(row) and not is_sqlite(self.db.url):
+            if _asks_a_question(row) and not self.db.is_sqlite:
                 # Another process may be handling the runner's next answer (this flush may
                 # come late, or the row was left by a dead process): the question goes out
                 # with the conversation locked, or not at all once answered (the living
@@ -341,7 +340,7 @@ class Sender:
         then on the runner may have seen it, and a typed text answers it
         (``engine.answer``). False when the row is gone: a typed text found it untried and
         asked the question again itself, so this copy is not sent."""
-        if not is_sqlite(self.db.url):
+        if not self.db.is_sqlite:
             # PostgreSQL: the caller holds the conversation's row lock meanwhile; a batch
             # shared with other chats would make its commit wait on theirs
             async with self.db.session() as session:

@@ -29,7 +29,7 @@ from reports.plan import ACTIVE, CAPPED, HELD, NEW, PAUSED, REFERRED, PlanView
 from reports.reasons import reason
 from reports.words import duration, prescription
 from storage import careteam as careteam_store
-from storage import records
+from storage import plans, records
 from storage.models import Runner
 
 Rows = list[list[tuple[str, str]]]
@@ -146,7 +146,7 @@ async def shown(ctx: Ctx, plan: PlanView) -> PlanView:
         )
         for d in plan.week
     ]
-    await records.save_plan(ctx.session, ctx.runner.id, ctx.today, days)
+    await plans.save_plan(ctx.session, ctx.runner.id, ctx.today, days)
     return plan
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import delivery
@@ -165,9 +165,7 @@ async def links_of_member(session: AsyncSession, member_id: int) -> list[CareLin
 
 
 async def has_members(session: AsyncSession, runner_id: int) -> bool:
-    result = await session.execute(
-        select(CareLinkRow.id).where(CareLinkRow.runner_id == runner_id).limit(1)
-    )
+    result = await session.execute(_ANY_MEMBER, {"runner": runner_id})
     return result.first() is not None
 
 
@@ -216,15 +214,18 @@ async def remove_all(session: AsyncSession, runner_id: int) -> list[CareLinkRow]
     return rows
 
 
+# read with every decision (built once: building costs SQLAlchemy as much as running it)
+_CONTROLS = select(func.count(CareLinkRow.hold_since), func.min(CareLinkRow.stage_cap)).where(
+    CareLinkRow.runner_id == bindparam("runner")
+)
+
+
+_ANY_MEMBER = select(CareLinkRow.id).where(CareLinkRow.runner_id == bindparam("runner")).limit(1)
+
+
 async def controls(session: AsyncSession, runner_id: int) -> tuple[bool, int | None]:
     """(held by any member, the lowest stage cap) for progression's History."""
-    result = await session.execute(
-        select(
-            func.count(CareLinkRow.hold_since),
-            func.min(CareLinkRow.stage_cap),
-        ).where(CareLinkRow.runner_id == runner_id)
-    )
-    held, cap = result.one()
+    held, cap = (await session.execute(_CONTROLS, {"runner": runner_id})).one()
     return bool(held), (None if cap is None else int(cap))
 
 

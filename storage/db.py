@@ -115,7 +115,8 @@ class Database:
         # SQLite has one writer at a time. Queueing transactions on an asyncio lock keeps the
         # order fair; otherwise waiting writers sleep in busy-timeout back-off and the slowest
         # reply gets much slower (bench/checkin.py). PostgreSQL locks per row instead.
-        self._sqlite_lock = asyncio.Lock() if is_sqlite(self.url) else None
+        self.is_sqlite = is_sqlite(self.url)  # read for every reply: parsed once
+        self._sqlite_lock = asyncio.Lock() if self.is_sqlite else None
         # this process's name on the deliveries it claims (storage/delivery.py); its
         # heartbeat (``process_beats``) says it is alive
         self.owner = uuid.uuid4().hex[:16]
@@ -216,6 +217,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return str(session.get_bind().dialect.name)
 
 
 def conflict_insert(session: AsyncSession, table: Any) -> Any:

@@ -6,11 +6,58 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import conflict_insert
+from storage.db import conflict_insert, dialect_of
 from storage.models import ConversationRow, OutboxRow, ReceivedUpdateRow, utcnow
+
+QUESTION_METHODS = ("send", "edit_text")  # the replies that ask a question (with a version)
+
+# Statements run for every update or reply are built once (with bind parameters): building
+# one costs SQLAlchemy as much as running it. DML built once runs with
+# synchronize_session=False: the sessions that run them hold none of the rows they change.
+_RECEIVE: dict[str, Any] = {}  # dialect name -> INSERT ... ON CONFLICT DO NOTHING
+_FORGET = (
+    delete(ReceivedUpdateRow)
+    .where(
+        ReceivedUpdateRow.bot_id == bindparam("bot"),
+        ReceivedUpdateRow.update_id.in_(bindparam("ids", expanding=True)),
+    )
+    .execution_options(synchronize_session=False)
+)
+_RECORD_QUESTION = (
+    update(ConversationRow)
+    .where(
+        ConversationRow.runner_id == bindparam("runner"),
+        ConversationRow.version == bindparam("at_version"),
+    )
+    .values(question_message_id=bindparam("message"))
+    .execution_options(synchronize_session=False)
+)
+_FORGET_SENT = (
+    delete(OutboxRow)
+    .where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
+    .execution_options(synchronize_session=False)
+)
+_TRIED = (
+    update(OutboxRow)
+    .where(OutboxRow.id.in_(bindparam("ids", expanding=True)), OutboxRow.status == "pending")
+    .values(attempts=OutboxRow.attempts + 1)
+    .returning(OutboxRow.id)
+    .execution_options(synchronize_session=False)
+)
+_UNTRIED = (
+    select(OutboxRow.id)
+    .where(
+        OutboxRow.runner_id == bindparam("runner"),
+        OutboxRow.status == "pending",
+        OutboxRow.method.in_(QUESTION_METHODS),
+        OutboxRow.question_version == bindparam("version"),
+        OutboxRow.attempts == 0,
+    )
+    .order_by(OutboxRow.id)
+)
 
 # ---------------------------------------------------------------- received updates
 
@@ -22,33 +69,32 @@ async def record_received(
     if not updates:
         return
     now = utcnow()
-    statement = (
-        conflict_insert(session, ReceivedUpdateRow)
-        .values(
-            [
-                {
-                    "bot_id": bot_id,
-                    "update_id": update_id,
-                    "chat_id": chat_id,
-                    "payload": payload,
-                    "received_at": now,
-                }
-                for update_id, chat_id, payload in updates
-            ]
+    statement = _RECEIVE.get(dialect_of(session))
+    if statement is None:
+        statement = _RECEIVE[dialect_of(session)] = (
+            conflict_insert(session, ReceivedUpdateRow.__table__)
+            .values(
+                bot_id=bindparam("bot"),
+                update_id=bindparam("uid"),
+                chat_id=bindparam("chat"),
+                payload=bindparam("data"),
+                received_at=bindparam("at"),
+            )
+            .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
         )
-        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+    await session.execute(
+        statement,
+        [
+            {"bot": bot_id, "uid": update_id, "chat": chat_id, "data": payload, "at": now}
+            for update_id, chat_id, payload in updates
+        ],
     )
-    await session.execute(statement)
 
 
 async def forget_received(session: AsyncSession, bot_id: int, update_ids: Iterable[int]) -> None:
     ids = list(update_ids)
     if ids:
-        await session.execute(
-            delete(ReceivedUpdateRow).where(
-                ReceivedUpdateRow.bot_id == bot_id, ReceivedUpdateRow.update_id.in_(ids)
-            )
-        )
+        await session.execute(_FORGET, {"bot": bot_id, "ids": ids})
 
 
 async def unhandled(
@@ -176,7 +222,7 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[OutboxRow, int |
             await record_question(session, row.runner_id, row.question_version, message_id)
     ids = sorted({row.id for row, _ in sent})
     if ids:
-        await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
+        await session.execute(_FORGET_SENT, {"ids": ids})
 
 
 async def record_question(
@@ -185,13 +231,9 @@ async def record_question(
     """The message that carries the conversation's question at ``version`` (a reply, or a
     scheduled message that opened the conversation): its buttons are the live ones."""
     await session.execute(
-        update(ConversationRow)
-        .where(ConversationRow.runner_id == runner_id, ConversationRow.version == version)
-        .values(question_message_id=message_id)
+        _RECORD_QUESTION, {"runner": runner_id, "at_version": version, "message": message_id}
     )
 
-
-QUESTION_METHODS = ("send", "edit_text")
 
 
 async def answered_questions(session: AsyncSession, rows: Sequence[OutboxRow]) -> list[int]:
@@ -259,30 +301,14 @@ async def mark_tried_many(session: AsyncSession, row_ids: Sequence[int]) -> set[
     to send) is not sent."""
     if not row_ids:
         return set()
-    result = await session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(sorted(set(row_ids))), OutboxRow.status == "pending")
-        .values(attempts=OutboxRow.attempts + 1)
-        .returning(OutboxRow.id)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_TRIED, {"ids": sorted(set(row_ids))})
     return set(result.scalars())
 
 
 async def untried_questions(session: AsyncSession, runner_id: int, version: int) -> list[int]:
     """The conversation's current question (at ``version``) waiting in the outbox with no
     attempt to send it yet: the runner cannot have seen it. Ids, oldest first."""
-    rows = await session.execute(
-        select(OutboxRow.id)
-        .where(
-            OutboxRow.runner_id == runner_id,
-            OutboxRow.status == "pending",
-            OutboxRow.method.in_(QUESTION_METHODS),
-            OutboxRow.question_version == version,
-            OutboxRow.attempts == 0,
-        )
-        .order_by(OutboxRow.id)
-    )
+    rows = await session.execute(_UNTRIED, {"runner": runner_id, "version": version})
     return [int(i) for (i,) in rows]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy import and_, bindparam, event, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -38,7 +38,6 @@ from storage.models import (
     CheckInRow,
     DecisionRow,
     MorningCheckRow,
-    PlanDayRow,
     ReassessmentRow,
     RedFlagRow,
     Runner,
@@ -256,48 +255,66 @@ async def save_decision(
         runner.level_since = day
 
 
+# The history's statements (read for every decision, /today and /plan) are built once, with
+# bind parameters: building one costs SQLAlchemy as much as running it.
+_RUNNER: Any = bindparam("runner")
+_CHECKINS_BETWEEN = (
+    select(CheckInRow)
+    .where(
+        CheckInRow.runner_id == _RUNNER,
+        CheckInRow.day >= bindparam("first"),
+        CheckInRow.day <= bindparam("last"),
+    )
+    .order_by(CheckInRow.day, CheckInRow.id)
+)
+_MORNINGS_BETWEEN = (
+    select(MorningCheckRow)
+    .where(
+        MorningCheckRow.runner_id == _RUNNER,
+        MorningCheckRow.day >= bindparam("first"),
+        MorningCheckRow.day <= bindparam("last"),
+    )
+    .order_by(MorningCheckRow.day, MorningCheckRow.id)
+)
+_REASSESSMENTS = (
+    select(ReassessmentRow)
+    .where(ReassessmentRow.runner_id == _RUNNER)
+    .order_by(ReassessmentRow.day, ReassessmentRow.id)
+)
+_DECISIONS = select(DecisionRow).where(DecisionRow.runner_id == _RUNNER).order_by(DecisionRow.id)
+_DECISIONS_SINCE = (
+    select(DecisionRow)
+    .where(DecisionRow.runner_id == _RUNNER, DecisionRow.day >= bindparam("since"))
+    .order_by(DecisionRow.id)
+)
+_RED_FLAGS = select(RedFlagRow).where(RedFlagRow.runner_id == _RUNNER).order_by(RedFlagRow.id)
+
+
 async def checkins_between(
     session: AsyncSession, runner_id: int, first: date, last: date
 ) -> list[CheckInRow]:
-    result = await session.execute(
-        select(CheckInRow)
-        .where(CheckInRow.runner_id == runner_id, CheckInRow.day >= first, CheckInRow.day <= last)
-        .order_by(CheckInRow.day, CheckInRow.id)
-    )
-    return list(result.scalars())
+    params = {"runner": runner_id, "first": first, "last": last}
+    return list((await session.execute(_CHECKINS_BETWEEN, params)).scalars())
 
 
 async def mornings_between(
     session: AsyncSession, runner_id: int, first: date, last: date
 ) -> list[MorningCheckRow]:
-    result = await session.execute(
-        select(MorningCheckRow)
-        .where(
-            MorningCheckRow.runner_id == runner_id,
-            MorningCheckRow.day >= first,
-            MorningCheckRow.day <= last,
-        )
-        .order_by(MorningCheckRow.day, MorningCheckRow.id)
-    )
-    return list(result.scalars())
+    params = {"runner": runner_id, "first": first, "last": last}
+    return list((await session.execute(_MORNINGS_BETWEEN, params)).scalars())
 
 
 async def all_reassessments(session: AsyncSession, runner_id: int) -> list[ReassessmentRow]:
-    result = await session.execute(
-        select(ReassessmentRow)
-        .where(ReassessmentRow.runner_id == runner_id)
-        .order_by(ReassessmentRow.day, ReassessmentRow.id)
-    )
-    return list(result.scalars())
+    return list((await session.execute(_REASSESSMENTS, {"runner": runner_id})).scalars())
 
 
 async def all_decisions(
     session: AsyncSession, runner_id: int, since: date | None = None
 ) -> list[DecisionRow]:
-    query = select(DecisionRow).where(DecisionRow.runner_id == runner_id)
-    if since is not None:
-        query = query.where(DecisionRow.day >= since)
-    result = await session.execute(query.order_by(DecisionRow.id))
+    if since is None:
+        result = await session.execute(_DECISIONS, {"runner": runner_id})
+    else:
+        result = await session.execute(_DECISIONS_SINCE, {"runner": runner_id, "since": since})
     return list(result.scalars())
 
 
@@ -311,10 +328,7 @@ async def latest_decision_id(session: AsyncSession, runner_id: int) -> int:
 
 
 async def all_red_flags(session: AsyncSession, runner_id: int) -> list[RedFlagRow]:
-    result = await session.execute(
-        select(RedFlagRow).where(RedFlagRow.runner_id == runner_id).order_by(RedFlagRow.id)
-    )
-    return list(result.scalars())
+    return list((await session.execute(_RED_FLAGS, {"runner": runner_id})).scalars())
 
 
 def level_changes(decisions: Sequence[DecisionRow]) -> tuple[LevelChange, ...]:
@@ -331,20 +345,7 @@ def level_changes(decisions: Sequence[DecisionRow]) -> tuple[LevelChange, ...]:
 async def last_run_day(session: AsyncSession, runner_id: int) -> date | None:
     """The latest day the runner ran at all (however long ago): a check-in done or cut short
     with running minutes > 0, or, where those were not stored, at a level that has running."""
-    ran = or_(
-        CheckInRow.running_minutes > 0,
-        and_(
-            CheckInRow.running_minutes.is_(None),
-            CheckInRow.level >= first_level_of_stage(2),
-        ),
-    )
-    result = await session.execute(
-        select(func.max(CheckInRow.day)).where(
-            CheckInRow.runner_id == runner_id,
-            CheckInRow.outcome.in_(MEASURED_OUTCOMES),
-            ran,
-        )
-    )
+    result = await session.execute(_LAST_RUN_DAY, {"runner": runner_id})
     return result.scalar_one_or_none()
 
 
@@ -475,30 +476,35 @@ def add_activity(session: AsyncSession, runner_id: int, **values: Any) -> Activi
     return row
 
 
+# read with every check-in saved (built once)
+_UNATTACHED = (
+    select(ActivityFileRow)
+    .where(
+        ActivityFileRow.runner_id == _RUNNER,
+        ActivityFileRow.day == bindparam("day"),
+        ActivityFileRow.checkin_id.is_(None),
+    )
+    .order_by(ActivityFileRow.started_at, ActivityFileRow.id)
+)
+_CHECKIN_OF_DAY = (
+    select(CheckInRow)
+    .where(CheckInRow.runner_id == _RUNNER, CheckInRow.day == bindparam("day"))
+    .order_by(CheckInRow.id.desc())
+    .limit(1)
+)
+
+
 async def unattached_activities(
     session: AsyncSession, runner_id: int, day: date
 ) -> list[ActivityFileRow]:
     """Recordings of ``day`` sent before its check-in was saved."""
-    result = await session.execute(
-        select(ActivityFileRow)
-        .where(
-            ActivityFileRow.runner_id == runner_id,
-            ActivityFileRow.day == day,
-            ActivityFileRow.checkin_id.is_(None),
-        )
-        .order_by(ActivityFileRow.started_at, ActivityFileRow.id)
-    )
+    result = await session.execute(_UNATTACHED, {"runner": runner_id, "day": day})
     return list(result.scalars())
 
 
 async def checkin_of_day(session: AsyncSession, runner_id: int, day: date) -> CheckInRow | None:
     """The day's latest check-in, if any."""
-    result = await session.execute(
-        select(CheckInRow)
-        .where(CheckInRow.runner_id == runner_id, CheckInRow.day == day)
-        .order_by(CheckInRow.id.desc())
-        .limit(1)
-    )
+    result = await session.execute(_CHECKIN_OF_DAY, {"runner": runner_id, "day": day})
     return result.scalar_one_or_none()
 
 
@@ -510,6 +516,17 @@ def _weighted(pairs: Sequence[tuple[int | None, int]]) -> int | None:
 
 # a session on foot: measured recordings replace its minutes; it earns a morning check
 MEASURED_OUTCOMES = (Outcome.DONE.value, Outcome.SHORTER.value, Outcome.OVER.value)
+_LAST_RUN_DAY = select(func.max(CheckInRow.day)).where(
+    CheckInRow.runner_id == _RUNNER,
+    CheckInRow.outcome.in_(MEASURED_OUTCOMES),
+    or_(  # ran: running minutes, or (not stored) a level with running
+        CheckInRow.running_minutes > 0,
+        and_(
+            CheckInRow.running_minutes.is_(None),
+            CheckInRow.level >= first_level_of_stage(2),
+        ),
+    ),
+)
 
 
 async def attach_activities(
@@ -546,49 +563,3 @@ def mark_over(checkin: CheckInRow, minutes: int, running: int) -> None:
     """The check-in's session was measured well over the plan: it counts as measured."""
     checkin.outcome = Outcome.OVER.value
     checkin.minutes, checkin.running_minutes = minutes, running
-
-
-# ---------------------------------------------------------------- what the plan said (issue 22)
-PlannedDay = tuple[date, str, bool, int, int, int]  # day, kind, session, minutes, running, level
-
-
-async def save_plan(
-    session: AsyncSession, runner_id: int, today: date, days: Sequence[PlannedDay]
-) -> None:
-    """Record what the plan says from ``today`` on (rows that did not change are left
-    alone; days before today keep what they said then)."""
-    if not days:
-        return
-    wanted = {d[0]: d for d in days if d[0] >= today}
-    result = await session.execute(
-        select(PlanDayRow).where(
-            PlanDayRow.runner_id == runner_id, PlanDayRow.day.in_(list(wanted))
-        )
-    )
-    for row in result.scalars():
-        day, kind, is_session, total, running, level = wanted.pop(row.day)
-        row.kind, row.session, row.total_minutes = kind, is_session, total
-        row.running_minutes, row.level = running, level
-    for day, kind, is_session, total, running, level in wanted.values():
-        session.add(
-            PlanDayRow(
-                runner_id=runner_id,
-                day=day,
-                kind=kind,
-                session=is_session,
-                total_minutes=total,
-                running_minutes=running,
-                level=level,
-            )
-        )
-
-
-async def plan_between(
-    session: AsyncSession, runner_id: int, first: date, last: date
-) -> list[PlanDayRow]:
-    result = await session.execute(
-        select(PlanDayRow)
-        .where(PlanDayRow.runner_id == runner_id, PlanDayRow.day >= first, PlanDayRow.day <= last)
-        .order_by(PlanDayRow.day)
-    )
-    return list(result.scalars())

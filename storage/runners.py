@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import conflict_insert
+from storage.db import conflict_insert, dialect_of
 from storage.models import (
     Base,
     ConversationRow,
@@ -23,10 +23,19 @@ from storage.models import (
 RUNNER_COLUMNS = ("runner_id", "member_id")
 
 
+# Statements run for every update are built once (with bind parameters): building one
+# costs SQLAlchemy as much as running it (docs/performance.md).
+_RUNNER_BY_USER = select(Runner).where(Runner.telegram_user_id == bindparam("user"))
+_CONVERSATION = (
+    select(ConversationRow)
+    .where(ConversationRow.runner_id == bindparam("runner"))
+    .with_for_update()
+)
+_REMEMBER: dict[str, Any] = {}  # dialect name -> the inbox's INSERT ... ON CONFLICT DO NOTHING
+
+
 async def get_runner(session: AsyncSession, telegram_user_id: int) -> Runner | None:
-    result = await session.execute(
-        select(Runner).where(Runner.telegram_user_id == telegram_user_id)
-    )
+    result = await session.execute(_RUNNER_BY_USER, {"user": telegram_user_id})
     return result.scalar_one_or_none()
 
 
@@ -73,12 +82,14 @@ async def set_blocked(session: AsyncSession, telegram_user_id: int, blocked: boo
 
 async def remember_update(session: AsyncSession, runner_id: int, key: str) -> bool:
     """Record that an update was handled; False when it had been handled already."""
-    statement = (
-        conflict_insert(session, InboxRow)
-        .values(runner_id=runner_id, key=key, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["runner_id", "key"])
-    )
-    result = await session.execute(statement)
+    statement = _REMEMBER.get(dialect_of(session))
+    if statement is None:
+        statement = _REMEMBER[dialect_of(session)] = (
+            conflict_insert(session, InboxRow.__table__)
+            .values(runner_id=bindparam("runner"), key=bindparam("key"), created_at=bindparam("at"))
+            .on_conflict_do_nothing(index_elements=["runner_id", "key"])
+        )
+    result = await session.execute(statement, {"runner": runner_id, "key": key, "at": utcnow()})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -119,9 +130,7 @@ async def lock(session: AsyncSession, runner: Runner) -> None:
 
 async def load_conversation(session: AsyncSession, runner_id: int) -> ConversationRow:
     """The chat's conversation row, locked for this transaction where the database can lock."""
-    result = await session.execute(
-        select(ConversationRow).where(ConversationRow.runner_id == runner_id).with_for_update()
-    )
+    result = await session.execute(_CONVERSATION, {"runner": runner_id})
     row = result.scalar_one_or_none()
     if row is None:
         try:
@@ -129,11 +138,7 @@ async def load_conversation(session: AsyncSession, runner_id: int) -> Conversati
                 row = ConversationRow(runner_id=runner_id, name="", step="", answers={}, version=0)
                 session.add(row)
         except IntegrityError:
-            result = await session.execute(
-                select(ConversationRow)
-                .where(ConversationRow.runner_id == runner_id)
-                .with_for_update()
-            )
+            result = await session.execute(_CONVERSATION, {"runner": runner_id})
             row = result.scalar_one()
     return row
 
