@@ -307,9 +307,12 @@ class DeliveryRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
+    # SQLite: AUTOINCREMENT, so an id is never given twice (the scheduler records a send's
+    # outcome by the ids it claimed), as PostgreSQL's sequence never does
     __table_args__ = (
         UniqueConstraint("runner_id", "kind", "local_date", name="uq_deliveries_once"),
         Index("ix_deliveries_status", "status", "claimed_at"),
+        {"sqlite_autoincrement": True},
     )
 
 
@@ -445,9 +448,10 @@ class CareDeliveryRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (
+    __table_args__ = (  # SQLite: AUTOINCREMENT, as ``DeliveryRow``
         UniqueConstraint("member_id", "runner_id", "key", name="uq_care_deliveries_once"),
         Index("ix_care_deliveries_status", "status", "claimed_at"),
+        {"sqlite_autoincrement": True},
     )
 
 

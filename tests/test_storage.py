@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from sqlalchemy import text
 
@@ -10,7 +11,7 @@ from storage import Database, normalize_url
 from storage import outbox as box
 from storage import runners as store
 from storage.db import is_sqlite
-from storage.models import OutboxRow
+from storage.models import DeliveryRow, OutboxRow
 
 
 def test_pasted_urls_get_async_drivers() -> None:
@@ -84,3 +85,24 @@ async def test_an_outbox_id_is_never_given_twice(db) -> None:
         await box.mark_sent(session, [(sent, None)])
     second = await write(2)
     assert second != first
+
+
+async def test_a_delivery_id_is_never_given_twice(db) -> None:
+    """The scheduler records a prompt's outcome by the delivery ids it claimed. If a deleted
+    runner's newest delivery id came back for the next delivery written, a late outcome
+    would mark another runner's prompt as sent."""
+    async with db.session() as session:
+        gone = await store.get_or_create_runner(session, 9101, 9101, "en")
+        other = await store.get_or_create_runner(session, 9102, 9102, "en")
+        await session.flush()
+        first = DeliveryRow(runner_id=gone.id, kind="prompt", local_date=date(2026, 12, 7))
+        session.add(first)
+        await session.flush()
+        first_id = first.id
+    async with db.session() as session:
+        await store.delete_runner(session, gone.id)
+    async with db.session() as session:
+        second = DeliveryRow(runner_id=other.id, kind="prompt", local_date=date(2026, 12, 7))
+        session.add(second)
+        await session.flush()
+        assert second.id != first_id
