@@ -246,7 +246,10 @@ async def test_a_fan_out_has_only_a_few_deliveries_under_way_and_goes_oldest_due
     )
     firsts = [chat for _, chat in arrivals]
     assert sorted(firsts[:30]) == [92_000 + i for i in range(30)]
-    assert firsts[:30] == sorted(firsts[:30]) and firsts[30:] == sorted(firsts[30:])
+    for group in (firsts[:30], firsts[30:]):  # in due order, each group by its runners
+        rank = {chat: i for i, chat in enumerate(sorted(group))}
+        # requests under way together (the window) may be answered in either order
+        assert all(abs(i - rank[chat]) < max(window.widest, 1) for i, chat in enumerate(group))
     assert window.peak <= window.widest < scheduler.concurrency, (window.peak, window.widest)
     assert max(on_the_wire) <= window.widest
     assert BEFORE_WRITE.get() is None
