@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 from conversations import plain
 from conversations.context import BOT_USERNAME, OTHERS, SENDER_NAME, Ctx, Out, Services
 from conversations.engine import NOT_TAKEN
-from conversations.sender import LOST_ATTACHMENT, Expected, Sender
+from conversations.sender import LOST_ATTACHMENT, Sender
 from storage import outbox as box
 from storage import runners as store
 from storage.models import OutboxRow
@@ -61,70 +61,56 @@ async def run(
 ) -> list[Out]:
     """Run ``action`` for the update's runner inside one transaction that also queues its
     replies; then deliver them."""
+    services = services_of(context)
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or chat.type != "private":
         return []
     key = update_key(update, context.bot.id)
-    sender = context.application.bot_data.get("sender")
-    if not isinstance(sender, Sender):
-        return await _run(update, context, action, key, None, None)
-    # a flush of this chat that claims rows before ours are sent may send them too
-    expected = sender.expect(chat.id)
-    try:
-        return await _run(update, context, action, key, sender, expected)
-    finally:
-        sender.done(expected)
-
-
-async def _run(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    action: Action,
-    key: str | None,
-    sender: Sender | None,
-    expected: Expected | None,
-) -> list[Out]:
-    services = services_of(context)
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
     outs: list[Out] = []
-    async with services.db.session() as session:
-        runner = await store.get_or_create_runner(session, user.id, chat.id, user.language_code)
-        if key is not None and not await store.remember_update(session, runner.id, key):
-            log.info("update %s for runner %s was handled before; skipped", key, runner.id)
+    found = context.application.bot_data.get("sender")
+    sender = found if isinstance(found, Sender) else None
+    # a flush of this chat that claims rows before ours are sent may send them too
+    expecting = sender.expecting(chat.id) if sender is not None else contextlib.nullcontext()
+    with expecting as expected:
+        async with services.db.session() as session:
+            runner = await store.get_or_create_runner(
+                session, user.id, chat.id, user.language_code
+            )
+            if key is not None and not await store.remember_update(session, runner.id, key):
+                log.info("update %s for runner %s was handled before; skipped", key, runner.id)
+                await _forget_received(session, context.bot.id, update)
+                if update.callback_query is not None:
+                    await _answer_callback(update)
+                return []
             await _forget_received(session, context.bot.id, update)
-            if update.callback_query is not None:
-                await _answer_callback(update)
-            return []
-        await _forget_received(session, context.bot.id, update)
-        ctx = Ctx(services=services, session=session, runner=runner, now=services.clock())
-        # shown to a care-team member (HTML-escaped), with no control characters
-        ctx.extra[SENDER_NAME] = plain.name(user.full_name)
-        with contextlib.suppress(RuntimeError):  # not initialised (no getMe yet): no link
-            ctx.extra[BOT_USERNAME] = context.bot.username  # for a care-team invitation
-        await action(ctx)
-        outs = ctx.out
-        deleted = store.was_deleted(session, runner.id)
-        runner_id = None if deleted else runner.id
-        owner = sender.owner if sender is not None else None
-        rows = queue_replies(ctx, context.bot.id, chat.id, runner_id, outs, owner)
-        others = queue_others(ctx, context.bot.id, owner)
-        await session.flush()
-    if deleted:
-        try:
-            await services.db.checkpoint()  # nothing of theirs left in the SQLite -wal
-        except Exception as exc:
-            log.warning("checkpoint after a deletion failed: %s", type(exc).__name__)
-    if update.callback_query is not None:
-        await _answer_callback(update)
-    if sender is not None:
-        if ctx.extra.get(NOT_TAKEN):
-            sender.observe(NOT_TAKEN)  # counted in /metrics: the runner was told at once
-        sender.hold({row.id: out for row, out in zip(rows, outs, strict=True)})
-        await sender.flush(chat.id, rows, expected)
-        for other_chat, _rows, _outs in others:
-            await sender.flush(other_chat)
+            ctx = Ctx(services=services, session=session, runner=runner, now=services.clock())
+            # shown to a care-team member (HTML-escaped), with no control characters
+            ctx.extra[SENDER_NAME] = plain.name(user.full_name)
+            with contextlib.suppress(RuntimeError):  # not initialised (no getMe yet): no link
+                ctx.extra[BOT_USERNAME] = context.bot.username  # for a care-team invitation
+            await action(ctx)
+            outs = ctx.out
+            deleted = store.was_deleted(session, runner.id)
+            runner_id = None if deleted else runner.id
+            owner = sender.owner if sender is not None else None
+            rows = queue_replies(ctx, context.bot.id, chat.id, runner_id, outs, owner)
+            others = queue_others(ctx, context.bot.id, owner)
+            await session.flush()
+        if deleted:
+            try:
+                await services.db.checkpoint()  # nothing of theirs left in the SQLite -wal
+            except Exception as exc:
+                log.warning("checkpoint after a deletion failed: %s", type(exc).__name__)
+        if update.callback_query is not None:
+            await _answer_callback(update)
+        if sender is not None:
+            if ctx.extra.get(NOT_TAKEN):
+                sender.observe(NOT_TAKEN)  # counted in /metrics: the runner was told at once
+            sender.hold({row.id: out for row, out in zip(rows, outs, strict=True)})
+            await sender.flush(chat.id, rows, expected)
+            for other_chat, _rows, _outs in others:
+                await sender.flush(other_chat)
     return outs
 
 

@@ -8,9 +8,10 @@ Pictures and PDFs render here, after the commit, in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -140,21 +141,21 @@ class Sender:
         # "429" for a 429; bot/metrics.py counts them (nothing here imports bot/)
         self.observe: Callable[[str], None] = lambda outcome: None
 
-    def expect(self, chat_id: int) -> Expected:
-        """Before an update's transaction commits replies to ``chat_id``: if a flush of the
-        chat claims pending rows meanwhile (a retry, a sweep), it may send the update's rows
-        too, so ``flush(chat_id, rows, expected)`` reads them back instead of sending them
-        as given. ``done`` it when the update is over."""
+    @contextlib.contextmanager
+    def expecting(self, chat_id: int) -> Iterator[Expected]:
+        """Around an update whose transaction commits replies to ``chat_id``: if a flush of
+        the chat claims pending rows meanwhile (a retry, a sweep), it may send the update's
+        rows too, so ``flush(chat_id, rows, expected)`` reads them back instead of sending
+        them as given."""
         expected = Expected(chat_id)
-        self._expected.setdefault(chat_id, []).append(expected)
-        return expected
-
-    def done(self, expected: Expected) -> None:
-        waiting = self._expected.get(expected.chat_id, [])
-        if expected in waiting:
+        waiting = self._expected.setdefault(chat_id, [])
+        waiting.append(expected)
+        try:
+            yield expected
+        finally:
             waiting.remove(expected)
-        if not waiting:
-            self._expected.pop(expected.chat_id, None)
+            if not waiting:
+                self._expected.pop(chat_id, None)
 
     def hold(self, outs: dict[int, Out]) -> None:
         """Keep the attachments (bytes or renderers) of just-queued rows in memory."""
@@ -246,8 +247,6 @@ class Sender:
         try:
             async with lock:
                 taken = expected is not None and expected.claimed
-                if expected is not None:
-                    self.done(expected)
                 if fresh is not None and chat_id not in self._dirty and not taken:
                     done = await self._send_rows(fresh)
                 else:
@@ -482,7 +481,7 @@ class Sender:
 
 @dataclass(eq=False)
 class Expected:
-    """An update about to commit replies to ``chat_id`` (``Sender.expect``); ``claimed``
+    """An update about to commit replies to ``chat_id`` (``Sender.expecting``); ``claimed``
     once a flush of the chat has claimed pending rows since."""
 
     chat_id: int

@@ -164,6 +164,9 @@ async def links_of_member(session: AsyncSession, member_id: int) -> list[CareLin
     return list(result.scalars())
 
 
+_ANY_MEMBER = select(CareLinkRow.id).where(CareLinkRow.runner_id == bindparam("runner")).limit(1)
+
+
 async def has_members(session: AsyncSession, runner_id: int) -> bool:
     result = await session.execute(_ANY_MEMBER, {"runner": runner_id})
     return result.first() is not None
@@ -218,9 +221,6 @@ async def remove_all(session: AsyncSession, runner_id: int) -> list[CareLinkRow]
 _CONTROLS = select(func.count(CareLinkRow.hold_since), func.min(CareLinkRow.stage_cap)).where(
     CareLinkRow.runner_id == bindparam("runner")
 )
-
-
-_ANY_MEMBER = select(CareLinkRow.id).where(CareLinkRow.runner_id == bindparam("runner")).limit(1)
 
 
 async def controls(session: AsyncSession, runner_id: int) -> tuple[bool, int | None]:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,7 @@ class Database:
     def updates_at_once(self) -> int:
         """How many updates a polling process may handle at once: SQLite has no chat lock
         (one process, its writers queued here); PostgreSQL, :data:`PG_UPDATES_AT_ONCE`."""
-        return 64 if self._sqlite_lock is not None else PG_UPDATES_AT_ONCE
+        return 64 if self.is_sqlite else PG_UPDATES_AT_ONCE
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -219,18 +219,32 @@ class Database:
         await self.engine.dispose()
 
 
+# INSERT with ON CONFLICT, for each database this project runs on
+_INSERTS: dict[str, Callable[[Any], Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
 def dialect_of(session: AsyncSession) -> str:
     return str(session.get_bind().dialect.name)
 
 
 def conflict_insert(session: AsyncSession, table: Any) -> Any:
     """INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no ON CONFLICT insert for {name}")
+    insert = _INSERTS.get(dialect_of(session))
+    if insert is None:
+        raise NotImplementedError(f"no ON CONFLICT insert for {dialect_of(session)}")
+    return insert(table)
+
+
+def inserts_ignoring_conflicts(table: Any, index: list[str], **values: Any) -> dict[str, Any]:
+    """INSERT ... ON CONFLICT (``index``) DO NOTHING of ``values`` (bind parameters), built
+    once for each database: run ``statements[dialect_of(session)]``."""
+    return {
+        name: insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
+        for name, insert in _INSERTS.items()
+    }
 
 
 def alembic_config() -> Config:

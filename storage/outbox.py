@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import conflict_insert, dialect_of
+from storage.db import dialect_of, inserts_ignoring_conflicts
 from storage.models import ConversationRow, OutboxRow, ReceivedUpdateRow, utcnow
 
 QUESTION_METHODS = ("send", "edit_text")  # the replies that ask a question (with a version)
@@ -17,7 +17,15 @@ QUESTION_METHODS = ("send", "edit_text")  # the replies that ask a question (wit
 # Statements run for every update or reply are built once (with bind parameters): building
 # one costs SQLAlchemy as much as running it. DML built once runs with
 # synchronize_session=False: the sessions that run them hold none of the rows they change.
-_RECEIVE: dict[str, Any] = {}  # dialect name -> INSERT ... ON CONFLICT DO NOTHING
+_RECEIVE = inserts_ignoring_conflicts(
+    ReceivedUpdateRow.__table__,
+    ["bot_id", "update_id"],
+    bot_id=bindparam("bot"),
+    update_id=bindparam("uid"),
+    chat_id=bindparam("chat"),
+    payload=bindparam("data"),
+    received_at=bindparam("at"),
+)
 _FORGET = (
     delete(ReceivedUpdateRow)
     .where(
@@ -69,21 +77,8 @@ async def record_received(
     if not updates:
         return
     now = utcnow()
-    statement = _RECEIVE.get(dialect_of(session))
-    if statement is None:
-        statement = _RECEIVE[dialect_of(session)] = (
-            conflict_insert(session, ReceivedUpdateRow.__table__)
-            .values(
-                bot_id=bindparam("bot"),
-                update_id=bindparam("uid"),
-                chat_id=bindparam("chat"),
-                payload=bindparam("data"),
-                received_at=bindparam("at"),
-            )
-            .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        )
     await session.execute(
-        statement,
+        _RECEIVE[dialect_of(session)],
         [
             {"bot": bot_id, "uid": update_id, "chat": chat_id, "data": payload, "at": now}
             for update_id, chat_id, payload in updates
@@ -233,7 +228,6 @@ async def record_question(
     await session.execute(
         _RECORD_QUESTION, {"runner": runner_id, "at_version": version, "message": message_id}
     )
-
 
 
 async def answered_questions(session: AsyncSession, rows: Sequence[OutboxRow]) -> list[int]:

@@ -258,24 +258,23 @@ async def save_decision(
 # The history's statements (read for every decision, /today and /plan) are built once, with
 # bind parameters: building one costs SQLAlchemy as much as running it.
 _RUNNER: Any = bindparam("runner")
-_CHECKINS_BETWEEN = (
-    select(CheckInRow)
-    .where(
-        CheckInRow.runner_id == _RUNNER,
-        CheckInRow.day >= bindparam("first"),
-        CheckInRow.day <= bindparam("last"),
+
+
+def _days_between(model: Any) -> Any:
+    """A runner's rows from the day ``first`` to ``last``, in order of day and id."""
+    return (
+        select(model)
+        .where(
+            model.runner_id == _RUNNER,
+            model.day >= bindparam("first"),
+            model.day <= bindparam("last"),
+        )
+        .order_by(model.day, model.id)
     )
-    .order_by(CheckInRow.day, CheckInRow.id)
-)
-_MORNINGS_BETWEEN = (
-    select(MorningCheckRow)
-    .where(
-        MorningCheckRow.runner_id == _RUNNER,
-        MorningCheckRow.day >= bindparam("first"),
-        MorningCheckRow.day <= bindparam("last"),
-    )
-    .order_by(MorningCheckRow.day, MorningCheckRow.id)
-)
+
+
+_CHECKINS_BETWEEN = _days_between(CheckInRow)
+_MORNINGS_BETWEEN = _days_between(MorningCheckRow)
 _REASSESSMENTS = (
     select(ReassessmentRow)
     .where(ReassessmentRow.runner_id == _RUNNER)

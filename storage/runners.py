@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import conflict_insert, dialect_of
+from storage.db import dialect_of, inserts_ignoring_conflicts
 from storage.models import (
     Base,
     ConversationRow,
@@ -31,7 +31,13 @@ _CONVERSATION = (
     .where(ConversationRow.runner_id == bindparam("runner"))
     .with_for_update()
 )
-_REMEMBER: dict[str, Any] = {}  # dialect name -> the inbox's INSERT ... ON CONFLICT DO NOTHING
+_REMEMBER = inserts_ignoring_conflicts(
+    InboxRow.__table__,
+    ["runner_id", "key"],
+    runner_id=bindparam("runner"),
+    key=bindparam("key"),
+    created_at=bindparam("at"),
+)
 
 
 async def get_runner(session: AsyncSession, telegram_user_id: int) -> Runner | None:
@@ -82,14 +88,9 @@ async def set_blocked(session: AsyncSession, telegram_user_id: int, blocked: boo
 
 async def remember_update(session: AsyncSession, runner_id: int, key: str) -> bool:
     """Record that an update was handled; False when it had been handled already."""
-    statement = _REMEMBER.get(dialect_of(session))
-    if statement is None:
-        statement = _REMEMBER[dialect_of(session)] = (
-            conflict_insert(session, InboxRow.__table__)
-            .values(runner_id=bindparam("runner"), key=bindparam("key"), created_at=bindparam("at"))
-            .on_conflict_do_nothing(index_elements=["runner_id", "key"])
-        )
-    result = await session.execute(statement, {"runner": runner_id, "key": key, "at": utcnow()})
+    result = await session.execute(
+        _REMEMBER[dialect_of(session)], {"runner": runner_id, "key": key, "at": utcnow()}
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import func, select
 
 from storage.models import Base, Runner
 from storage.runners import RUNNER_COLUMNS, count_rows_for
 from tests.conftest import Chat, Clock, running_bot, settle
+from tests.test_faults import drained
 from tests.test_progress import seed_runner
 
 YES = "Yes, delete everything"
@@ -65,16 +64,6 @@ async def runner_of(db, user_id: int) -> Runner | None:
         return await session.scalar(select(Runner).where(Runner.telegram_user_id == user_id))
 
 
-async def replies_recorded(db, timeout: float = 20.0) -> None:
-    """Until every reply in the outbox is sent and recorded (an event, not a fixed wait):
-    a reply reaches the chat a moment before its row is recorded and deleted."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (await total_rows(db))["outbox"]:
-        assert loop.time() < deadline, "replies left unsent in the outbox"
-        await asyncio.sleep(0.02)
-
-
 async def total_rows(db) -> dict[str, int]:
     async with db.session() as session:
         return {
@@ -111,7 +100,7 @@ async def test_confirmed_delete_removes_every_row_and_the_runner_starts_over(
         assert [label for row in question.buttons() for label, _ in row] == [YES, NO]
         [done] = await chat.press(YES)
         assert "all your data is deleted" in (done.text or "")
-        await replies_recorded(db)  # the goodbye and the care team's notices sent
+        await drained(db)  # the goodbye and the care team's notices sent and recorded
 
         assert await counts(db, seeded.runner_id) == {name: 0 for name in before}
         assert await runner_of(db, 2301) is None
