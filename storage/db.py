@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -73,6 +75,16 @@ def _private_sqlite_file(url: str) -> None:
                 os.chmod(path + suffix, 0o600)
 
 
+# Updates one process handles at once on PostgreSQL. Each holds up to two connections (its
+# chat's advisory lock and its transaction): under half the pool (PG_POOL_MOST), or every
+# update holds a lock's connection and waits for a transaction's.
+PG_UPDATES_AT_ONCE = 6
+# A process's pooled connections on PostgreSQL: the updates' two each, the sender's records,
+# the scheduler's tick and the heartbeat; up to PG_POOL_MOST when they all meet.
+PG_POOL_SIZE = 12
+PG_POOL_MOST = 15
+
+
 def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
     """An async engine; ``schema`` puts every table in that PostgreSQL schema (tests use it)."""
     url = normalize_url(url)
@@ -86,19 +98,44 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
         _private_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 10}
     else:
-        kwargs["pool_pre_ping"] = True
+        # Every connection an update needs stays pooled: an overflow connection is closed
+        # when it comes back, and opening one costs PostgreSQL a process (docs/performance.md).
+        # The most a process holds is unchanged (15: plan max_connections by it).
+        kwargs["pool_size"] = PG_POOL_SIZE
+        kwargs["max_overflow"] = PG_POOL_MOST - PG_POOL_SIZE
         if schema:
             kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine.sync_engine, "checkin", _returned)
+        event.listen(engine.sync_engine, "checkout", _ping_if_idle)
     return engine
 
 
-# Updates one process handles at once on PostgreSQL. Each holds up to two connections (its
-# chat's advisory lock and its transaction): under half the pool (SQLAlchemy: 5 + 10
-# overflow), or every update holds a lock's connection and waits for a transaction's.
-PG_UPDATES_AT_ONCE = 6
+# A pooled connection that sat idle may have been closed meanwhile (PostgreSQL restarted, a
+# firewall's idle timeout): it is pinged before use, and replaced when the ping fails.
+# SQLAlchemy's ``pool_pre_ping`` pings at every checkout, two round trips (a transaction
+# begun and rolled back) three times per update; under load no connection idles that long.
+# One that breaks while in use fails its transaction, the pool drops every connection older
+# than the failure, and the work is retried (the update is not confirmed to Telegram).
+IDLE_PING_SECONDS = 1.0
+
+
+def _returned(_dbapi_conn: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.pop("idle_since", None)
+    if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+        return  # new, or back in the pool a moment ago
+    try:
+        dbapi_conn.ping()
+    except Exception as exc:
+        # the pool replaces the connection and tries again with another one
+        raise DisconnectionError("a pooled connection did not answer its ping") from exc
 
 
 class Database:
