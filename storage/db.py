@@ -97,6 +97,10 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
     if is_sqlite(url):
         _private_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 10}
+        # Every transaction here ends in a commit or a rollback of its own (a session, or a
+        # connection closed with its transaction), so the pool's extra rollback when a
+        # connection comes back would only be another trip to aiosqlite's thread.
+        kwargs["pool_reset_on_return"] = None
     else:
         # Every connection an update needs stays pooled: an overflow connection is closed
         # when it comes back, and opening one costs PostgreSQL a process (docs/performance.md).
