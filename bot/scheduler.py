@@ -28,8 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time as monotonic
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import Any
@@ -37,17 +36,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
+from bot.care_jobs import CareClaims
 from bot.delivery import (
     DEFAULT_RATE,
     InFlight,
     PacedRateLimiter,
     Pacer,
     Result,
+    Sent,
     Turn,
     send_outs,
 )
-from bot.tick import TickStats, Work, pipeline
-from conversations import care_messages
+from bot.tick import Job, TickStats, Work, pipeline
 from conversations.context import Ctx, Out, Services
 from conversations.engine import SCHEDULED
 from conversations.prompts import (
@@ -62,12 +62,13 @@ from conversations.prompts import (
 from conversations.prompts import (
     compose as default_compose,
 )
+from conversations.sender import Together
 from storage import careteam as care_store
 from storage import delivery as delivery_store
 from storage import outbox, schedule
 from storage import runners as runner_store
 from storage.delivery import DROPPED, PENDING, UNCERTAIN
-from storage.models import CareEventRow, Runner
+from storage.models import Runner
 from storage.records import MEASURED_OUTCOMES
 
 log = logging.getLogger(__name__)
@@ -87,18 +88,11 @@ STATUS = {  # a delivery row's status after a send (retry_later: pending or fail
 }
 
 
-@dataclass
-class Job:
-    """One claimed message, a prompt (its kinds' rows settle together) or a care-team
-    message (an alert or a Monday summary for one member): the rows it settles, whose chat
-    it goes to and what to send."""
+Step = Callable[[AsyncSession], Awaitable[Any]]  # one delivery's part of a transaction
 
-    what: delivery_store.Deliveries  # schedule.PROMPTS or care_store.CARE
-    ids: list[int]
-    runner_id: int  # the chat's runner (a care-team member for care messages)
-    chat_id: int
-    outs: list[Out]
-    attempts: int = 0  # fences before this one
+
+async def _each(session: AsyncSession, steps: Sequence[Step]) -> dict[Step, Any]:
+    return {step: await step(session) for step in steps}
 
 
 class Scheduler:
@@ -149,6 +143,18 @@ class Scheduler:
         self.running = running
         self.backoff = backoff
         self._lock = asyncio.Lock()
+        # the fences and the records of sends under way meanwhile, each set committed in one
+        # transaction (on SQLite one writer at a time: a transaction each was most of a
+        # paid broadcast's time, docs/performance.md)
+        self._fences: Together[Step, dict[Step, Any]] = Together(
+            services.db, _each, "scheduler-fences"
+        )
+        self._records: Together[Step, dict[Step, Any]] = Together(
+            services.db, _each, "scheduler-records"
+        )
+        self.care = CareClaims(
+            services, batch=batch, cutoff=self.cutoff, lease=lease, running=running
+        )
         self._last_prune: datetime | None = None
         self.last: TickStats | None = None
 
@@ -436,8 +442,7 @@ class Scheduler:
 
         async def fence() -> bool:
             nonlocal lost
-            async with db.session() as session:
-                ok = await delivery_store.fence(session, job.what, job.ids, self.now())
+            ok = bool(await self._together(self._fences, partial(self._fence, job)))
             lost = not ok
             if ok and turn is not None:
                 turn.released()  # the window's latency counts from here to the answer
@@ -476,15 +481,27 @@ class Scheduler:
         status = STATUS.get(sent.result, delivery_store.FAILED)
         if sent.result is Result.RETRY_LATER and job.attempts + 1 < MAX_ATTEMPTS:
             status = PENDING
-        async with db.session() as session:
-            await delivery_store.finish(
-                session, job.what, job.ids, status, self.now(), sent.message_id
-            )
-            for out, mid in zip(job.outs, sent.message_ids, strict=False):
-                if out.question_version is not None and job.what is PROMPTS:  # opened a flow
-                    await outbox.record_question(session, job.runner_id, out.question_version, mid)
-            if sent.result is Result.BLOCKED:
-                await schedule.block(session, job.runner_id)
+        await self._together(self._records, partial(self._record, job, sent, status))
+
+    async def _together(self, batch: Together[Step, dict[Step, Any]], step: Step) -> Any:
+        """``step`` committed with the others asked for meanwhile; alone when that
+        transaction failed (so one bad step does not fail the others)."""
+        try:
+            return (await batch([step]))[step]
+        except Exception:
+            async with self.services.db.session() as session:
+                return await step(session)
+
+    async def _fence(self, job: Job, session: AsyncSession) -> bool:
+        return await delivery_store.fence(session, job.what, job.ids, self.now())
+
+    async def _record(self, job: Job, sent: Sent, status: str, session: AsyncSession) -> None:
+        await delivery_store.finish(session, job.what, job.ids, status, self.now(), sent.message_id)
+        for out, mid in zip(job.outs, sent.message_ids, strict=False):
+            if out.question_version is not None and job.what is PROMPTS:  # opened a flow
+                await outbox.record_question(session, job.runner_id, out.question_version, mid)
+        if sent.result is Result.BLOCKED:
+            await schedule.block(session, job.runner_id)
 
     # ------------------------------------------------------------------ the care team
 
@@ -495,9 +512,7 @@ class Scheduler:
         (only while the member still follows the runner) and sent like prompts."""
         jobs: list[Job] = []
         try:
-            await self._care_reclaim(jobs, stats)
-            await self._care_alerts(jobs)
-            await self._care_summaries(jobs, stats)
+            await self.care.claim(jobs, stats)
         except Exception:
             stats.errors += 1
             log.exception("scheduler: care-team messages failed; the next tick tries again")
@@ -508,88 +523,3 @@ class Scheduler:
             except Exception:  # its row stays pending: taken over after the lease
                 stats.errors += 1
                 log.exception("scheduler: a care-team message to %s failed", job.runner_id)
-
-    def _member_ctx(self, session: AsyncSession, member: Runner, now: datetime) -> Ctx:
-        ctx = Ctx(services=self.services, session=session, runner=member, now=now)
-        ctx.extra[SCHEDULED] = True
-        return ctx
-
-    async def _care_alerts(self, jobs: list[Job]) -> None:
-        while self.running():
-            async with self.services.db.session() as session:
-                now = self.now()
-                events = await care_store.take_events(session, self.batch)
-                for event in events:
-                    for link in await care_store.links_of_runner(session, event.runner_id):
-                        member = await session.get(Runner, link.member_id)
-                        if member is None or member.blocked:
-                            continue
-                        key = f"alert:{event.id}"
-                        claimed = await care_store.claim(
-                            session, member.id, event.runner_id, key, now
-                        )
-                        if claimed is None:
-                            continue
-                        ctx = self._member_ctx(session, member, now)
-                        care_messages.alert_out(ctx, link, event.kind, event.day, event.detail)
-                        jobs.append(Job(CARE, [claimed], member.id, member.chat_id, ctx.out))
-            if len(events) < self.batch:
-                return
-
-    async def _care_summaries(self, jobs: list[Job], stats: TickStats) -> None:
-        async with self.services.db.session() as session:
-            now = self.now()
-            for link in await care_store.due_summaries(session, now, self.batch):
-                member = await session.get(Runner, link.member_id)
-                if member is None:
-                    continue
-                zone = schedule.zone_of(member)
-                local_now = now.astimezone(zone)
-                monday = local_now.date()
-                due_at = schedule.local_reminder(zone, monday, member.reminder_minute)
-                if monday.weekday() != care_store.MONDAY or local_now.time() >= self.cutoff:
-                    # not the member's Monday morning (the bot was down, or the time zone
-                    # changed): the next one
-                    link.next_summary_at = care_store.next_monday(member, now)
-                    continue
-                if now < due_at:
-                    link.next_summary_at = due_at
-                    continue
-                link.next_summary_at = care_store.next_monday(member, now)
-                if member.blocked:
-                    continue
-                key = f"weekly:{monday.isoformat()}"
-                claimed = await care_store.claim(session, member.id, link.runner_id, key, now)
-                if claimed is None:
-                    continue
-                ctx = self._member_ctx(session, member, now)
-                await care_messages.summary_out(ctx, link)
-                if not ctx.out:
-                    await delivery_store.finish(session, CARE, [claimed], DROPPED, now)
-                    stats.dropped += 1
-                    continue
-                jobs.append(Job(CARE, [claimed], member.id, member.chat_id, ctx.out))
-
-    async def _care_reclaim(self, jobs: list[Job], stats: TickStats) -> None:
-        """Care messages a dead process claimed but never sent: composed afresh."""
-        async with self.services.db.session() as session:
-            now = self.now()
-            for c in await care_store.reclaim_expired(session, now, self.lease, self.batch):
-                stats.reclaimed += 1
-                member = await session.get(Runner, c.member_id)
-                link = await care_store.link(session, c.member_id, c.runner_id)
-                ctx = None if member is None else self._member_ctx(session, member, now)
-                kind, _, ref = c.key.partition(":")
-                if ctx is not None and link is not None and not ctx.runner.blocked:
-                    if kind == "alert" and ref.isdigit():
-                        event = await session.get(CareEventRow, int(ref))
-                        if event is not None:
-                            care_messages.alert_out(ctx, link, event.kind, event.day, event.detail)
-                    elif kind == "weekly":
-                        await care_messages.summary_out(ctx, link)
-                if ctx is None or not ctx.out:
-                    await delivery_store.finish(session, CARE, [c.id], DROPPED, now)
-                    stats.dropped += 1
-                    continue
-                chat_id = ctx.runner.chat_id
-                jobs.append(Job(CARE, [c.id], c.member_id, chat_id, ctx.out, c.attempts))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.delivery import TICKET, InFlight, Result
+from conversations.context import Out
 from storage import careteam, delivery, schedule
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,20 @@ class TickStats:
             self.retry_later += 1
         else:
             self.failed += 1
+
+
+@dataclass
+class Job:
+    """One claimed message, a prompt (its kinds' rows settle together) or a care-team
+    message (an alert or a Monday summary for one member): the rows it settles, whose chat
+    it goes to and what to send."""
+
+    what: delivery.Deliveries  # schedule.PROMPTS or careteam.CARE
+    ids: list[int]
+    runner_id: int  # the chat's runner (a care-team member for care messages)
+    chat_id: int
+    outs: list[Out]
+    attempts: int = 0  # fences before this one
 
 
 async def pipeline(

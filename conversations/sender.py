@@ -74,12 +74,18 @@ class Together(Generic[T, R]):
 
     async def _batches(self) -> None:
         while self._items:
-            items, self._items = self._items, []
-            waiters, self._waiters = self._waiters, []
+            waiters: list[asyncio.Future[R]] = []
             try:
                 async with self._db.session() as session:
+                    # taken once the transaction is ours (on SQLite, after the writers
+                    # queued before it): what was asked for while it waited comes along
+                    items, self._items = self._items, []
+                    waiters, self._waiters = self._waiters, []
                     result = await self._work(session, items)
             except Exception as exc:
+                if not waiters:  # the transaction did not begin: fail everyone waiting
+                    self._items = []
+                    waiters, self._waiters = self._waiters, []
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_exception(exc)

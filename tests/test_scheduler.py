@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -722,3 +723,39 @@ async def test_what_runcoachs_own_http_layer_says_about_delivery() -> None:
         await request.shutdown()
         for server in servers:
             server.close()
+
+
+async def test_fences_and_records_asked_for_together_share_a_transaction(db: Database) -> None:
+    """The steps of sends under way at once (fences, records) are committed together: a
+    step asked for while another transaction holds SQLite's writer joins the next one. A
+    step that fails there fails alone: the others still commit."""
+    scheduler = Scheduler(object(), Services(db=db, clock=Clock()), rate=None)
+    sessions: list[int] = []
+
+    async def step(value: int, session: Any) -> int:
+        sessions.append(id(session))
+        if value == 3:
+            raise ValueError("this delivery's step is bad")
+        await session.execute(text("SELECT 1"))
+        return value * 10
+
+    def ask(value: int) -> asyncio.Task[Any]:
+        return asyncio.create_task(scheduler._together(scheduler._records, partial(step, value)))
+
+    async with db.session():  # another writer holds SQLite while they are asked for
+        waiting = [ask(1)]
+        for _ in range(5):  # the first one's transaction is under way, waiting for SQLite
+            await asyncio.sleep(0)
+        waiting += [ask(2), ask(4)]
+        await asyncio.sleep(0)
+    assert [await task for task in waiting] == [10, 20, 40]
+    # SQLite: one transaction for the three; PostgreSQL does not make the first one wait
+    assert len(set(sessions)) == (1 if db.is_sqlite else 2)
+
+    sessions.clear()
+    results = await asyncio.gather(
+        *(scheduler._together(scheduler._records, partial(step, v)) for v in (1, 3, 4)),
+        return_exceptions=True,
+    )
+    assert results[0] == 10 and results[2] == 40
+    assert isinstance(results[1], ValueError)
