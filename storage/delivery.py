@@ -20,15 +20,16 @@ that one message but never doubles it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import OWNER, conflict_insert
+from storage.db import OWNER, conflict_insert, dialect_of, inserts_ignoring_conflicts
 from storage.models import CareDeliveryRow, DeliveryRow, ProcessBeatRow
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
@@ -51,6 +52,60 @@ class Deliveries:
         return [getattr(self.model, name) for name in self.key]
 
 
+# The statements of the cycle, built once for each kind of delivery (with bind parameters):
+# building them for every prompt was a tenth of a paid broadcast's time, and the claim's
+# multi-row INSERT could not be cached, so it was compiled for every runner.
+
+
+@functools.cache
+def _claims(what: Deliveries) -> dict[str, Any]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING of one row, for each database; executed
+    with a list of rows (SQLAlchemy sends them as one multi-row INSERT)."""
+    keys: dict[str, Any] = {name: bindparam(f"k_{name}") for name in what.key}
+    return {
+        dialect: statement.returning(what.model.id, *what.key_columns())
+        for dialect, statement in inserts_ignoring_conflicts(
+            what.model.__table__,
+            list(what.key),
+            **keys,
+            status=bindparam("v_status"),
+            attempts=0,
+            claimed_at=bindparam("v_now"),
+            claimed_by=bindparam("v_me"),
+        ).items()
+    }
+
+
+@functools.cache
+def _fence(what: Deliveries) -> Any:
+    model = what.model
+    conditions = [model.id.in_(bindparam("ids", expanding=True)), model.status == PENDING]
+    if what.still is not None:
+        conditions.append(what.still())
+    return (
+        update(model)
+        .where(*conditions)
+        .values(
+            status=SENDING,
+            attempts=model.attempts + 1,
+            claimed_at=bindparam("v_now"),
+            claimed_by=bindparam("v_me"),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+@functools.cache
+def _finish(what: Deliveries, fields: tuple[str, ...]) -> Any:
+    """The outcome's UPDATE, setting the status and ``fields`` (bound as ``v_<field>``)."""
+    return (
+        update(what.model)
+        .where(what.model.id.in_(bindparam("ids", expanding=True)))
+        .values(status=bindparam("v_status"), **{f: bindparam(f"v_{f}") for f in fields})
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def claim(
     session: AsyncSession,
     what: Deliveries,
@@ -64,35 +119,24 @@ async def claim(
     if not keys:
         return []
     me = _owner(session)
-    statement = (
-        conflict_insert(session, what.model)
-        .values(
-            [
-                {**key, "status": status, "attempts": 0, "claimed_at": now, "claimed_by": me}
-                for key in keys
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=list(what.key))
-        .returning(what.model.id, *what.key_columns())
-    )
-    return list(await session.execute(statement))
+    rows = [
+        {
+            **{f"k_{name}": value for name, value in key.items()},
+            "v_status": status,
+            "v_now": now,
+            "v_me": me,
+        }
+        for key in keys
+    ]
+    return list(await session.execute(_claims(what)[dialect_of(session)], rows))
 
 
 async def fence(session: AsyncSession, what: Deliveries, ids: Sequence[int], now: datetime) -> bool:
     """pending → sending for all ``ids`` (the caller's right to send), while ``what.still``
     holds; False when any row is no longer pending (another process took it over) or the
     condition failed."""
-    model = what.model
-    conditions = [model.id.in_(list(ids)), model.status == PENDING]
-    if what.still is not None:
-        conditions.append(what.still())
     result = await session.execute(
-        update(model)
-        .where(*conditions)
-        .values(
-            status=SENDING, attempts=model.attempts + 1, claimed_at=now, claimed_by=_owner(session)
-        )
-        .execution_options(synchronize_session=False)
+        _fence(what), {"ids": list(ids), "v_now": now, "v_me": _owner(session)}
     )
     return int(result.rowcount) == len(ids)  # type: ignore[attr-defined]
 
@@ -107,17 +151,13 @@ async def finish(
 ) -> None:
     """The rows' outcome: ``sent`` records when and the message id; ``pending`` (released for
     a later retry) starts the lease again."""
-    values: dict[str, Any] = {"status": status}
+    values: dict[str, Any] = {"ids": list(ids), "v_status": status}
     if status == SENT:
-        values.update(sent_at=now, message_id=message_id)
+        values.update(v_sent_at=now, v_message_id=message_id)
     if status == PENDING:
-        values.update(claimed_at=now)
-    await session.execute(
-        update(what.model)
-        .where(what.model.id.in_(list(ids)))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        values.update(v_claimed_at=now)
+    fields = tuple(sorted(name[2:] for name in values if name not in ("ids", "v_status")))
+    await session.execute(_finish(what, fields), values)
 
 
 def _owner(session: AsyncSession) -> str | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy import and_, bindparam, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import delivery
@@ -138,18 +138,27 @@ async def due_runners(
 
     ``after`` pages on (next_due_at, id). Statuses are returned, not filtered, so that a
     runner who stopped being scheduled is parked once instead of being scanned every tick."""
-    query = select(Runner.id, Runner.status, Runner.blocked, Runner.next_due_at).where(
-        Runner.next_due_at <= now
-    )
-    if after is not None:
-        query = query.where(
-            or_(
-                Runner.next_due_at > after[0],
-                and_(Runner.next_due_at == after[0], Runner.id > after[1]),
-            )
+    if after is None:
+        rows = await session.execute(_DUE, {"now": now, "n": limit})
+    else:
+        rows = await session.execute(
+            _DUE_AFTER, {"now": now, "n": limit, "at": after[0], "id": after[1]}
         )
-    rows = await session.execute(query.order_by(Runner.next_due_at, Runner.id).limit(limit))
     return [Due(r.id, r.status, r.blocked, r.next_due_at) for r in rows]
+
+
+_DUE = (
+    select(Runner.id, Runner.status, Runner.blocked, Runner.next_due_at)
+    .where(Runner.next_due_at <= bindparam("now"))
+    .order_by(Runner.next_due_at, Runner.id)
+    .limit(bindparam("n"))
+)
+_DUE_AFTER = _DUE.where(
+    or_(
+        Runner.next_due_at > bindparam("at"),
+        and_(Runner.next_due_at == bindparam("at"), Runner.id > bindparam("id")),
+    )
+)
 
 
 async def next_due_after(session: AsyncSession, after: datetime) -> datetime | None:
@@ -191,54 +200,82 @@ async def park(session: AsyncSession, runner_ids: Sequence[int]) -> None:
 
 
 async def set_next_due(session: AsyncSession, runner_id: int, when: datetime | None) -> None:
-    await session.execute(
-        update(Runner)
-        .where(Runner.id == runner_id)
-        .values(next_due_at=when)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_SET_NEXT_DUE, {"runner": runner_id, "when": when})
+
+
+_SET_NEXT_DUE = (
+    update(Runner)
+    .where(Runner.id == bindparam("runner"))
+    .values(next_due_at=bindparam("when"))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def block(session: AsyncSession, runner_id: int) -> None:
     """The runner blocked the bot (Telegram said Forbidden): nothing more is sent."""
-    await session.execute(
-        update(Runner)
-        .where(Runner.id == runner_id)
-        .values(blocked=True, next_due_at=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_BLOCK, {"runner": runner_id, "now": utcnow()})
+
+
+_BLOCK = (
+    update(Runner)
+    .where(Runner.id == bindparam("runner"))
+    .values(blocked=True, next_due_at=None, updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
 
 
 # --------------------------------------------------------------------------- what is due
 
 
-async def last_checkin_day(session: AsyncSession, runner_id: int) -> date | None:
-    result = await session.execute(
-        select(func.max(CheckInRow.day)).where(CheckInRow.runner_id == runner_id)
+# The reads that decide what is due, built once (they run for every prompt of a fan-out).
+_LAST_CHECKIN = select(func.max(CheckInRow.day)).where(CheckInRow.runner_id == bindparam("runner"))
+_RAN_ON = (
+    select(CheckInRow.id)
+    .where(
+        CheckInRow.runner_id == bindparam("runner"),
+        CheckInRow.day == bindparam("day"),
+        CheckInRow.outcome.in_(bindparam("outcomes", expanding=True)),
     )
+    .limit(1)
+)
+_MORNING_DONE = (
+    select(MorningCheckRow.id)
+    .where(
+        MorningCheckRow.runner_id == bindparam("runner"),
+        MorningCheckRow.run_day == bindparam("day"),
+    )
+    .limit(1)
+)
+_HAS_DELIVERY = (
+    select(DeliveryRow.id)
+    .where(
+        DeliveryRow.runner_id == bindparam("runner"),
+        DeliveryRow.kind == bindparam("kind"),
+        DeliveryRow.local_date >= bindparam("first"),
+        DeliveryRow.local_date <= bindparam("last"),
+    )
+    .limit(1)
+)
+_LATEST_DELIVERY = select(func.max(DeliveryRow.local_date)).where(
+    DeliveryRow.runner_id == bindparam("runner"), DeliveryRow.kind == bindparam("kind")
+)
+
+
+async def last_checkin_day(session: AsyncSession, runner_id: int) -> date | None:
+    result = await session.execute(_LAST_CHECKIN, {"runner": runner_id})
     return result.scalar_one_or_none()
 
 
 async def ran_on(session: AsyncSession, runner_id: int, day: date, outcomes: Sequence[str]) -> bool:
     """Whether a check-in on ``day`` had one of ``outcomes``."""
     result = await session.execute(
-        select(CheckInRow.id)
-        .where(
-            CheckInRow.runner_id == runner_id,
-            CheckInRow.day == day,
-            CheckInRow.outcome.in_(list(outcomes)),
-        )
-        .limit(1)
+        _RAN_ON, {"runner": runner_id, "day": day, "outcomes": list(outcomes)}
     )
     return result.first() is not None
 
 
 async def morning_done_for(session: AsyncSession, runner_id: int, run_day: date) -> bool:
-    result = await session.execute(
-        select(MorningCheckRow.id)
-        .where(MorningCheckRow.runner_id == runner_id, MorningCheckRow.run_day == run_day)
-        .limit(1)
-    )
+    result = await session.execute(_MORNING_DONE, {"runner": runner_id, "day": run_day})
     return result.first() is not None
 
 
@@ -247,24 +284,13 @@ async def has_delivery(
 ) -> bool:
     """Whether a delivery of ``kind`` exists for a local date in [first, last]."""
     result = await session.execute(
-        select(DeliveryRow.id)
-        .where(
-            DeliveryRow.runner_id == runner_id,
-            DeliveryRow.kind == kind,
-            DeliveryRow.local_date >= first,
-            DeliveryRow.local_date <= (last or first),
-        )
-        .limit(1)
+        _HAS_DELIVERY, {"runner": runner_id, "kind": kind, "first": first, "last": last or first}
     )
     return result.first() is not None
 
 
 async def latest_delivery_day(session: AsyncSession, runner_id: int, kind: str) -> date | None:
-    result = await session.execute(
-        select(func.max(DeliveryRow.local_date)).where(
-            DeliveryRow.runner_id == runner_id, DeliveryRow.kind == kind
-        )
-    )
+    result = await session.execute(_LATEST_DELIVERY, {"runner": runner_id, "kind": kind})
     return result.scalar_one_or_none()
 
 
