@@ -143,15 +143,15 @@ class Scheduler:
         self.running = running
         self.backoff = backoff
         self._lock = asyncio.Lock()
-        # the fences and the records of sends under way meanwhile, each set committed in one
-        # transaction (on SQLite one writer at a time: a transaction each was most of a
-        # paid broadcast's time, docs/performance.md)
-        self._fences: Together[Step, dict[Step, Any]] = Together(
-            services.db, _each, "scheduler-fences"
+        # the fences and the records of the sends under way, those asked for meanwhile
+        # committed in one transaction (on SQLite one writer at a time: a transaction each
+        # was a third of a paid broadcast's time, docs/performance.md)
+        self._steps: Together[Step, dict[Step, Any]] = Together(
+            services.db, _each, "scheduler-steps"
         )
-        self._records: Together[Step, dict[Step, Any]] = Together(
-            services.db, _each, "scheduler-records"
-        )
+        self._claims: Together[Step, dict[Step, Any]] | None = None
+        if getattr(services.db, "is_sqlite", False):
+            self._claims = Together(services.db, _each, "scheduler-claims")
         self.care = CareClaims(
             services, batch=batch, cutoff=self.cutoff, lease=lease, running=running
         )
@@ -274,80 +274,90 @@ class Scheduler:
             await self._send(job, stats)
 
     async def _claim(self, runner_id: int, stats: TickStats) -> Job | None:
-        """Claim and compose the runner's message for today, in one transaction."""
+        """Claim and compose the runner's message for today, in one transaction: on SQLite
+        with the claims of the other runners asked for meanwhile (one writer at a time, so
+        a transaction each was most of a paid broadcast's time)."""
+        step = partial(self._claim_in, runner_id, stats)
+        if self._claims is not None:
+            return await self._together(step, self._claims)
         async with self.services.db.session() as session:
-            runner = await session.get(Runner, runner_id)
-            now = self.now()
-            if runner is None or runner.next_due_at is None or runner.next_due_at > now:
-                return None  # somebody else moved it on meanwhile
-            if runner.blocked or runner.status not in schedule.SCHEDULED:
-                runner.next_due_at = None
+            return await step(session)
+
+    async def _claim_in(
+        self, runner_id: int, stats: TickStats, session: AsyncSession
+    ) -> Job | None:
+        runner = await session.get(Runner, runner_id)
+        now = self.now()
+        if runner is None or runner.next_due_at is None or runner.next_due_at > now:
+            return None  # somebody else moved it on meanwhile
+        if runner.blocked or runner.status not in schedule.SCHEDULED:
+            runner.next_due_at = None
+            return None
+        zone = schedule.zone_of(runner)
+        local_now = now.astimezone(zone)
+        today = local_now.date()
+        due_at = schedule.local_reminder(zone, today, runner.reminder_minute)
+        tomorrow_at = schedule.local_reminder(
+            zone, today + timedelta(days=1), runner.reminder_minute
+        )
+        kinds: list[str] = []
+        if runner.status == schedule.REFERRED:
+            # no sessions while referred: once a week, "has a clinician seen you?"
+            if today.weekday() != runner.reassess_weekday or now < due_at:
+                runner.next_due_at = schedule.next_weekly(runner, now)
                 return None
-            zone = schedule.zone_of(runner)
-            local_now = now.astimezone(zone)
-            today = local_now.date()
-            due_at = schedule.local_reminder(zone, today, runner.reminder_minute)
-            tomorrow_at = schedule.local_reminder(
-                zone, today + timedelta(days=1), runner.reminder_minute
-            )
-            kinds: list[str] = []
-            if runner.status == schedule.REFERRED:
-                # no sessions while referred: once a week, "has a clinician seen you?"
-                if today.weekday() != runner.reassess_weekday or now < due_at:
-                    runner.next_due_at = schedule.next_weekly(runner, now)
-                    return None
-                kinds.append(CLINICIAN)
-                tomorrow_at = schedule.next_weekly(runner, now, after_today=True)
-            elif runner.status == "paused":
-                until = runner.paused_until
-                if until is None:
-                    runner.next_due_at = now + timedelta(days=1)
-                    return None
-                if today < until or now < due_at:
-                    runner.next_due_at = schedule.local_reminder(
-                        zone, max(today, until), runner.reminder_minute
-                    )
-                    return None
-                runner.status = "active"
-                runner.paused_until = None
-                kinds.append(WELCOME_BACK)
-            else:
-                missed = runner.next_due_at.astimezone(zone).date()
-                if missed < today:  # downtime: that day's prompt is recorded as dropped
-                    await schedule.claim(session, runner.id, [DAILY], missed, now, status=DROPPED)
-                if now < due_at:
-                    runner.next_due_at = due_at
-                    return None
-            if CLINICIAN not in kinds:
-                kinds.append(DAILY)
-                kinds += await self._extra_kinds(session, runner, today, kinds)
-            if self._late(local_now, now, due_at):
-                dropped = await schedule.claim(
-                    session, runner.id, kinds, today, now, status=DROPPED
+            kinds.append(CLINICIAN)
+            tomorrow_at = schedule.next_weekly(runner, now, after_today=True)
+        elif runner.status == "paused":
+            until = runner.paused_until
+            if until is None:
+                runner.next_due_at = now + timedelta(days=1)
+                return None
+            if today < until or now < due_at:
+                runner.next_due_at = schedule.local_reminder(
+                    zone, max(today, until), runner.reminder_minute
                 )
-                stats.dropped += 1 if dropped else 0
-                runner.next_due_at = tomorrow_at
                 return None
-            ids = await schedule.claim(session, runner.id, kinds, today, now)
-            if ids and kinds[0] not in ids:
-                # today's message was claimed by another process: do not send a second one
-                await delivery_store.finish(session, PROMPTS, list(ids.values()), DROPPED, now)
-                ids = {}
-            outs: list[Out] = []
-            if ids:
-                ctx = Ctx(services=self.services, session=session, runner=runner, now=now)
-                ctx.extra[SCHEDULED] = True  # never discards a conversation in progress
-                await self.compose(ctx, [k for k in kinds if k in ids])
-                outs = ctx.out
-                if not outs:
-                    await delivery_store.finish(
-                        session, PROMPTS, list(ids.values()), DROPPED, now
-                    )
-                    stats.dropped += 1
-            runner.next_due_at = tomorrow_at  # last: the runner row is locked only from here
-            if not ids or not outs:
+            runner.status = "active"
+            runner.paused_until = None
+            kinds.append(WELCOME_BACK)
+        else:
+            missed = runner.next_due_at.astimezone(zone).date()
+            if missed < today:  # downtime: that day's prompt is recorded as dropped
+                await schedule.claim(session, runner.id, [DAILY], missed, now, status=DROPPED)
+            if now < due_at:
+                runner.next_due_at = due_at
                 return None
-            return Job(PROMPTS, list(ids.values()), runner.id, runner.chat_id, outs)
+        if CLINICIAN not in kinds:
+            kinds.append(DAILY)
+            kinds += await self._extra_kinds(session, runner, today, kinds)
+        if self._late(local_now, now, due_at):
+            dropped = await schedule.claim(
+                session, runner.id, kinds, today, now, status=DROPPED
+            )
+            stats.dropped += 1 if dropped else 0
+            runner.next_due_at = tomorrow_at
+            return None
+        ids = await schedule.claim(session, runner.id, kinds, today, now)
+        if ids and kinds[0] not in ids:
+            # today's message was claimed by another process: do not send a second one
+            await delivery_store.finish(session, PROMPTS, list(ids.values()), DROPPED, now)
+            ids = {}
+        outs: list[Out] = []
+        if ids:
+            ctx = Ctx(services=self.services, session=session, runner=runner, now=now)
+            ctx.extra[SCHEDULED] = True  # never discards a conversation in progress
+            await self.compose(ctx, [k for k in kinds if k in ids])
+            outs = ctx.out
+            if not outs:
+                await delivery_store.finish(
+                    session, PROMPTS, list(ids.values()), DROPPED, now
+                )
+                stats.dropped += 1
+        runner.next_due_at = tomorrow_at  # last: the runner row is locked only from here
+        if not ids or not outs:
+            return None
+        return Job(PROMPTS, list(ids.values()), runner.id, runner.chat_id, outs)
 
     async def _extra_kinds(
         self, session: AsyncSession, runner: Runner, today: date, due: list[str]
@@ -442,7 +452,7 @@ class Scheduler:
 
         async def fence() -> bool:
             nonlocal lost
-            ok = bool(await self._together(self._fences, partial(self._fence, job)))
+            ok = bool(await self._together(partial(self._fence, job)))
             lost = not ok
             if ok and turn is not None:
                 turn.released()  # the window's latency counts from here to the answer
@@ -481,13 +491,16 @@ class Scheduler:
         status = STATUS.get(sent.result, delivery_store.FAILED)
         if sent.result is Result.RETRY_LATER and job.attempts + 1 < MAX_ATTEMPTS:
             status = PENDING
-        await self._together(self._records, partial(self._record, job, sent, status))
+        await self._together(partial(self._record, job, sent, status))
 
-    async def _together(self, batch: Together[Step, dict[Step, Any]], step: Step) -> Any:
+    async def _together(
+        self, step: Step, batch: Together[Step, dict[Step, Any]] | None = None
+    ) -> Any:
         """``step`` committed with the others asked for meanwhile; alone when that
-        transaction failed (so one bad step does not fail the others)."""
+        transaction failed (so one bad step does not fail the others; a counter it moved
+        before the failure may count twice)."""
         try:
-            return (await batch([step]))[step]
+            return (await (batch or self._steps)([step]))[step]
         except Exception:
             async with self.services.db.session() as session:
                 return await step(session)

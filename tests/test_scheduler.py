@@ -740,7 +740,7 @@ async def test_fences_and_records_asked_for_together_share_a_transaction(db: Dat
         return value * 10
 
     def ask(value: int) -> asyncio.Task[Any]:
-        return asyncio.create_task(scheduler._together(scheduler._records, partial(step, value)))
+        return asyncio.create_task(scheduler._together(partial(step, value)))
 
     async with db.session():  # another writer holds SQLite while they are asked for
         waiting = [ask(1)]
@@ -754,8 +754,43 @@ async def test_fences_and_records_asked_for_together_share_a_transaction(db: Dat
 
     sessions.clear()
     results = await asyncio.gather(
-        *(scheduler._together(scheduler._records, partial(step, v)) for v in (1, 3, 4)),
+        *(scheduler._together(partial(step, v)) for v in (1, 3, 4)),
         return_exceptions=True,
     )
     assert results[0] == 10 and results[2] == 40
     assert isinstance(results[1], ValueError)
+
+
+async def test_a_runner_whose_prompt_fails_to_compose_does_not_hold_back_the_others(
+    db: Database,
+) -> None:
+    """Claims asked for together commit together (SQLite); one runner's failure is tried
+    again alone and postponed, and every other runner due at that minute gets the prompt."""
+    sent: list[int] = []
+    broken = {73}
+
+    async def compose(ctx: Ctx, kinds: list[str]) -> None:
+        if ctx.runner.chat_id in broken:
+            raise RuntimeError("this runner's prompt cannot be composed")
+        ctx.say("Time to run")
+
+    class Sink:
+        async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
+            await asyncio.sleep(0)
+            sent.append(chat_id)
+            return type("M", (), {"message_id": len(sent)})()
+
+    clock = Clock(datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
+    chats = list(range(70, 78))
+    ids = await add_runners(db, [runner_row(c, "UTC", 7 * 60) for c in chats], clock.now)
+    scheduler = Scheduler(Sink(), Services(db=db, clock=clock), rate=None, compose=compose)
+    clock.advance(hours=1, minutes=1)
+    stats = await scheduler.tick()
+    assert sorted(sent) == [c for c in chats if c not in broken]
+    assert stats.errors == 1
+    failed = ids[chats.index(73)]
+    assert (await runner(db, failed)).next_due_at == clock.now + timedelta(minutes=5)
+    broken.clear()
+    clock.advance(minutes=6)
+    await scheduler.tick()
+    assert sorted(sent) == chats  # tried again a few minutes later: everyone once
