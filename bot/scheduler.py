@@ -363,10 +363,17 @@ class Scheduler:
         self, session: AsyncSession, runner: Runner, today: date, due: list[str]
     ) -> list[str]:
         kinds: list[str] = []
-        yesterday = today - timedelta(days=1)
-        if await schedule.ran_on(
-            session, runner.id, yesterday, RAN
-        ) and not await schedule.morning_done_for(session, runner.id, yesterday):
+        facts = await schedule.due_facts(
+            session,
+            runner.id,
+            today - timedelta(days=1),
+            RAN,
+            WELCOME_BACK,
+            NUDGE,
+            today - timedelta(days=NUDGE_AFTER_DAYS - 1),
+            today,
+        )
+        if facts.ran_yesterday and not facts.morning_done:
             kinds.append(MORNING)
         if today.weekday() == runner.reassess_weekday:
             kinds.append(WEEKLY)
@@ -375,18 +382,13 @@ class Scheduler:
         # quiet since the last check-in, onboarding or return from a pause
         since = runner.consent_at or runner.created_at
         quiet_since = [since.astimezone(schedule.zone_of(runner)).date() if since else today]
-        for day in (
-            await schedule.last_checkin_day(session, runner.id),
-            await schedule.latest_delivery_day(session, runner.id, WELCOME_BACK),
-        ):
+        for day in (facts.last_checkin, facts.last_welcome_back):
             if day is not None:
                 quiet_since.append(day)
         quiet = today - max(quiet_since) >= timedelta(days=NUDGE_AFTER_DAYS)
         if (
             quiet
-            and not await schedule.has_delivery(
-                session, runner.id, NUDGE, today - timedelta(days=NUDGE_AFTER_DAYS - 1), today
-            )
+            and not facts.nudged
             and await missed_a_session(session, runner, today, max(quiet_since))
         ):
             kinds.append(NUDGE)

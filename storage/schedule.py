@@ -250,7 +250,7 @@ _HAS_DELIVERY = (
     select(DeliveryRow.id)
     .where(
         DeliveryRow.runner_id == bindparam("runner"),
-        DeliveryRow.kind == bindparam("kind"),
+        DeliveryRow.kind == bindparam("delivery_kind"),
         DeliveryRow.local_date >= bindparam("first"),
         DeliveryRow.local_date <= bindparam("last"),
     )
@@ -266,17 +266,53 @@ async def last_checkin_day(session: AsyncSession, runner_id: int) -> date | None
     return result.scalar_one_or_none()
 
 
-async def ran_on(session: AsyncSession, runner_id: int, day: date, outcomes: Sequence[str]) -> bool:
-    """Whether a check-in on ``day`` had one of ``outcomes``."""
-    result = await session.execute(
-        _RAN_ON, {"runner": runner_id, "day": day, "outcomes": list(outcomes)}
-    )
-    return result.first() is not None
+@dataclass(frozen=True)
+class DueFacts:
+    """What decides the extra kinds of a runner's daily message, read in one statement."""
+
+    ran_yesterday: bool  # a check-in yesterday with one of the outcomes asked about
+    morning_done: bool  # yesterday's morning-after check answered already
+    last_checkin: date | None
+    last_welcome_back: date | None  # the latest delivery of the welcome back
+    nudged: bool  # a nudge delivered between the dates asked about
 
 
-async def morning_done_for(session: AsyncSession, runner_id: int, run_day: date) -> bool:
-    result = await session.execute(_MORNING_DONE, {"runner": runner_id, "day": run_day})
-    return result.first() is not None
+_DUE_FACTS = select(
+    _RAN_ON.exists(),
+    _MORNING_DONE.exists(),
+    _LAST_CHECKIN.scalar_subquery(),
+    _LATEST_DELIVERY.scalar_subquery(),
+    _HAS_DELIVERY.exists(),
+)
+
+
+async def due_facts(
+    session: AsyncSession,
+    runner_id: int,
+    yesterday: date,
+    outcomes: Sequence[str],
+    welcome_kind: str,
+    nudge_kind: str,
+    nudge_first: date,
+    nudge_last: date,
+) -> DueFacts:
+    """Yesterday's run and its morning check, the last check-in, the last welcome back
+    and a recent nudge, in one trip (every prompt of a fan-out needs them)."""
+    row = (
+        await session.execute(
+            _DUE_FACTS,
+            {
+                "runner": runner_id,
+                "day": yesterday,
+                "outcomes": list(outcomes),
+                "kind": welcome_kind,
+                "delivery_kind": nudge_kind,
+                "first": nudge_first,
+                "last": nudge_last,
+            },
+        )
+    ).one()
+    return DueFacts(bool(row[0]), bool(row[1]), row[2], row[3], bool(row[4]))
 
 
 async def has_delivery(
@@ -284,7 +320,8 @@ async def has_delivery(
 ) -> bool:
     """Whether a delivery of ``kind`` exists for a local date in [first, last]."""
     result = await session.execute(
-        _HAS_DELIVERY, {"runner": runner_id, "kind": kind, "first": first, "last": last or first}
+        _HAS_DELIVERY,
+        {"runner": runner_id, "delivery_kind": kind, "first": first, "last": last or first},
     )
     return result.first() is not None
 
