@@ -475,16 +475,23 @@ async def bench(args: argparse.Namespace, db: Database, backend: str, errors: Er
         figure("paced_checkin_steps_per_second", paced.rate, "steps/s")
         figure("paced_checkin_latency_p50_ms", paced.pct(0.5), "ms")
         figure("paced_checkin_latency_p99_ms", paced.pct(0.99), "ms")
-    p99 = main.pct(0.99)
+    paced_p99 = paced.pct(0.99) if paced.steps else float("nan")
     print(
         f"Little's law for the saturated closed loop: {runners} clients / "
         f"{main.rate:.1f} steps/s = {runners / main.rate * 1000 if main.rate else 0:.0f} ms "
         f"mean latency",
         flush=True,
     )
+    # issue 26's targets; the paced phase is latency at a person's pace (the saturated loop's
+    # p99 is capacity: clients / throughput)
+    paced_target = (
+        "not measured (--paced-seconds 0)"
+        if not paced.steps
+        else f"{'met' if paced_p99 < 100 else 'MISSED'} ({paced_p99:.1f} ms)"
+    )
     print(
-        f"targets: ratio >= 0.5 on SQLite: {'met' if ratio >= 0.5 else 'MISSED'} ({ratio:.2f}); "
-        f"p99 < 100 ms: {'met' if p99 < 100 else 'MISSED'} ({p99:.1f} ms)"
+        f"targets: ratio >= 0.8 on SQLite: {'met' if ratio >= 0.8 else 'MISSED'} ({ratio:.2f}); "
+        f"paced p99 < 100 ms: {paced_target}"
         + ("" if backend.startswith("SQLite") else " [the ratio target is for SQLite]"),
         flush=True,
     )
