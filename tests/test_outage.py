@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import taps
 from storage import Database
-from storage.db import normalize_url
+from storage.db import IDLE_PING_SECONDS, normalize_url
 from storage.models import CheckInRow
 from tests.conftest import (
     PG_URL,
@@ -144,3 +144,27 @@ async def test_sqlite_locked_by_another_process_mid_checkin_loses_nothing(
         if "conn" in holder:
             holder.pop("conn").close()
         await db.dispose()
+
+
+async def test_a_connection_left_broken_while_idle_is_replaced_before_use() -> None:
+    """PostgreSQL went away and came back while the bot was idle (a restart at night): its
+    pooled connections are dead. The next update must not fail on one of them: a connection
+    idle for a while is pinged first and replaced (busy connections are not pinged)."""
+    url = TEST_DATABASE_URL if TEST_DATABASE_URL.startswith("postgresql") else PG_URL
+    problem = await _pg_reachable(url)
+    if problem:
+        _missing_postgres(problem)
+    target = make_url(normalize_url(url))
+    proxy = await CuttableProxy(target.host or "127.0.0.1", target.port or 5432).start()
+    db = Database(target.set(host="127.0.0.1", port=proxy.port).render_as_string(False))
+    try:
+        async with db.session() as session:  # a pooled connection, then idle
+            assert await session.scalar(text("SELECT 1")) == 1
+        proxy.cut()  # the restart: every open connection drops
+        proxy.restore()
+        await asyncio.sleep(IDLE_PING_SECONDS * 1.5)  # at least this idle (longer is fine)
+        async with db.session() as session:
+            assert await session.scalar(text("SELECT 2")) == 2
+    finally:
+        await db.dispose()
+        await proxy.close()
