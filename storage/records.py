@@ -260,33 +260,35 @@ async def save_decision(
 _RUNNER: Any = bindparam("runner")
 
 
-def _days_between(model: Any) -> Any:
-    """A runner's rows from the day ``first`` to ``last``, in order of day and id."""
-    return (
-        select(model)
-        .where(
-            model.runner_id == _RUNNER,
-            model.day >= bindparam("first"),
-            model.day <= bindparam("last"),
-        )
-        .order_by(model.day, model.id)
-    )
+def _rows_of(
+    model: Any,
+    *,
+    since: str | None = None,
+    until: bool = False,
+    by_day: bool = True,
+    plain: bool = False,
+) -> Any:
+    """A runner's rows of ``model``: from the day bound as ``since``, up to the day bound as
+    ``last``, in order of day and id (or of id). ``plain``: as plain rows (columns by name),
+    not ORM objects in the session, for rows that are only read (the history: an object for
+    each row cost about a third of reading them)."""
+    source = model.__table__ if plain else model
+    columns = model.__table__.c if plain else model
+    conditions = [columns.runner_id == _RUNNER]
+    if since:
+        conditions.append(columns.day >= bindparam(since))
+    if until:
+        conditions.append(columns.day <= bindparam("last"))
+    order = (columns.day, columns.id) if by_day else (columns.id,)
+    return select(source).where(*conditions).order_by(*order)
 
 
-_CHECKINS_BETWEEN = _days_between(CheckInRow)
-_MORNINGS_BETWEEN = _days_between(MorningCheckRow)
-_REASSESSMENTS = (
-    select(ReassessmentRow)
-    .where(ReassessmentRow.runner_id == _RUNNER)
-    .order_by(ReassessmentRow.day, ReassessmentRow.id)
-)
-_DECISIONS = select(DecisionRow).where(DecisionRow.runner_id == _RUNNER).order_by(DecisionRow.id)
-_DECISIONS_SINCE = (
-    select(DecisionRow)
-    .where(DecisionRow.runner_id == _RUNNER, DecisionRow.day >= bindparam("since"))
-    .order_by(DecisionRow.id)
-)
-_RED_FLAGS = select(RedFlagRow).where(RedFlagRow.runner_id == _RUNNER).order_by(RedFlagRow.id)
+_CHECKINS_BETWEEN = _rows_of(CheckInRow, since="first", until=True)
+_MORNINGS_BETWEEN = _rows_of(MorningCheckRow, since="first", until=True)
+_REASSESSMENTS = _rows_of(ReassessmentRow)
+_DECISIONS = _rows_of(DecisionRow, by_day=False)
+_DECISIONS_SINCE = _rows_of(DecisionRow, since="since", by_day=False)
+_RED_FLAGS = _rows_of(RedFlagRow, by_day=False)
 
 
 async def checkins_between(
@@ -437,25 +439,12 @@ async def load_history(session: AsyncSession, runner: Runner, today: date) -> Hi
     )
 
 
-# The history's rows as plain rows (columns by name), not ORM objects: only read, and
-# building an object in the session for each row cost a third of reading them.
-def _plain(model: Any, *, since: str | None = None, until: bool = False,
-           by_day: bool = True) -> Any:
-    table = model.__table__
-    conditions = [table.c.runner_id == _RUNNER]
-    if since:
-        conditions.append(table.c.day >= bindparam(since))
-    if until:
-        conditions.append(table.c.day <= bindparam("last"))
-    order = (table.c.day, table.c.id) if by_day else (table.c.id,)
-    return select(table).where(*conditions).order_by(*order)
-
-
-_H_CHECKINS = _plain(CheckInRow, since="first", until=True)
-_H_MORNINGS = _plain(MorningCheckRow, since="first", until=True)
-_H_REASSESSMENTS = _plain(ReassessmentRow, since="first")
-_H_DECISIONS = _plain(DecisionRow, since="first", by_day=False)
-_H_RED_FLAGS = _plain(RedFlagRow, by_day=False)
+# the history's reads (plain rows), from HISTORY_DAYS back ("first") to today ("last")
+_H_CHECKINS = _rows_of(CheckInRow, since="first", until=True, plain=True)
+_H_MORNINGS = _rows_of(MorningCheckRow, since="first", until=True, plain=True)
+_H_REASSESSMENTS = _rows_of(ReassessmentRow, since="first", plain=True)
+_H_DECISIONS = _rows_of(DecisionRow, since="first", by_day=False, plain=True)
+_H_RED_FLAGS = _rows_of(RedFlagRow, by_day=False, plain=True)
 
 
 async def _history_rows(session: AsyncSession, runner_id: int, today: date) -> tuple[Any, ...]:

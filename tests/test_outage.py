@@ -87,7 +87,8 @@ async def _answer_during_outage(double, db, chat: Chat, start, end, outage_s: fl
     assert await drained(db) == (0, 0)
 
 
-async def test_postgresql_cut_off_mid_checkin_loses_nothing(double, clock) -> None:
+async def _postgresql_behind_a_proxy() -> tuple[str, CuttableProxy, str]:
+    """(the suite's PostgreSQL URL, a proxy in front of it, the URL through the proxy)."""
     url = TEST_DATABASE_URL if TEST_DATABASE_URL.startswith("postgresql") else PG_URL
     problem = await _pg_reachable(url)
     if problem:
@@ -95,11 +96,16 @@ async def test_postgresql_cut_off_mid_checkin_loses_nothing(double, clock) -> No
     target = make_url(normalize_url(url))
     proxy = await CuttableProxy(target.host or "127.0.0.1", target.port or 5432).start()
     proxied = target.set(host="127.0.0.1", port=proxy.port)
+    return url, proxy, proxied.render_as_string(hide_password=False)
+
+
+async def test_postgresql_cut_off_mid_checkin_loses_nothing(double, clock) -> None:
+    url, proxy, proxied = await _postgresql_behind_a_proxy()
     schema = f"o_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(normalize_url(url))
     async with admin.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(proxied.render_as_string(hide_password=False), schema=schema)
+    db = Database(proxied, schema=schema)
     try:
         await db.migrate()
         async with running_bot(double, db, clock=clock):
@@ -150,13 +156,8 @@ async def test_a_connection_left_broken_while_idle_is_replaced_before_use() -> N
     """PostgreSQL went away and came back while the bot was idle (a restart at night): its
     pooled connections are dead. The next update must not fail on one of them: a connection
     idle for a while is pinged first and replaced (busy connections are not pinged)."""
-    url = TEST_DATABASE_URL if TEST_DATABASE_URL.startswith("postgresql") else PG_URL
-    problem = await _pg_reachable(url)
-    if problem:
-        _missing_postgres(problem)
-    target = make_url(normalize_url(url))
-    proxy = await CuttableProxy(target.host or "127.0.0.1", target.port or 5432).start()
-    db = Database(target.set(host="127.0.0.1", port=proxy.port).render_as_string(False))
+    _url, proxy, proxied = await _postgresql_behind_a_proxy()
+    db = Database(proxied)
     try:
         async with db.session() as session:  # a pooled connection, then idle
             assert await session.scalar(text("SELECT 1")) == 1
