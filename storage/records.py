@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, event, func, or_, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -33,6 +33,8 @@ from progression import (
     first_level_of_stage,
 )
 from progression.models import PastDecision  # not re-exported by the package
+from storage import history_read
+from storage.db import dialect_of
 from storage.models import (
     ActivityFileRow,
     CheckInRow,
@@ -133,21 +135,21 @@ async def add_checkin(
     if unknown:
         raise ValueError(f"cannot leave {sorted(unknown)} unasked")
     row = CheckInRow(
-            runner_id=runner_id,
-            day=c.day,
-            outcome=c.outcome.value,
-            minutes=c.minutes,
-            pain_during=c.pain_during,
-            pain_after=c.pain_after,
-            sharp_or_limp=c.sharp_or_limp,
-            stiffness=None if "stiffness" in not_asked else c.stiffness,
-            swelling=None if "swelling" in not_asked else c.swelling.value,
-            rpe=c.rpe,
-            mood=None if "mood" in not_asked else c.mood,
-            sleep_hours=c.sleep_hours,
-            note=note,
-            level=c.level,
-            running_minutes=c.running_minutes,
+        runner_id=runner_id,
+        day=c.day,
+        outcome=c.outcome.value,
+        minutes=c.minutes,
+        pain_during=c.pain_during,
+        pain_after=c.pain_after,
+        sharp_or_limp=c.sharp_or_limp,
+        stiffness=None if "stiffness" in not_asked else c.stiffness,
+        swelling=None if "swelling" in not_asked else c.swelling.value,
+        rpe=c.rpe,
+        mood=None if "mood" in not_asked else c.mood,
+        sleep_hours=c.sleep_hours,
+        note=note,
+        level=c.level,
+        running_minutes=c.running_minutes,
     )
     session.add(row)
     return row
@@ -255,32 +257,24 @@ async def save_decision(
         runner.level_since = day
 
 
-# The history's statements (read for every decision, /today and /plan) are built once, with
-# bind parameters: building one costs SQLAlchemy as much as running it.
+# A runner's rows table by table (reports, the morning check, the clearance), built once with
+# bind parameters: building one costs SQLAlchemy as much as running it. The history that
+# every decision reads comes in one statement instead (storage/history_read.py).
 _RUNNER: Any = bindparam("runner")
 
 
 def _rows_of(
-    model: Any,
-    *,
-    since: str | None = None,
-    until: bool = False,
-    by_day: bool = True,
-    plain: bool = False,
+    model: Any, *, since: str | None = None, until: bool = False, by_day: bool = True
 ) -> Any:
     """A runner's rows of ``model``: from the day bound as ``since``, up to the day bound as
-    ``last``, in order of day and id (or of id). ``plain``: as plain rows (columns by name),
-    not ORM objects in the session, for rows that are only read (the history: an object for
-    each row cost about a third of reading them)."""
-    source = model.__table__ if plain else model
-    columns = model.__table__.c if plain else model
-    conditions = [columns.runner_id == _RUNNER]
+    ``last``, in order of day and id (or of id)."""
+    conditions = [model.runner_id == _RUNNER]
     if since:
-        conditions.append(columns.day >= bindparam(since))
+        conditions.append(model.day >= bindparam(since))
     if until:
-        conditions.append(columns.day <= bindparam("last"))
-    order = (columns.day, columns.id) if by_day else (columns.id,)
-    return select(source).where(*conditions).order_by(*order)
+        conditions.append(model.day <= bindparam("last"))
+    order = (model.day, model.id) if by_day else (model.id,)
+    return select(model).where(*conditions).order_by(*order)
 
 
 _CHECKINS_BETWEEN = _rows_of(CheckInRow, since="first", until=True)
@@ -439,27 +433,13 @@ async def load_history(session: AsyncSession, runner: Runner, today: date) -> Hi
     )
 
 
-# the history's reads (plain rows), from HISTORY_DAYS back ("first") to today ("last")
-_H_CHECKINS = _rows_of(CheckInRow, since="first", until=True, plain=True)
-_H_MORNINGS = _rows_of(MorningCheckRow, since="first", until=True, plain=True)
-_H_REASSESSMENTS = _rows_of(ReassessmentRow, since="first", plain=True)
-_H_DECISIONS = _rows_of(DecisionRow, since="first", by_day=False, plain=True)
-_H_RED_FLAGS = _rows_of(RedFlagRow, by_day=False, plain=True)
-
-
 async def _history_rows(session: AsyncSession, runner_id: int, today: date) -> tuple[Any, ...]:
-    first = today - timedelta(days=HISTORY_DAYS)
-    span = {"runner": runner_id, "first": first, "last": today}
-    checkins = (await session.execute(_H_CHECKINS, span)).all()
-    mornings = (await session.execute(_H_MORNINGS, span)).all()
-    reassessments = (await session.execute(_H_REASSESSMENTS, span)).all()
-    decisions = (await session.execute(_H_DECISIONS, span)).all()
-    flags = (await session.execute(_H_RED_FLAGS, span)).all()
-    from storage.careteam import controls  # the care team's hold and stage cap
-
-    controlled = await controls(session, runner_id)
-    last_run = await last_run_day(session, runner_id)
-    return checkins, mornings, reassessments, decisions, flags, controlled, last_run
+    """The history's rows, from HISTORY_DAYS back to today, in one statement
+    (storage/history_read.py)."""
+    sqlite = dialect_of(session) == "sqlite"
+    read = history_read.statement(sqlite, MEASURED_OUTCOMES, first_level_of_stage(2))
+    span = {"runner": runner_id, "first": today - timedelta(days=HISTORY_DAYS), "last": today}
+    return history_read.unpack((await session.execute(read, span)).one())
 
 
 def checkin_of(row: CheckInRow) -> CheckIn:
@@ -529,13 +509,7 @@ MEASURED_OUTCOMES = (Outcome.DONE.value, Outcome.SHORTER.value, Outcome.OVER.val
 _LAST_RUN_DAY = select(func.max(CheckInRow.day)).where(
     CheckInRow.runner_id == _RUNNER,
     CheckInRow.outcome.in_(MEASURED_OUTCOMES),
-    or_(  # ran: running minutes, or (not stored) a level with running
-        CheckInRow.running_minutes > 0,
-        and_(
-            CheckInRow.running_minutes.is_(None),
-            CheckInRow.level >= first_level_of_stage(2),
-        ),
-    ),
+    history_read.ran(CheckInRow, first_level_of_stage(2)),
 )
 
 

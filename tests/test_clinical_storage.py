@@ -264,3 +264,94 @@ async def test_migration_0006_down_and_up_keeps_records_and_not_asked_reads_as_n
         assert await session.scalar(select(func.count()).select_from(CheckInRow)) == 1
         row = (await session.execute(select(CheckInRow))).scalar_one()
     assert (row.stiffness, row.swelling, row.mood) == (0, "none", 3)
+
+
+async def test_the_history_read_in_one_statement_is_the_tables_read_one_at_a_time(
+    db: Database,
+) -> None:
+    """storage/history_read.py reads the history as JSON in one statement: every column of
+    every row comes back as the table's own read gives it (dates, times in UTC, booleans,
+    floats to the last digit, NULLs, JSON lists), in the same order, on both databases."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from storage import careteam
+    from storage.models import (
+        CareLinkRow,
+        MorningCheckRow,
+        ReassessmentRow,
+        RedFlagRow,
+        Runner,
+    )
+
+    rid = await _runner(db, 7106)
+    other = await _runner(db, 7107)  # nothing of theirs may show up
+    first = TODAY - timedelta(days=records.HISTORY_DAYS)
+    stamp = datetime(2026, 5, 30, 6, 15, 42, 123456, tzinfo=UTC)
+    async with db.session() as session:
+        for who in (rid, other):
+            session.add_all(
+                [  # out of day order on purpose; one just outside the window, one on its edge
+                    _checkin_row(who, TODAY - timedelta(days=2), sleep_hours=0.1 + 0.2,
+                                 distance_m=5234.567891234567, note="ok, \"quoted\" ✓",
+                                 running_minutes=12, measured_minutes=11, cadence_spm=171,
+                                 avg_hr=150, created_at=stamp),
+                    _checkin_row(who, TODAY - timedelta(days=9), sharp_or_limp=True,
+                                 stiffness=None, swelling=None, mood=None, pain_during=4),
+                    _checkin_row(who, first - timedelta(days=1), running_minutes=9),
+                    _checkin_row(who, first),
+                    _checkin_row(who, TODAY - timedelta(days=9), outcome="shorter"),
+                ]
+            )
+            session.add_all(
+                [
+                    MorningCheckRow(runner_id=who, day=TODAY - timedelta(days=1),
+                                    run_day=TODAY - timedelta(days=2), pain="none",
+                                    stiffness="less", swelling="none", night_pain=True),
+                    ReassessmentRow(runner_id=who, day=TODAY - timedelta(days=3),
+                                    heel_raises_left=18, knee_to_wall_left_cm=9.7,
+                                    swelling="mild", gates=[{"gate": "heel", "passed": True}]),
+                    ReassessmentRow(runner_id=who, day=first - timedelta(days=3), gates=[]),
+                    DecisionRow(runner_id=who, day=TODAY - timedelta(days=1), action="repeat",
+                                level=5, stage=2, reduced=True, session_date=TODAY,
+                                check_again="24h", check_again_date=TODAY,
+                                reasons=[{"code": "green_sessions", "values": {"count": 2}}]),
+                    RedFlagRow(runner_id=who, day=first - timedelta(days=30), flags="night_pain"),
+                    RedFlagRow(runner_id=who, day=TODAY - timedelta(days=4), flags="",
+                               cleared_to_stage=1),
+                ]
+            )
+        member = await store.get_or_create_runner(session, 7108, 7108, "en")
+        await session.flush()
+        await careteam.add_link(session, rid, member, "R", "M", stamp)
+    async with db.session() as session:
+        link = (await session.execute(select(CareLinkRow))).scalar_one()
+        link.hold_since, link.stage_cap = TODAY, 2
+
+    def same(new: list[Any], old: list[Any]) -> None:
+        assert len(new) == len(old)
+        for n, o in zip(new, old, strict=True):
+            columns = [c.key for c in o.__table__.columns]
+            assert {c: getattr(n, c) for c in columns} == {c: getattr(o, c) for c in columns}
+
+    async with db.session() as session:
+        checkins, mornings, reassessments, decisions, flags, controls, last_run = (
+            await records._history_rows(session, rid, TODAY)
+        )
+        same(checkins, await records.checkins_between(session, rid, first, TODAY))
+        same(mornings, await records.mornings_between(session, rid, first, TODAY))
+        same(reassessments, [r for r in await records.all_reassessments(session, rid)
+                             if r.day >= first])
+        same(decisions, await records.all_decisions(session, rid, first))
+        same(flags, await records.all_red_flags(session, rid))
+        assert controls == (True, 2) == await careteam.controls(session, rid)
+        assert last_run == TODAY - timedelta(days=2) == await records.last_run_day(session, rid)
+        assert checkins[0].day == first and checkins[-1].sleep_hours == 0.1 + 0.2
+        assert checkins[-1].distance_m == 5234.567891234567
+        assert checkins[-1].created_at == stamp and checkins[-1].note == "ok, \"quoted\" ✓"
+        assert [c.outcome for c in checkins[1:3]] == ["done", "shorter"]  # same day: by id
+        # a runner with nothing recorded
+        empty = await session.get(Runner, other)
+        assert empty is not None
+        assert (await records._history_rows(session, member.id, TODAY))[:5] == ([],) * 5
