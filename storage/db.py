@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -96,7 +97,7 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
     kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if is_sqlite(url):
         _private_sqlite_file(url)
-        kwargs["connect_args"] = {"timeout": 10}
+        kwargs["connect_args"] = {"timeout": 10, "check_same_thread": False}
         # Every transaction here ends in a commit or a rollback of its own (a session, or a
         # connection closed with its transaction), so the pool's extra rollback when a
         # connection comes back would only be another trip to aiosqlite's thread.
@@ -140,6 +141,16 @@ def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
     except Exception as exc:
         # the pool replaces the connection and tries again with another one
         raise DisconnectionError("a pooled connection did not answer its ping") from exc
+
+
+def _try_to_write(path: str) -> None:
+    """Raise when SQLite's file at ``path`` stays locked by another writer for a second."""
+    conn = sqlite3.connect(path, timeout=1.0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
 
 
 class Database:
@@ -198,18 +209,18 @@ class Database:
     async def writable(self) -> None:
         """Raise when a write could not happen now: SQLite locked by another writer for
         more than a second, a read-only PostgreSQL (a standby, or read-only by setting)."""
+        if self._sqlite_lock is not None:
+            # on a thread and a connection of its own: this process's statements run on the
+            # event loop's thread (storage/sqlite_driver.py), where a second of waiting for
+            # another writer would hold everything else up
+            path = make_url(self.url).database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                await asyncio.to_thread(_try_to_write, path)
+            return
         async with self.engine.connect() as conn:
-            if self._sqlite_lock is None:
-                read_only = await conn.scalar(text("SHOW transaction_read_only"))
-                if read_only == "on" or await conn.scalar(text("SELECT pg_is_in_recovery()")):
-                    raise PermissionError("the database is read-only")
-                return
-            await conn.exec_driver_sql("PRAGMA busy_timeout=1000")
-            try:
-                await conn.exec_driver_sql("BEGIN IMMEDIATE")
-                await conn.exec_driver_sql("ROLLBACK")
-            finally:
-                await conn.exec_driver_sql("PRAGMA busy_timeout=10000")
+            read_only = await conn.scalar(text("SHOW transaction_read_only"))
+            if read_only == "on" or await conn.scalar(text("SELECT pg_is_in_recovery()")):
+                raise PermissionError("the database is read-only")
 
     @asynccontextmanager
     async def chat_lock(self, bot_id: int, chat_id: int) -> AsyncIterator[None]:

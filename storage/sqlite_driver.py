@@ -1,12 +1,24 @@
-"""SQLAlchemy's aiosqlite dialect, with one trip to the database thread per statement.
+"""SQLAlchemy's aiosqlite dialect, with SQLite's statements run where they are asked for.
 
 aiosqlite runs each SQLite call on a thread of its own; SQLAlchemy's adapter makes four
 calls per statement (open a cursor, execute, fetch the rows, close the cursor), and each
 call is a hand-off to that thread and back through the event loop. For the small statements
-of a check-in step the hand-offs cost more than SQLite itself: 43 per step, about a third of
-the step's CPU (docs/performance.md). This cursor does the four in one call on the thread.
-Everything else (the connection, commit and rollback, the pool, the errors) is SQLAlchemy's
-and aiosqlite's own; the same tests run on it and on PostgreSQL.
+of a check-in step the hand-offs cost more than SQLite itself (docs/performance.md): first
+43 per step, a third of the step's CPU; then, with the four calls in one, still one per
+statement plus the commit, at 130-170 µs each on a virtual machine whose threads wake
+slowly, against a few µs for SQLite's own work.
+
+So a statement, its rows, and the commit or rollback run right here, on the event loop's
+thread (the connection is opened with ``check_same_thread=False``). This is safe because
+nothing else can be waiting on this process's own lock: every transaction of the process
+queues on ``Database``'s asyncio lock first (storage/db.py), so a statement never meets
+another of its own transactions' write locks, and one process owns a SQLite file
+(docs/operations.md). Another process holding the file (a standby's heartbeat, a backup)
+makes a writer wait in SQLite's busy handler, milliseconds that now hold the loop too; the
+readiness probe's "is it writable?" runs on a thread of its own for that reason
+(``Database.writable``). Opening and closing a connection stay on aiosqlite's thread.
+Everything else (the pool, the errors) is SQLAlchemy's and aiosqlite's own; the same tests
+run on it and on PostgreSQL.
 
 ``register()`` makes ``sqlite+aiosqlite://`` URLs use it in this process.
 """
@@ -101,25 +113,30 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return self
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
-            connection = self._connection
-            return self._keep(
-                await connection._execute(_execute, connection._conn, operation, parameters)
-            )
+        return self._keep(_execute(self._connection._conn, operation, parameters))
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
-            connection = self._connection
-            return self._keep(
-                await connection._execute(
-                    _executemany, connection._conn, operation, seq_of_parameters
-                )
-            )
+        return self._keep(_executemany(self._connection._conn, operation, seq_of_parameters))
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor
+
+    def commit(self) -> None:
+        self._end(sqlite3.Connection.commit)
+
+    def rollback(self) -> None:
+        self._end(sqlite3.Connection.rollback)
+
+    def _end(self, how: Any) -> None:
+        raw = self._connection._connection  # None once aiosqlite closed it
+        if raw is None:
+            return
+        try:
+            how(raw)
+        except Exception as error:
+            self._handle_exception(error)
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
