@@ -143,12 +143,22 @@ def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         raise DisconnectionError("a pooled connection did not answer its ping") from exc
 
 
-def _try_to_write(path: str) -> None:
+def _try_to_write(path: str, uri: bool) -> None:
     """Raise when SQLite's file at ``path`` stays locked by another writer for a second."""
-    conn = sqlite3.connect(path, timeout=1.0, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=1.0, isolation_level=None, uri=uri)
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+def _checkpoint(path: str, uri: bool) -> bool:
+    """The WAL copied into the file and truncated; False when a reader held it back."""
+    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, uri=uri)
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy or not busy[0]
     finally:
         conn.close()
 
@@ -194,14 +204,19 @@ class Database:
     async def checkpoint(self) -> None:
         """SQLite: copy the WAL into the database file and truncate it, so deleted data
         does not linger in the -wal file (run after a /delete commits, and at start-up for
-        a process that died in between). PostgreSQL: nothing."""
-        if self._sqlite_lock is None:
+        a process that died in between). PostgreSQL: nothing.
+
+        On a thread and a connection of its own (this process's transactions held off by
+        its lock meanwhile): a reader in another process (an online backup) makes SQLite
+        wait in its busy handler, which must not hold up the event loop, where this
+        process's statements run (storage/sqlite_driver.py)."""
+        file = self._sqlite_file()
+        if file is None:
             return
         for _ in range(20):
-            async with self._sqlite_lock, self.engine.connect() as conn:
-                result = await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                busy = result.first()
-            if not busy or not busy[0]:
+            async with self._sqlite_lock or contextlib.nullcontext():
+                done = await asyncio.to_thread(_checkpoint, *file)
+            if done:
                 return
             await asyncio.sleep(0.05)  # a reader in another process holds it: try again
         raise TimeoutError("the SQLite WAL could not be checkpointed")
@@ -210,17 +225,25 @@ class Database:
         """Raise when a write could not happen now: SQLite locked by another writer for
         more than a second, a read-only PostgreSQL (a standby, or read-only by setting)."""
         if self._sqlite_lock is not None:
-            # on a thread and a connection of its own: this process's statements run on the
-            # event loop's thread (storage/sqlite_driver.py), where a second of waiting for
-            # another writer would hold everything else up
-            path = make_url(self.url).database
-            if path and path != ":memory:" and not path.startswith("file:"):
-                await asyncio.to_thread(_try_to_write, path)
+            # on a thread and a connection of its own, for the reason given at checkpoint
+            file = self._sqlite_file()
+            if file is not None:
+                await asyncio.to_thread(_try_to_write, *file)
             return
         async with self.engine.connect() as conn:
             read_only = await conn.scalar(text("SHOW transaction_read_only"))
             if read_only == "on" or await conn.scalar(text("SELECT pg_is_in_recovery()")):
                 raise PermissionError("the database is read-only")
+
+    def _sqlite_file(self) -> tuple[str, bool] | None:
+        """(the SQLite database to open, whether it is a ``file:`` URI); None for
+        PostgreSQL and for a database in memory (no file, no WAL)."""
+        if self._sqlite_lock is None:
+            return None
+        path = make_url(self.url).database
+        if not path or path == ":memory:":
+            return None
+        return path, path.startswith("file:")
 
     @asynccontextmanager
     async def chat_lock(self, bot_id: int, chat_id: int) -> AsyncIterator[None]:

@@ -72,3 +72,45 @@ async def test_compiled_statements_are_cached(tmp_path: Path) -> None:
         assert second.context.compiled is first.context.compiled
     finally:
         await db.dispose()
+
+
+async def test_a_checkpoint_held_back_by_another_reader_leaves_the_event_loop_free(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A WAL checkpoint waits in SQLite's busy handler while another program reads (an
+    online backup). That wait runs on a thread of its own: the event loop, where this
+    process's statements run, goes on meanwhile (here it is what lets the reader finish),
+    and the checkpoint succeeds on its first try."""
+    import asyncio
+    import sqlite3
+    import threading
+
+    from storage import db as db_module
+
+    path = tmp_path / "wal.sqlite3"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await db.migrate()
+        async with db.session() as session:
+            await session.execute(text("DELETE FROM runners"))  # something in the WAL
+        reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM runners").fetchall()  # holds its snapshot
+        entered, tries = threading.Event(), []
+        real = db_module._checkpoint
+
+        def counted(*args: object) -> bool:
+            tries.append(1)
+            entered.set()
+            return real(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(db_module, "_checkpoint", counted)
+        checkpoint = asyncio.create_task(db.checkpoint())
+        await asyncio.to_thread(entered.wait)
+        reader.execute("COMMIT")  # run by the loop while the checkpoint waits
+        reader.close()
+        await checkpoint
+        assert tries == [1]
+        assert path.with_name("wal.sqlite3-wal").stat().st_size == 0  # truncated
+    finally:
+        await db.dispose()
