@@ -6,10 +6,10 @@ flags, the care team's hold and cap, the last day run), and each statement costs
 and the driver far more than the database's own work (docs/performance.md). Here each table's
 rows come back as one JSON array of arrays in a column of one row (``json_group_array`` on
 SQLite, ``json_agg`` on PostgreSQL), and are turned back into the column types here, so a
-row reads exactly as the table-at-a-time read gave it (``tests/test_storage.py`` compares
-them on both databases). The rows are put in order here, not by the database. On PostgreSQL a float in JSON is
-exact with the server's default ``extra_float_digits`` (1, since PostgreSQL 12); a server set
-to 0 or less would round it to 15 digits.
+row reads exactly as the table-at-a-time read gave it (``tests/test_clinical_storage.py``
+compares them on both databases). The rows are put in order here, not by the database. On
+PostgreSQL a float in JSON is exact with the server's default ``extra_float_digits`` (1,
+since PostgreSQL 12); a server set to 0 or less would round it to 15 digits.
 
 Plain SQL-level JSON is used instead of a second driver or a stored procedure: both databases
 have had these functions for a decade, and the statement is built once per dialect.
