@@ -217,10 +217,12 @@ async def remove_all(session: AsyncSession, runner_id: int) -> list[CareLinkRow]
     return rows
 
 
-# read with every decision (built once: building costs SQLAlchemy as much as running it)
-_CONTROLS = select(func.count(CareLinkRow.hold_since), func.min(CareLinkRow.stage_cap)).where(
-    CareLinkRow.runner_id == bindparam("runner")
-)
+# read with every decision (built once: building costs SQLAlchemy as much as running it);
+# the history's one statement (storage/history_read.py) reads them too
+_OF_RUNNER = CareLinkRow.runner_id == bindparam("runner")
+HELD = select(func.count(CareLinkRow.hold_since)).where(_OF_RUNNER)  # members holding it
+LOWEST_CAP = select(func.min(CareLinkRow.stage_cap)).where(_OF_RUNNER)
+_CONTROLS = select(HELD.scalar_subquery(), LOWEST_CAP.scalar_subquery())
 
 
 async def controls(session: AsyncSession, runner_id: int) -> tuple[bool, int | None]:

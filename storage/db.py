@@ -210,11 +210,11 @@ class Database:
         its lock meanwhile): a reader in another process (an online backup) makes SQLite
         wait in its busy handler, which must not hold up the event loop, where this
         process's statements run (storage/sqlite_driver.py)."""
-        file = self._sqlite_file()
-        if file is None:
+        file, lock = self._sqlite_file(), self._sqlite_lock
+        if file is None or lock is None:
             return
         for _ in range(20):
-            async with self._sqlite_lock or contextlib.nullcontext():
+            async with lock:
                 done = await asyncio.to_thread(_checkpoint, *file)
             if done:
                 return

@@ -24,11 +24,11 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, and_, bindparam, case, func, or_, select
+from sqlalchemy import JSON, Boolean, Date, Float, bindparam, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from storage import careteam
 from storage.models import (
-    CareLinkRow,
     CheckInRow,
     DecisionRow,
     MorningCheckRow,
@@ -49,15 +49,6 @@ TABLES: tuple[tuple[Any, Callable[[Any], list[ColumnElement[bool]]], bool], ...]
     (DecisionRow, lambda c: [c.day >= FIRST], False),
     (RedFlagRow, lambda c: [], False),
 )
-
-
-def ran(columns: Any, running_from_level: int) -> ColumnElement[bool]:
-    """A check-in in which the runner ran at all: running minutes > 0, or (not stored) at a
-    level that has running."""
-    return or_(
-        columns.running_minutes > 0,
-        and_(columns.running_minutes.is_(None), columns.level >= running_from_level),
-    )
 
 
 def _date(value: Any) -> date | None:
@@ -143,22 +134,14 @@ PARTS = tuple(Table(*spec) for spec in TABLES)
 
 
 @cache
-def statement(sqlite: bool, measured: tuple[str, ...], running_from_level: int) -> Any:
+def statement(sqlite: bool, last_run: Any) -> Any:
     """The whole history as one row: a JSON column per table, then held (members holding
-    the plan), cap (the lowest stage cap) and the last day run."""
-    links = CareLinkRow.__table__.c
-    checkins = CheckInRow.__table__.c
-    held = select(func.count(links.hold_since)).where(links.runner_id == RUNNER)
-    cap = select(func.min(links.stage_cap)).where(links.runner_id == RUNNER)
-    last_run = select(func.max(checkins.day)).where(
-        checkins.runner_id == RUNNER,
-        checkins.outcome.in_(measured),
-        ran(checkins, running_from_level),
-    )
+    the plan), cap (the lowest stage cap) and ``last_run`` (the caller's select of the last
+    day run)."""
     return select(
         *(part.aggregate(sqlite).label(part.table.name) for part in PARTS),
-        held.scalar_subquery().label("held"),
-        cap.scalar_subquery().label("cap"),
+        careteam.HELD.scalar_subquery().label("held"),
+        careteam.LOWEST_CAP.scalar_subquery().label("cap"),
         last_run.scalar_subquery().label("last_run"),
     )
 

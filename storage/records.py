@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import and_, bindparam, event, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -279,7 +279,6 @@ def _rows_of(
 
 _CHECKINS_BETWEEN = _rows_of(CheckInRow, since="first", until=True)
 _MORNINGS_BETWEEN = _rows_of(MorningCheckRow, since="first", until=True)
-_REASSESSMENTS = _rows_of(ReassessmentRow)
 _DECISIONS = _rows_of(DecisionRow, by_day=False)
 _DECISIONS_SINCE = _rows_of(DecisionRow, since="since", by_day=False)
 _RED_FLAGS = _rows_of(RedFlagRow, by_day=False)
@@ -297,10 +296,6 @@ async def mornings_between(
 ) -> list[MorningCheckRow]:
     params = {"runner": runner_id, "first": first, "last": last}
     return list((await session.execute(_MORNINGS_BETWEEN, params)).scalars())
-
-
-async def all_reassessments(session: AsyncSession, runner_id: int) -> list[ReassessmentRow]:
-    return list((await session.execute(_REASSESSMENTS, {"runner": runner_id})).scalars())
 
 
 async def all_decisions(
@@ -335,13 +330,6 @@ def level_changes(decisions: Sequence[DecisionRow]) -> tuple[LevelChange, ...]:
             changes.append(LevelChange(day=row.day, level=row.level, action=Action(row.action)))
             previous = row.level
     return tuple(changes)
-
-
-async def last_run_day(session: AsyncSession, runner_id: int) -> date | None:
-    """The latest day the runner ran at all (however long ago): a check-in done or cut short
-    with running minutes > 0, or, where those were not stored, at a level that has running."""
-    result = await session.execute(_LAST_RUN_DAY, {"runner": runner_id})
-    return result.scalar_one_or_none()
 
 
 _HISTORY_ROWS = "runcoach_history_rows"
@@ -436,8 +424,7 @@ async def load_history(session: AsyncSession, runner: Runner, today: date) -> Hi
 async def _history_rows(session: AsyncSession, runner_id: int, today: date) -> tuple[Any, ...]:
     """The history's rows, from HISTORY_DAYS back to today, in one statement
     (storage/history_read.py)."""
-    sqlite = dialect_of(session) == "sqlite"
-    read = history_read.statement(sqlite, MEASURED_OUTCOMES, first_level_of_stage(2))
+    read = history_read.statement(dialect_of(session) == "sqlite", _LAST_RUN_DAY)
     span = {"runner": runner_id, "first": today - timedelta(days=HISTORY_DAYS), "last": today}
     return history_read.unpack((await session.execute(read, span)).one())
 
@@ -506,10 +493,19 @@ def _weighted(pairs: Sequence[tuple[int | None, int]]) -> int | None:
 
 # a session on foot: measured recordings replace its minutes; it earns a morning check
 MEASURED_OUTCOMES = (Outcome.DONE.value, Outcome.SHORTER.value, Outcome.OVER.value)
+# The latest day the runner ran at all (however long ago): a check-in done or cut short with
+# running minutes > 0, or, where those were not stored, at a level that has running. Read as
+# part of the history's one statement.
 _LAST_RUN_DAY = select(func.max(CheckInRow.day)).where(
     CheckInRow.runner_id == _RUNNER,
     CheckInRow.outcome.in_(MEASURED_OUTCOMES),
-    history_read.ran(CheckInRow, first_level_of_stage(2)),
+    or_(  # ran: running minutes, or (not stored) a level with running
+        CheckInRow.running_minutes > 0,
+        and_(
+            CheckInRow.running_minutes.is_(None),
+            CheckInRow.level >= first_level_of_stage(2),
+        ),
+    ),
 )
 
 

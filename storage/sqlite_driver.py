@@ -15,8 +15,9 @@ queues on ``Database``'s asyncio lock first (storage/db.py), so a statement neve
 another of its own transactions' write locks, and one process owns a SQLite file
 (docs/operations.md). Another process holding the file (a standby's heartbeat, a backup)
 makes a writer wait in SQLite's busy handler, milliseconds that now hold the loop too; the
-readiness probe's "is it writable?" runs on a thread of its own for that reason
-(``Database.writable``). Opening and closing a connection stay on aiosqlite's thread.
+readiness probe's "is it writable?" and the WAL checkpoint, which can wait on another
+program's reader, run on a thread of their own for that reason (``Database.writable``,
+``Database.checkpoint``). Opening and closing a connection stay on aiosqlite's thread.
 Everything else (the pool, the errors) is SQLAlchemy's and aiosqlite's own; the same tests
 run on it and on PostgreSQL.
 

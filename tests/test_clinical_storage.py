@@ -341,12 +341,17 @@ async def test_the_history_read_in_one_statement_is_the_tables_read_one_at_a_tim
         )
         same(checkins, await records.checkins_between(session, rid, first, TODAY))
         same(mornings, await records.mornings_between(session, rid, first, TODAY))
-        same(reassessments, [r for r in await records.all_reassessments(session, rid)
-                             if r.day >= first])
+        reassessed = await session.execute(
+            select(ReassessmentRow)
+            .where(ReassessmentRow.runner_id == rid, ReassessmentRow.day >= first)
+            .order_by(ReassessmentRow.day, ReassessmentRow.id)
+        )
+        same(reassessments, list(reassessed.scalars()))
         same(decisions, await records.all_decisions(session, rid, first))
         same(flags, await records.all_red_flags(session, rid))
         assert controls == (True, 2) == await careteam.controls(session, rid)
-        assert last_run == TODAY - timedelta(days=2) == await records.last_run_day(session, rid)
+        ran = await session.scalar(records._LAST_RUN_DAY, {"runner": rid})
+        assert last_run == TODAY - timedelta(days=2) == ran
         assert checkins[0].day == first and checkins[-1].sleep_hours == 0.1 + 0.2
         assert checkins[-1].distance_m == 5234.567891234567
         assert checkins[-1].created_at == stamp and checkins[-1].note == "ok, \"quoted\" ✓"
